@@ -1,0 +1,206 @@
+import { LifecycleResult, Setting, setting } from "./contract";
+
+/** What the drainer was asked to do, validated. */
+export interface DrainerConfig {
+  readonly cluster: string;
+  /** `event`: one instance from a lifecycle event. `sweep`: every Terminating:Wait instance of `asgs`. */
+  readonly mode: "event" | "sweep";
+  readonly hook: string;
+  /** Event mode only. */
+  readonly instanceId?: string;
+  readonly asg?: string;
+  readonly token?: string;
+  /** Sweep mode only. */
+  readonly asgs: readonly string[];
+  readonly pollIntervalSeconds: number;
+  /** Undefined: derived from the hook's HeartbeatTimeout. */
+  readonly heartbeatIntervalSeconds?: number;
+  readonly drainTimeoutSeconds: number;
+  readonly timeoutResult: LifecycleResult;
+  readonly stopStandaloneTasks: boolean;
+  readonly dryRun: boolean;
+}
+
+/** One problem with one setting. */
+export interface ConfigProblem {
+  /** The environment variable (its flag is named in the message). */
+  readonly name: string;
+  readonly message: string;
+}
+
+/** Invalid configuration. Every problem found is listed, not just the first. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super("invalid configuration:\n" + problems.map((p) => `  ${p.name}: ${p.message}`).join("\n"));
+    this.name = "ConfigError";
+  }
+}
+
+const CLUSTER_NAME = /^[A-Za-z0-9_-]{1,255}$/;
+const CLUSTER_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9_-]{1,255}$/;
+const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
+// Auto Scaling group and hook names: 1-255 characters, no colons (AWS rejects them in names).
+const ASG_NAME = /^[^:\s,][^:,]{0,254}$/;
+const HOOK_NAME = /^[A-Za-z0-9\-_/.]{1,255}$/;
+
+const TRUE_WORDS = ["true", "1", "yes"];
+const FALSE_WORDS = ["false", "0", "no"];
+
+/** The value as the user set it; empty means unset (IaC tools often pass ""). */
+type Vars = Readonly<Record<string, string | undefined>>;
+
+function how(s: Setting): string {
+  return `set ${s.env} (or --${s.flag})`;
+}
+
+/**
+ * Parses and validates the drainer's settings from environment-style variables (CLI flags are mapped onto the same
+ * names first). Pure: it reads only `vars`. Throws a ConfigError naming every bad variable and how to fix it.
+ */
+export function parseConfig(vars: Vars): DrainerConfig {
+  const problems: ConfigProblem[] = [];
+  const problem = (env: string, message: string) => problems.push({ name: env, message });
+  const raw = (env: string): string | undefined => {
+    const v = vars[setting(env).env]?.trim();
+    return v === undefined || v === "" ? undefined : v;
+  };
+
+  const text = (
+    env: string,
+    pattern: RegExp,
+    shape: string,
+    required: boolean,
+  ): string | undefined => {
+    const v = raw(env);
+    if (v === undefined) {
+      if (required) problem(env, `is required: ${how(setting(env))} to ${shape}.`);
+      return undefined;
+    }
+    if (!pattern.test(v)) {
+      problem(env, `${JSON.stringify(v)} is not valid: it must be ${shape}.`);
+      return undefined;
+    }
+    return v;
+  };
+
+  const seconds = (env: string): number | undefined => {
+    const s = setting(env);
+    const v = raw(env) ?? s.default;
+    if (v === undefined) return undefined;
+    const n = /^\d+(\.\d+)?$|^\.\d+$/.test(v) ? Number(v) : NaN;
+    const low = s.min ?? 0;
+    const tooLow = s.minExclusive ? n <= low : n < low;
+    if (!Number.isFinite(n) || tooLow || (s.max !== undefined && n > s.max)) {
+      const lowText = s.minExclusive ? `greater than ${low}` : `at least ${low}`;
+      problem(
+        env,
+        `${JSON.stringify(v)} is not valid: it must be a number of seconds ${lowText}` +
+          (s.max !== undefined ? ` and at most ${s.max}` : "") +
+          ` (decimals such as 0.5 are allowed).`,
+      );
+      return undefined;
+    }
+    return n;
+  };
+
+  const bool = (env: string): boolean => {
+    const s = setting(env);
+    const v = (raw(env) ?? s.default ?? "false").toLowerCase();
+    if (TRUE_WORDS.includes(v)) return true;
+    if (FALSE_WORDS.includes(v)) return false;
+    problem(env, `${JSON.stringify(raw(env))} is not valid: use true or false.`);
+    return false;
+  };
+
+  const cluster =
+    raw("ECS_CLUSTER") !== undefined && CLUSTER_ARN.test(raw("ECS_CLUSTER")!)
+      ? raw("ECS_CLUSTER")
+      : text(
+          "ECS_CLUSTER",
+          CLUSTER_NAME,
+          "a cluster name (letters, digits, - and _) or a cluster ARN (arn:aws:ecs:REGION:ACCOUNT:cluster/NAME)",
+          true,
+        );
+
+  const instanceId = text(
+    "EC2_INSTANCE_ID",
+    INSTANCE_ID,
+    "an EC2 instance ID such as i-1234567890abcdef0",
+    false,
+  );
+  const eventMode = raw("EC2_INSTANCE_ID") !== undefined;
+  const hook = text(
+    "LIFECYCLE_HOOK_NAME",
+    HOOK_NAME,
+    "the lifecycle hook's name (letters, digits, - _ / .)",
+    true,
+  );
+  const asg = text(
+    "AUTOSCALING_GROUP_NAME",
+    ASG_NAME,
+    "the name of the instance's Auto Scaling group (no colons or commas)",
+    eventMode,
+  );
+  const token = raw("LIFECYCLE_ACTION_TOKEN");
+  if (token !== undefined && !eventMode) {
+    problem(
+      "LIFECYCLE_ACTION_TOKEN",
+      `is set but EC2_INSTANCE_ID is not: a token belongs to one instance's action; set EC2_INSTANCE_ID too, or unset the token to sweep.`,
+    );
+  }
+
+  const asgsRaw = raw("AUTOSCALING_GROUP_NAMES");
+  const asgs = (asgsRaw ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  if (!eventMode) {
+    if (asgs.length === 0) {
+      problem(
+        "AUTOSCALING_GROUP_NAMES",
+        `is required when EC2_INSTANCE_ID is not set (sweep mode): ${how(setting("AUTOSCALING_GROUP_NAMES"))} to a comma-separated list of Auto Scaling group names, or set EC2_INSTANCE_ID to drain one instance.`,
+      );
+    }
+    for (const name of asgs) {
+      if (!ASG_NAME.test(name)) {
+        problem(
+          "AUTOSCALING_GROUP_NAMES",
+          `${JSON.stringify(name)} is not a valid Auto Scaling group name.`,
+        );
+      }
+    }
+  }
+
+  const pollIntervalSeconds = seconds("POLL_INTERVAL_SECONDS");
+  const heartbeatIntervalSeconds = seconds("HEARTBEAT_INTERVAL_SECONDS");
+  const drainTimeoutSeconds = seconds("DRAIN_TIMEOUT_SECONDS");
+
+  const resultRaw = (raw("TIMEOUT_RESULT") ?? setting("TIMEOUT_RESULT").default!).toUpperCase();
+  const timeoutResult = Object.values(LifecycleResult).find((r) => r === resultRaw);
+  if (!timeoutResult) {
+    problem(
+      "TIMEOUT_RESULT",
+      `${JSON.stringify(raw("TIMEOUT_RESULT"))} is not valid: use CONTINUE or ABANDON.`,
+    );
+  }
+
+  const stopStandaloneTasks = bool("STOP_STANDALONE_TASKS");
+  const dryRun = bool("DRY_RUN");
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    cluster: cluster!,
+    mode: eventMode ? "event" : "sweep",
+    hook: hook!,
+    instanceId: eventMode ? instanceId : undefined,
+    asg: eventMode ? asg : undefined,
+    token: eventMode ? token : undefined,
+    asgs: eventMode ? [] : asgs,
+    pollIntervalSeconds: pollIntervalSeconds!,
+    heartbeatIntervalSeconds,
+    drainTimeoutSeconds: drainTimeoutSeconds!,
+    timeoutResult: timeoutResult!,
+    stopStandaloneTasks,
+    dryRun,
+  };
+}

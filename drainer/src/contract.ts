@@ -1,0 +1,315 @@
+/**
+ * The drainer's contract with the world, defined once.
+ *
+ * The Pulumi component and the Terraform module deploy this program; they build (or are tested against) the
+ * environment variables, the AWS actions and the event fields declared here. Nothing here does I/O.
+ */
+
+/** The name of the drainer's container in every task definition. Input transformers target it. */
+export const DRAINER_CONTAINER_NAME = "drainer";
+
+/** The lifecycle transition the drainer's hook is created for. */
+export const TERMINATING_TRANSITION = "autoscaling:EC2_INSTANCE_TERMINATING";
+
+/** The EventBridge event that starts the drainer. */
+export const LIFECYCLE_EVENT = {
+  source: "aws.autoscaling",
+  detailType: "EC2 Instance-terminate Lifecycle Action",
+} as const;
+
+/** The hook that ECS managed instance draining adds to a group. A second drainer on the same group. */
+export const ECS_MANAGED_DRAINING_HOOK = "ecs-managed-draining-termination-hook";
+
+/** The lifecycle state of an instance held by a terminate hook. */
+export const TERMINATING_WAIT = "Terminating:Wait";
+
+/** Process exit codes. */
+export enum ExitCode {
+  /** Every instance handled: completed, already complete, or not in the cluster. */
+  Ok = 0,
+  /** An AWS failure left an instance not completed. */
+  Failed = 1,
+  /** Invalid configuration. Nothing was called. */
+  InvalidConfig = 2,
+  /** Stopped by SIGTERM before completing. The hook's heartbeat timeout or the next sweep takes over. */
+  Interrupted = 143,
+}
+
+/** Lifecycle action results. */
+export enum LifecycleResult {
+  Continue = "CONTINUE",
+  Abandon = "ABANDON",
+}
+
+/** The kind of value a setting takes. */
+export type SettingKind = "string" | "id-list" | "seconds" | "boolean" | "result";
+
+/** One setting: an environment variable, its CLI flag, and its rules. */
+export interface Setting {
+  /** The environment variable. */
+  readonly env: string;
+  /** The CLI flag, without the leading dashes. */
+  readonly flag: string;
+  /** What the value means, for --help and the READMEs. */
+  readonly description: string;
+  readonly kind: SettingKind;
+  /** The default, in the variable's own text form. Absent when there is none (or it is derived). */
+  readonly default?: string;
+  /** Inclusive bounds, for `seconds`. `min` is exclusive when `minExclusive` is set. */
+  readonly min?: number;
+  readonly minExclusive?: boolean;
+  readonly max?: number;
+  /** Where the value comes from when the drainer is started by the lifecycle event. */
+  readonly eventPath?: string;
+}
+
+/** Defaults shared by the drainer, the Pulumi component and the Terraform module. */
+export const DEFAULTS = {
+  pollIntervalSeconds: 10,
+  drainTimeoutSeconds: 3600,
+  timeoutResult: LifecycleResult.Continue,
+  stopStandaloneTasks: false,
+  /** The Pulumi and Terraform default for the hook's HeartbeatTimeout. */
+  heartbeatTimeoutSeconds: 900,
+  /** The Pulumi and Terraform default schedule of the sweep. */
+  sweepSchedule: "rate(5 minutes)",
+  /** The Pulumi and Terraform default: the sweep is on. */
+  enableSweep: true,
+  /** The lifecycle hook's name on every group. */
+  hookName: "ecs-scale-in-drainer",
+  /** The drainer task's size (Fargate units). */
+  cpu: 256,
+  memory: 512,
+  logRetentionDays: 30,
+  assignPublicIp: false,
+  launchType: "FARGATE",
+} as const;
+
+/** AWS limits the settings are checked against (shared/AWS-FACTS.md). */
+export const LIMITS = {
+  heartbeatTimeoutMin: 30,
+  heartbeatTimeoutMax: 7200,
+  /** A lifecycle action never lasts more than min(48 h, 100 x HeartbeatTimeout). */
+  globalTimeoutMaxSeconds: 48 * 3600,
+  globalTimeoutHeartbeatFactor: 100,
+} as const;
+
+export const SETTINGS: readonly Setting[] = [
+  {
+    env: "ECS_CLUSTER",
+    flag: "cluster",
+    kind: "string",
+    description: "The ECS cluster, by name or ARN. Required.",
+  },
+  {
+    env: "AUTOSCALING_GROUP_NAME",
+    flag: "asg",
+    kind: "string",
+    description: "The Auto Scaling group of the terminating instance (event mode).",
+    eventPath: "$.detail.AutoScalingGroupName",
+  },
+  {
+    env: "LIFECYCLE_HOOK_NAME",
+    flag: "hook",
+    kind: "string",
+    description: "The lifecycle hook to heartbeat and complete. Required.",
+    eventPath: "$.detail.LifecycleHookName",
+  },
+  {
+    env: "EC2_INSTANCE_ID",
+    flag: "instance-id",
+    kind: "string",
+    description: "The terminating EC2 instance (event mode). Without it the drainer sweeps.",
+    eventPath: "$.detail.EC2InstanceId",
+  },
+  {
+    env: "LIFECYCLE_ACTION_TOKEN",
+    flag: "token",
+    kind: "string",
+    description:
+      "The lifecycle action token (event mode, optional: the instance ID identifies the action too).",
+    eventPath: "$.detail.LifecycleActionToken",
+  },
+  {
+    env: "AUTOSCALING_GROUP_NAMES",
+    flag: "asgs",
+    kind: "id-list",
+    description:
+      "Comma-separated Auto Scaling groups whose Terminating:Wait instances a sweep handles.",
+  },
+  {
+    env: "POLL_INTERVAL_SECONDS",
+    flag: "poll-interval",
+    kind: "seconds",
+    default: String(DEFAULTS.pollIntervalSeconds),
+    min: 0,
+    minExclusive: true,
+    max: 3600,
+    description: "Seconds between checks of the instance's tasks.",
+  },
+  {
+    env: "HEARTBEAT_INTERVAL_SECONDS",
+    flag: "heartbeat-interval",
+    kind: "seconds",
+    min: 0,
+    minExclusive: true,
+    max: LIMITS.heartbeatTimeoutMax,
+    description:
+      "Seconds between lifecycle heartbeats. Defaults to half the hook's HeartbeatTimeout.",
+  },
+  {
+    env: "DRAIN_TIMEOUT_SECONDS",
+    flag: "drain-timeout",
+    kind: "seconds",
+    default: String(DEFAULTS.drainTimeoutSeconds),
+    min: 0,
+    minExclusive: true,
+    max: LIMITS.globalTimeoutMaxSeconds,
+    description: "Seconds to wait for the drain before giving up with TIMEOUT_RESULT.",
+  },
+  {
+    env: "TIMEOUT_RESULT",
+    flag: "timeout-result",
+    kind: "result",
+    default: DEFAULTS.timeoutResult,
+    description: "The lifecycle result when the drain times out: CONTINUE or ABANDON.",
+  },
+  {
+    env: "STOP_STANDALONE_TASKS",
+    flag: "stop-standalone-tasks",
+    kind: "boolean",
+    default: String(DEFAULTS.stopStandaloneTasks),
+    description:
+      "Stop standalone tasks (not owned by a service) once only they remain. Otherwise wait for them.",
+  },
+  {
+    env: "DRY_RUN",
+    flag: "dry-run",
+    kind: "boolean",
+    default: "false",
+    description: "Read-only: log each change the drainer would make, and make none.",
+  },
+];
+
+/** Looks a setting up by its environment variable. Throws on a name that is not in the contract. */
+export function setting(env: string): Setting {
+  const found = SETTINGS.find((s) => s.env === env);
+  if (!found) throw new Error(`${env} is not a setting of the drainer`);
+  return found;
+}
+
+/**
+ * The settings an EventBridge input transformer fills from the lifecycle event, with the placeholder names the
+ * transformer uses. Only these four event fields reach the drainer; free text such as NotificationMetadata never does,
+ * because EventBridge does not escape the values it substitutes.
+ */
+export const EVENT_ENVIRONMENT: readonly { env: string; placeholder: string; path: string }[] = [
+  { env: "EC2_INSTANCE_ID", placeholder: "instance", path: "$.detail.EC2InstanceId" },
+  { env: "AUTOSCALING_GROUP_NAME", placeholder: "asg", path: "$.detail.AutoScalingGroupName" },
+  { env: "LIFECYCLE_HOOK_NAME", placeholder: "hook", path: "$.detail.LifecycleHookName" },
+  { env: "LIFECYCLE_ACTION_TOKEN", placeholder: "token", path: "$.detail.LifecycleActionToken" },
+];
+
+/** The kind of resource an IAM action is scoped to. */
+export enum ResourceKind {
+  Cluster = "cluster",
+  ContainerInstance = "container-instance",
+  Task = "task",
+  AutoScalingGroup = "autoScalingGroup",
+  /** The action supports no resource-level permissions. */
+  Any = "*",
+}
+
+/** An AWS action the drainer calls, and how its permission is scoped. */
+export interface DeclaredAction {
+  /** The IAM action, e.g. `ecs:ListTasks`. */
+  readonly action: string;
+  /** The SDK v3 command class that sends it, e.g. `ListTasksCommand`. */
+  readonly command: string;
+  readonly resource: ResourceKind;
+  /** True when the statement also carries the condition `ecs:cluster` = the cluster ARN. */
+  readonly clusterCondition: boolean;
+  /** True when the action changes something. DRY_RUN makes none of these. */
+  readonly mutating: boolean;
+}
+
+/** Every AWS action the drainer calls. The IaC faces build their IAM policies from this list and nothing else. */
+export const DECLARED_ACTIONS: readonly DeclaredAction[] = [
+  {
+    action: "ecs:ListContainerInstances",
+    command: "ListContainerInstancesCommand",
+    resource: ResourceKind.Cluster,
+    clusterCondition: false,
+    mutating: false,
+  },
+  {
+    action: "ecs:DescribeContainerInstances",
+    command: "DescribeContainerInstancesCommand",
+    resource: ResourceKind.ContainerInstance,
+    clusterCondition: true,
+    mutating: false,
+  },
+  {
+    action: "ecs:UpdateContainerInstancesState",
+    command: "UpdateContainerInstancesStateCommand",
+    resource: ResourceKind.ContainerInstance,
+    clusterCondition: true,
+    mutating: true,
+  },
+  {
+    action: "ecs:ListTasks",
+    command: "ListTasksCommand",
+    resource: ResourceKind.ContainerInstance,
+    clusterCondition: true,
+    mutating: false,
+  },
+  {
+    action: "ecs:DescribeTasks",
+    command: "DescribeTasksCommand",
+    resource: ResourceKind.Task,
+    clusterCondition: true,
+    mutating: false,
+  },
+  {
+    action: "ecs:StopTask",
+    command: "StopTaskCommand",
+    resource: ResourceKind.Task,
+    clusterCondition: true,
+    mutating: true,
+  },
+  {
+    action: "autoscaling:CompleteLifecycleAction",
+    command: "CompleteLifecycleActionCommand",
+    resource: ResourceKind.AutoScalingGroup,
+    clusterCondition: false,
+    mutating: true,
+  },
+  {
+    action: "autoscaling:RecordLifecycleActionHeartbeat",
+    command: "RecordLifecycleActionHeartbeatCommand",
+    resource: ResourceKind.AutoScalingGroup,
+    clusterCondition: false,
+    mutating: true,
+  },
+  {
+    action: "autoscaling:DescribeAutoScalingInstances",
+    command: "DescribeAutoScalingInstancesCommand",
+    resource: ResourceKind.Any,
+    clusterCondition: false,
+    mutating: false,
+  },
+  {
+    action: "autoscaling:DescribeAutoScalingGroups",
+    command: "DescribeAutoScalingGroupsCommand",
+    resource: ResourceKind.Any,
+    clusterCondition: false,
+    mutating: false,
+  },
+  {
+    action: "autoscaling:DescribeLifecycleHooks",
+    command: "DescribeLifecycleHooksCommand",
+    resource: ResourceKind.Any,
+    clusterCondition: false,
+    mutating: false,
+  },
+];

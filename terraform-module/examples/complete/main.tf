@@ -1,0 +1,38 @@
+# Safe scale-in for an existing ECS cluster and its two Auto Scaling groups, with every setting spelled out.
+# The drainer image comes from `make all` at the repository's root, which builds and publishes it.
+
+provider "aws" {
+  region = var.region
+}
+
+module "scale_in_drainer" {
+  source = "../.."
+
+  name                    = "prod-drainer"
+  cluster_name            = var.cluster_name
+  autoscaling_group_names = var.autoscaling_group_names
+  subnet_ids              = var.subnet_ids
+  security_group_ids      = var.security_group_ids
+  assign_public_ip        = false
+  drainer_image           = var.drainer_image
+
+  heartbeat_timeout     = 900
+  drain_timeout         = 3600
+  poll_interval         = 10
+  timeout_result        = "CONTINUE"
+  stop_standalone_tasks = false
+
+  enable_sweep   = true
+  sweep_schedule = "rate(5 minutes)"
+
+  cpu                = 256
+  memory             = 512
+  log_retention_days = 30
+  launch_type        = "FARGATE"
+  hook_name          = "ecs-scale-in-drainer"
+
+  tags = {
+    Environment = "prod"
+    ManagedBy   = "terraform"
+  }
+}

@@ -1,0 +1,224 @@
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+# Names, ARNs, policies, the event pattern, the input transformer and the container definition: everything that
+# needs no AWS call lives in modules/contract, where `terraform test` checks it offline.
+module "contract" {
+  source = "./modules/contract"
+
+  name                    = var.name
+  cluster_name            = var.cluster_name
+  autoscaling_group_names = var.autoscaling_group_names
+  subnet_ids              = var.subnet_ids
+  security_group_ids      = var.security_group_ids
+  assign_public_ip        = var.assign_public_ip
+  drainer_image           = var.drainer_image
+  heartbeat_timeout       = var.heartbeat_timeout
+  drain_timeout           = var.drain_timeout
+  poll_interval           = var.poll_interval
+  timeout_result          = var.timeout_result
+  stop_standalone_tasks   = var.stop_standalone_tasks
+  enable_sweep            = var.enable_sweep
+  sweep_schedule          = var.sweep_schedule
+  cpu                     = var.cpu
+  memory                  = var.memory
+  log_retention_days      = var.log_retention_days
+  launch_type             = var.launch_type
+  hook_name               = var.hook_name
+  tags                    = var.tags
+
+  partition          = data.aws_partition.current.partition
+  region             = data.aws_region.current.name
+  account_id         = data.aws_caller_identity.current.account_id
+  task_role_arn      = aws_iam_role.task.arn
+  execution_role_arn = aws_iam_role.execution.arn
+
+  dead_letter_queue_arn = aws_sqs_queue.dead_letter.arn
+  rule_arns = concat(
+    [for g in var.autoscaling_group_names : aws_cloudwatch_event_rule.lifecycle[g].arn],
+    aws_cloudwatch_event_rule.sweep[*].arn,
+  )
+}
+
+locals {
+  groups = toset(var.autoscaling_group_names)
+}
+
+################################################################################
+# The drainer task
+################################################################################
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = module.contract.names.log_group
+  retention_in_days = var.log_retention_days
+  tags              = var.tags
+}
+
+resource "aws_iam_role" "task" {
+  name               = module.contract.names.task_role
+  description        = "The ECS scale-in drainer's task role: drains container instances and completes lifecycle actions."
+  assume_role_policy = module.contract.ecs_tasks_assume_role_policy
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "task" {
+  name   = "drainer"
+  role   = aws_iam_role.task.id
+  policy = module.contract.task_role_policy
+}
+
+resource "aws_iam_role" "execution" {
+  name               = module.contract.names.execution_role
+  description        = "Pulls the ECS scale-in drainer's image and writes its logs."
+  assume_role_policy = module.contract.ecs_tasks_assume_role_policy
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "execution" {
+  role       = aws_iam_role.execution.name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+}
+
+resource "aws_ecs_task_definition" "this" {
+  family                   = module.contract.names.task_definition_family
+  network_mode             = "awsvpc"
+  requires_compatibilities = [var.launch_type]
+  cpu                      = tostring(var.cpu)
+  memory                   = tostring(var.memory)
+  task_role_arn            = aws_iam_role.task.arn
+  execution_role_arn       = aws_iam_role.execution.arn
+  container_definitions    = module.contract.container_definitions
+  tags                     = var.tags
+
+  depends_on = [aws_cloudwatch_log_group.this]
+}
+
+################################################################################
+# EventBridge: the role that starts the task, and the queue of events it could not deliver
+################################################################################
+
+resource "aws_iam_role" "events" {
+  name               = module.contract.names.events_role
+  description        = "Lets EventBridge start the ECS scale-in drainer's task."
+  assume_role_policy = module.contract.events_assume_role_policy
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "events" {
+  name   = "run-drainer"
+  role   = aws_iam_role.events.id
+  policy = module.contract.events_role_policy
+}
+
+# A drainer that EventBridge could not start (after its retries) lands here, so it is visible and can be replayed.
+resource "aws_sqs_queue" "dead_letter" {
+  name                      = module.contract.names.dead_letter_queue
+  message_retention_seconds = 1209600
+  sqs_managed_sse_enabled   = true
+  tags                      = var.tags
+}
+
+resource "aws_sqs_queue_policy" "dead_letter" {
+  queue_url = aws_sqs_queue.dead_letter.id
+  policy    = module.contract.dead_letter_queue_policy
+}
+
+################################################################################
+# Per Auto Scaling group: the hook, and the rule that starts the drainer
+################################################################################
+
+resource "aws_autoscaling_lifecycle_hook" "this" {
+  for_each = local.groups
+
+  name                   = module.contract.hook.name
+  autoscaling_group_name = each.key
+  lifecycle_transition   = module.contract.hook.lifecycle_transition
+  default_result         = module.contract.hook.default_result
+  heartbeat_timeout      = module.contract.hook.heartbeat_timeout
+}
+
+resource "aws_cloudwatch_event_rule" "lifecycle" {
+  for_each = local.groups
+
+  name          = module.contract.lifecycle_rule_names[each.key]
+  description   = "Starts the ECS scale-in drainer for each instance that ${each.key} holds at lifecycle hook ${var.hook_name}."
+  event_pattern = module.contract.event_patterns[each.key]
+  tags          = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "lifecycle" {
+  for_each = local.groups
+
+  rule     = aws_cloudwatch_event_rule.lifecycle[each.key].name
+  arn      = module.contract.cluster_arn
+  role_arn = aws_iam_role.events.arn
+
+  ecs_target {
+    task_definition_arn = aws_ecs_task_definition.this.arn
+    task_count          = 1
+    launch_type         = var.launch_type
+
+    network_configuration {
+      subnets          = var.subnet_ids
+      security_groups  = var.security_group_ids
+      assign_public_ip = var.assign_public_ip
+    }
+  }
+
+  input_transformer {
+    input_paths    = module.contract.input_paths
+    input_template = module.contract.input_template
+  }
+
+  retry_policy {
+    maximum_event_age_in_seconds = module.contract.retry_policy.maximum_event_age_in_seconds
+    maximum_retry_attempts       = module.contract.retry_policy.maximum_retry_attempts
+  }
+
+  dead_letter_config {
+    arn = aws_sqs_queue.dead_letter.arn
+  }
+}
+
+################################################################################
+# The sweep: the same task, without an instance, for events that were lost
+################################################################################
+
+resource "aws_cloudwatch_event_rule" "sweep" {
+  count = var.enable_sweep ? 1 : 0
+
+  name                = module.contract.names.sweep_rule
+  description         = "Starts the ECS scale-in drainer in sweep mode: it completes any instance still waiting at hook ${var.hook_name}."
+  schedule_expression = var.sweep_schedule
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "sweep" {
+  count = var.enable_sweep ? 1 : 0
+
+  rule     = aws_cloudwatch_event_rule.sweep[0].name
+  arn      = module.contract.cluster_arn
+  role_arn = aws_iam_role.events.arn
+
+  ecs_target {
+    task_definition_arn = aws_ecs_task_definition.this.arn
+    task_count          = 1
+    launch_type         = var.launch_type
+
+    network_configuration {
+      subnets          = var.subnet_ids
+      security_groups  = var.security_group_ids
+      assign_public_ip = var.assign_public_ip
+    }
+  }
+
+  retry_policy {
+    maximum_event_age_in_seconds = module.contract.retry_policy.maximum_event_age_in_seconds
+    maximum_retry_attempts       = module.contract.retry_policy.maximum_retry_attempts
+  }
+
+  dead_letter_config {
+    arn = aws_sqs_queue.dead_letter.arn
+  }
+}

@@ -1,0 +1,238 @@
+# Everything the drainer's deployment is made of that can be computed without AWS: names, ARNs, the IAM policies,
+# the event pattern, the input transformer and the container definition. The root module turns these into
+# resources; `terraform test` checks them offline, and test/terraform compares them with the Pulumi component.
+
+locals {
+  # The drainer's container; the input transformer's overrides name it (DRAINER_CONTAINER_NAME in contract.ts).
+  container_name = "drainer"
+
+  # A cluster given by ARN carries its own partition, region and account, and the drainer's instances, tasks and
+  # groups live there; a cluster given by name lives in the provider's.
+  cluster_arn_given = startswith(var.cluster_name, "arn:")
+  cluster_arn_parts = split(":", var.cluster_name)
+  ecs_partition     = local.cluster_arn_given ? local.cluster_arn_parts[1] : var.partition
+  ecs_region        = local.cluster_arn_given ? local.cluster_arn_parts[3] : var.region
+  ecs_account_id    = local.cluster_arn_given ? local.cluster_arn_parts[4] : var.account_id
+  cluster           = local.cluster_arn_given ? trimprefix(local.cluster_arn_parts[5], "cluster/") : var.cluster_name
+  ecs_arn_prefix    = "arn:${local.ecs_partition}:ecs:${local.ecs_region}:${local.ecs_account_id}"
+
+  cluster_arn            = "${local.ecs_arn_prefix}:cluster/${local.cluster}"
+  container_instance_arn = "${local.ecs_arn_prefix}:container-instance/${local.cluster}/*"
+  task_arn               = "${local.ecs_arn_prefix}:task/${local.cluster}/*"
+
+  autoscaling_group_arns = {
+    for g in var.autoscaling_group_names :
+    g => "arn:${local.ecs_partition}:autoscaling:${local.ecs_region}:${local.ecs_account_id}:autoScalingGroup:*:autoScalingGroupName/${g}"
+  }
+
+  name = coalesce(var.name, "${substr(local.cluster, 0, 24)}-drainer")
+  names = {
+    task_definition_family = local.name
+    log_group              = "/ecs/${local.name}"
+    task_role              = "${local.name}-task"
+    execution_role         = "${local.name}-execution"
+    events_role            = "${local.name}-events"
+    dead_letter_queue      = "${local.name}-dead-letter"
+    sweep_rule             = "${local.name}-sweep"
+  }
+
+  # Rule names allow 64 characters of [.-_A-Za-z0-9]. A long or unusual group name is cut and made unique by a hash.
+  lifecycle_rule_names = {
+    for g in var.autoscaling_group_names : g => (
+      length("${local.name}-asg-${g}") <= 64 && can(regex("^[.A-Za-z0-9_-]+$", g))
+      ? "${local.name}-asg-${g}"
+      : "${substr("${local.name}-asg-${replace(g, "/[^.A-Za-z0-9_-]/", "-")}", 0, 55)}-${substr(sha1(g), 0, 8)}"
+    )
+  }
+
+  # EventBridge retries a target that failed to start for an hour, then sends the event to the dead-letter queue.
+  retry_policy = {
+    maximum_event_age_in_seconds = 3600
+    maximum_retry_attempts       = 10
+  }
+
+  task_definition_family_arn = "${local.ecs_arn_prefix}:task-definition/${local.name}:*"
+
+  # The lifecycle hook on every group. The API's default result is ABANDON, which would also cancel other hooks
+  # on the instance (such as ECS managed draining's); CONTINUE is set explicitly.
+  hook = {
+    name                 = var.hook_name
+    lifecycle_transition = "autoscaling:EC2_INSTANCE_TERMINATING"
+    default_result       = "CONTINUE"
+    heartbeat_timeout    = var.heartbeat_timeout
+  }
+
+  # One rule per group: only this group's terminate events at this hook.
+  event_patterns = {
+    for g in var.autoscaling_group_names : g => jsonencode({
+      source      = ["aws.autoscaling"]
+      detail-type = ["EC2 Instance-terminate Lifecycle Action"]
+      detail = {
+        AutoScalingGroupName = [g]
+        LifecycleHookName    = [var.hook_name]
+      }
+    })
+  }
+
+  # EVENT_ENVIRONMENT in contract.ts: the four event fields the drainer reads, and nothing else (EventBridge does
+  # not escape what it substitutes, so free text such as NotificationMetadata never goes through).
+  input_paths = {
+    instance = "$.detail.EC2InstanceId"
+    asg      = "$.detail.AutoScalingGroupName"
+    hook     = "$.detail.LifecycleHookName"
+    token    = "$.detail.LifecycleActionToken"
+  }
+
+  # The RunTask TaskOverride shape. A heredoc, not jsonencode: the placeholders must stay unquoted, because
+  # EventBridge quotes the string values it puts in their place.
+  input_template = <<-EOT
+    {
+      "containerOverrides": [
+        {
+          "name": "${local.container_name}",
+          "environment": [
+            {"name": "EC2_INSTANCE_ID", "value": <instance>},
+            {"name": "AUTOSCALING_GROUP_NAME", "value": <asg>},
+            {"name": "LIFECYCLE_HOOK_NAME", "value": <hook>},
+            {"name": "LIFECYCLE_ACTION_TOKEN", "value": <token>}
+          ]
+        }
+      ]
+    }
+  EOT
+
+  # The task's own environment: everything but the event's fields. AUTOSCALING_GROUP_NAMES lets the sweep start the
+  # same task definition with no overrides.
+  container_environment = [
+    { name = "ECS_CLUSTER", value = var.cluster_name },
+    { name = "LIFECYCLE_HOOK_NAME", value = var.hook_name },
+    { name = "AUTOSCALING_GROUP_NAMES", value = join(",", var.autoscaling_group_names) },
+    { name = "POLL_INTERVAL_SECONDS", value = tostring(var.poll_interval) },
+    { name = "DRAIN_TIMEOUT_SECONDS", value = tostring(var.drain_timeout) },
+    { name = "TIMEOUT_RESULT", value = var.timeout_result },
+    { name = "STOP_STANDALONE_TASKS", value = tostring(var.stop_standalone_tasks) },
+  ]
+
+  container_definitions = jsonencode([
+    {
+      name                   = local.container_name
+      image                  = var.drainer_image
+      essential              = true
+      user                   = "1000"
+      readonlyRootFilesystem = true
+      environment            = local.container_environment
+      logConfiguration = {
+        logDriver = "awslogs"
+        options = {
+          awslogs-group         = local.names.log_group
+          awslogs-region        = var.region
+          awslogs-stream-prefix = local.container_name
+        }
+      }
+    }
+  ])
+
+  # The drainer's task role: exactly the actions declared in contract.ts (DECLARED_ACTIONS), each scoped as
+  # narrowly as the action allows.
+  task_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "FindContainerInstances"
+        Effect   = "Allow"
+        Action   = ["ecs:ListContainerInstances"]
+        Resource = local.cluster_arn
+      },
+      {
+        Sid      = "DrainContainerInstances"
+        Effect   = "Allow"
+        Action   = ["ecs:DescribeContainerInstances", "ecs:ListTasks", "ecs:UpdateContainerInstancesState"]
+        Resource = local.container_instance_arn
+        Condition = {
+          ArnEquals = { "ecs:cluster" = local.cluster_arn }
+        }
+      },
+      {
+        Sid      = "WatchAndStopTasks"
+        Effect   = "Allow"
+        Action   = ["ecs:DescribeTasks", "ecs:StopTask"]
+        Resource = local.task_arn
+        Condition = {
+          ArnEquals = { "ecs:cluster" = local.cluster_arn }
+        }
+      },
+      {
+        Sid      = "CompleteLifecycleActions"
+        Effect   = "Allow"
+        Action   = ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"]
+        Resource = [for g in var.autoscaling_group_names : local.autoscaling_group_arns[g]]
+      },
+      {
+        # These actions support no resource-level permissions.
+        Sid      = "DescribeAutoScaling"
+        Effect   = "Allow"
+        Action   = ["autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingInstances", "autoscaling:DescribeLifecycleHooks"]
+        Resource = "*"
+      },
+    ]
+  })
+
+  # EventBridge's role: start any revision of the drainer's task definition, in this cluster only, and pass it
+  # exactly its two roles, for ECS tasks only.
+  events_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "RunDrainerTask"
+        Effect   = "Allow"
+        Action   = ["ecs:RunTask"]
+        Resource = local.task_definition_family_arn
+        Condition = {
+          ArnEquals = { "ecs:cluster" = local.cluster_arn }
+        }
+      },
+      {
+        Sid      = "PassDrainerRoles"
+        Effect   = "Allow"
+        Action   = ["iam:PassRole"]
+        Resource = [var.task_role_arn, var.execution_role_arn]
+        Condition = {
+          StringLike = { "iam:PassedToService" = "ecs-tasks.amazonaws.com" }
+        }
+      },
+    ]
+  })
+
+  # Only the module's own rules may send to its dead-letter queue.
+  dead_letter_queue_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "DrainerRulesDeadLetters"
+      Effect    = "Allow"
+      Principal = { Service = "events.amazonaws.com" }
+      Action    = "sqs:SendMessage"
+      Resource  = var.dead_letter_queue_arn
+      Condition = {
+        ArnEquals = { "aws:SourceArn" = var.rule_arns }
+      }
+    }]
+  })
+
+  ecs_tasks_assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { Service = "ecs-tasks.amazonaws.com" }
+    }]
+  })
+
+  events_assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { Service = "events.amazonaws.com" }
+    }]
+  })
+}

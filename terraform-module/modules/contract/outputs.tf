@@ -1,0 +1,79 @@
+output "names" {
+  description = "The names of the resources created once: task_definition_family, log_group, task_role, execution_role, events_role, dead_letter_queue, sweep_rule."
+  value       = local.names
+}
+
+output "lifecycle_rule_names" {
+  description = "The lifecycle event rule's name for each Auto Scaling group."
+  value       = local.lifecycle_rule_names
+}
+
+output "cluster_arn" {
+  description = "The cluster's ARN, given or built from its name."
+  value       = local.cluster_arn
+}
+
+output "autoscaling_group_arns" {
+  description = "The ARN pattern of each Auto Scaling group, as IAM matches it."
+  value       = local.autoscaling_group_arns
+}
+
+output "hook" {
+  description = "The lifecycle hook's settings on every group: name, lifecycle_transition, default_result, heartbeat_timeout."
+  value       = local.hook
+}
+
+output "event_patterns" {
+  description = "The lifecycle event rule's pattern (JSON) for each Auto Scaling group."
+  value       = local.event_patterns
+}
+
+output "input_paths" {
+  description = "The input transformer's paths: placeholder to JSON path in the lifecycle event."
+  value       = local.input_paths
+}
+
+output "input_template" {
+  description = "The input transformer's template: RunTask overrides that give the drainer the event's fields."
+  value       = local.input_template
+}
+
+output "container_environment" {
+  description = "The drainer container's own environment, as a list of name/value objects."
+  value       = local.container_environment
+}
+
+output "container_definitions" {
+  description = "The task definition's container definitions (JSON)."
+  value       = local.container_definitions
+}
+
+output "task_role_policy" {
+  description = "The task role's inline policy (JSON)."
+  value       = local.task_role_policy
+}
+
+output "events_role_policy" {
+  description = "The events role's inline policy (JSON)."
+  value       = local.events_role_policy
+}
+
+output "ecs_tasks_assume_role_policy" {
+  description = "The trust policy of the task and execution roles (JSON)."
+  value       = local.ecs_tasks_assume_role_policy
+}
+
+output "events_assume_role_policy" {
+  description = "The trust policy of the events role (JSON)."
+  value       = local.events_assume_role_policy
+}
+
+output "retry_policy" {
+  description = "The retry policy of every EventBridge target: maximum_event_age_in_seconds, maximum_retry_attempts."
+  value       = local.retry_policy
+}
+
+output "dead_letter_queue_policy" {
+  description = "The dead-letter queue's policy (JSON)."
+  value       = local.dead_letter_queue_policy
+}

@@ -1,0 +1,208 @@
+# What the module renders from its variables. test/terraform compares the same outputs with the Pulumi component.
+
+variables {
+  cluster_name            = "prod"
+  autoscaling_group_names = ["prod-ecs-a", "prod-ecs-b"]
+  subnet_ids              = ["subnet-0123456789abcdef0"]
+  security_group_ids      = ["sg-0123456789abcdef0"]
+  drainer_image           = "123456789012.dkr.ecr.us-west-2.amazonaws.com/ecs-scale-in-drainer:0.1.0"
+  partition               = "aws"
+  region                  = "us-west-2"
+  account_id              = "123456789012"
+  task_role_arn           = "arn:aws:iam::123456789012:role/prod-drainer-task"
+  execution_role_arn      = "arn:aws:iam::123456789012:role/prod-drainer-execution"
+  dead_letter_queue_arn   = "arn:aws:sqs:us-west-2:123456789012:prod-drainer-dead-letter"
+  rule_arns               = ["arn:aws:events:us-west-2:123456789012:rule/prod-drainer-asg-prod-ecs-a"]
+}
+
+run "scopes_ecs_statements_to_a_cluster_given_by_name" {
+  command = plan
+
+  assert {
+    condition     = output.cluster_arn == "arn:aws:ecs:us-west-2:123456789012:cluster/prod"
+    error_message = "A cluster given by name must live in the provider's partition, region and account."
+  }
+  assert {
+    condition = {
+      for s in jsondecode(output.task_role_policy).Statement : s.Sid => s.Resource
+      } == {
+      FindContainerInstances  = "arn:aws:ecs:us-west-2:123456789012:cluster/prod"
+      DrainContainerInstances = "arn:aws:ecs:us-west-2:123456789012:container-instance/prod/*"
+      WatchAndStopTasks       = "arn:aws:ecs:us-west-2:123456789012:task/prod/*"
+      CompleteLifecycleActions = [
+        "arn:aws:autoscaling:us-west-2:123456789012:autoScalingGroup:*:autoScalingGroupName/prod-ecs-a",
+        "arn:aws:autoscaling:us-west-2:123456789012:autoScalingGroup:*:autoScalingGroupName/prod-ecs-b",
+      ]
+      DescribeAutoScaling = "*"
+    }
+    error_message = "Each task role statement must be scoped to its own resources."
+  }
+  assert {
+    condition = [
+      for s in jsondecode(output.task_role_policy).Statement : try(s.Condition.ArnEquals["ecs:cluster"], null)
+      ] == [
+      null,
+      "arn:aws:ecs:us-west-2:123456789012:cluster/prod",
+      "arn:aws:ecs:us-west-2:123456789012:cluster/prod",
+      null,
+      null,
+    ]
+    error_message = "The container-instance and task statements, and only those, must carry ecs:cluster."
+  }
+}
+
+run "takes_partition_region_and_account_from_a_cluster_arn" {
+  command = plan
+  variables {
+    cluster_name = "arn:aws-cn:ecs:cn-north-1:210987654321:cluster/china"
+  }
+
+  assert {
+    condition     = output.cluster_arn == "arn:aws-cn:ecs:cn-north-1:210987654321:cluster/china"
+    error_message = "A cluster ARN must be used as given."
+  }
+  assert {
+    condition     = jsondecode(output.task_role_policy).Statement[2].Resource == "arn:aws-cn:ecs:cn-north-1:210987654321:task/china/*"
+    error_message = "Task ARNs must use the cluster ARN's partition, region and account."
+  }
+  assert {
+    condition     = output.autoscaling_group_arns["prod-ecs-a"] == "arn:aws-cn:autoscaling:cn-north-1:210987654321:autoScalingGroup:*:autoScalingGroupName/prod-ecs-a"
+    error_message = "Group ARNs must use the cluster ARN's partition, region and account."
+  }
+  assert {
+    condition     = output.names.task_definition_family == "china-drainer"
+    error_message = "The default name must come from the cluster's name, not its ARN."
+  }
+}
+
+run "lets_events_run_only_the_drainer_in_the_cluster" {
+  command = plan
+
+  assert {
+    condition = jsondecode(output.events_role_policy).Statement == [
+      {
+        Sid       = "RunDrainerTask"
+        Effect    = "Allow"
+        Action    = ["ecs:RunTask"]
+        Resource  = "arn:aws:ecs:us-west-2:123456789012:task-definition/prod-drainer:*"
+        Condition = { ArnEquals = { "ecs:cluster" = "arn:aws:ecs:us-west-2:123456789012:cluster/prod" } }
+      },
+      {
+        Sid       = "PassDrainerRoles"
+        Effect    = "Allow"
+        Action    = ["iam:PassRole"]
+        Resource  = ["arn:aws:iam::123456789012:role/prod-drainer-task", "arn:aws:iam::123456789012:role/prod-drainer-execution"]
+        Condition = { StringLike = { "iam:PassedToService" = "ecs-tasks.amazonaws.com" } }
+      },
+    ]
+    error_message = "The events role may run any revision of the drainer's family in this cluster, and pass only its two roles."
+  }
+}
+
+run "matches_only_its_own_group_and_hook" {
+  command = plan
+  variables {
+    hook_name = "team-hook"
+  }
+
+  assert {
+    condition = jsondecode(output.event_patterns["prod-ecs-b"]) == {
+      source        = ["aws.autoscaling"]
+      "detail-type" = ["EC2 Instance-terminate Lifecycle Action"]
+      detail        = { AutoScalingGroupName = ["prod-ecs-b"], LifecycleHookName = ["team-hook"] }
+    }
+    error_message = "A group's rule must match that group's terminate lifecycle actions at this hook only."
+  }
+  assert {
+    condition     = output.hook == { name = "team-hook", lifecycle_transition = "autoscaling:EC2_INSTANCE_TERMINATING", default_result = "CONTINUE", heartbeat_timeout = 900 }
+    error_message = "The hook must hold terminating instances, default to CONTINUE and use heartbeat_timeout."
+  }
+}
+
+run "fills_the_overrides_from_four_event_fields" {
+  command = plan
+
+  assert {
+    condition = output.input_paths == {
+      instance = "$.detail.EC2InstanceId"
+      asg      = "$.detail.AutoScalingGroupName"
+      hook     = "$.detail.LifecycleHookName"
+      token    = "$.detail.LifecycleActionToken"
+    }
+    error_message = "The input transformer must read exactly the four event fields."
+  }
+  assert {
+    # Quoting the placeholders makes the template valid JSON; EventBridge quotes the values it substitutes.
+    condition = jsondecode(replace(output.input_template, "/<(instance|asg|hook|token)>/", "\"$1\"")) == {
+      containerOverrides = [{
+        name = "drainer"
+        environment = [
+          { name = "EC2_INSTANCE_ID", value = "instance" },
+          { name = "AUTOSCALING_GROUP_NAME", value = "asg" },
+          { name = "LIFECYCLE_HOOK_NAME", value = "hook" },
+          { name = "LIFECYCLE_ACTION_TOKEN", value = "token" },
+        ]
+      }]
+    }
+    error_message = "The input template must be RunTask overrides of the drainer container's environment."
+  }
+  assert {
+    condition     = length(regexall("\"<", output.input_template)) == 0
+    error_message = "Placeholders must stay unquoted."
+  }
+}
+
+run "gives_the_container_its_settings" {
+  command = plan
+  variables {
+    poll_interval         = 2.5
+    drain_timeout         = 600
+    timeout_result        = "ABANDON"
+    stop_standalone_tasks = true
+  }
+
+  assert {
+    condition = { for e in output.container_environment : e.name => e.value } == {
+      ECS_CLUSTER             = "prod"
+      LIFECYCLE_HOOK_NAME     = "ecs-scale-in-drainer"
+      AUTOSCALING_GROUP_NAMES = "prod-ecs-a,prod-ecs-b"
+      POLL_INTERVAL_SECONDS   = "2.5"
+      DRAIN_TIMEOUT_SECONDS   = "600"
+      TIMEOUT_RESULT          = "ABANDON"
+      STOP_STANDALONE_TASKS   = "true"
+    }
+    error_message = "The container environment must carry every setting, as text."
+  }
+  assert {
+    condition = jsondecode(output.container_definitions)[0].logConfiguration == {
+      logDriver = "awslogs"
+      options   = { awslogs-group = "/ecs/prod-drainer", awslogs-region = "us-west-2", awslogs-stream-prefix = "drainer" }
+    }
+    error_message = "The container must log to the module's log group."
+  }
+  assert {
+    condition     = jsondecode(output.container_definitions)[0].user == "1000" && jsondecode(output.container_definitions)[0].readonlyRootFilesystem
+    error_message = "The drainer must run as a non-root user on a read-only root filesystem."
+  }
+}
+
+run "names_rules_within_64_characters" {
+  command = plan
+  variables {
+    name                    = "drainer"
+    autoscaling_group_names = ["short", "group with spaces", "a-very-long-auto-scaling-group-name-that-goes-on-and-on-and-on"]
+  }
+
+  assert {
+    condition     = output.lifecycle_rule_names["short"] == "drainer-asg-short"
+    error_message = "A short group name must appear whole in its rule's name."
+  }
+  assert {
+    condition     = alltrue([for n in values(output.lifecycle_rule_names) : can(regex("^[.A-Za-z0-9_-]{1,64}$", n))])
+    error_message = "Every rule name must be a valid EventBridge rule name."
+  }
+  assert {
+    condition     = length(distinct(values(output.lifecycle_rule_names))) == 3
+    error_message = "Rule names must be distinct."
+  }
+}

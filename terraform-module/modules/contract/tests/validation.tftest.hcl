@@ -1,0 +1,262 @@
+# Every validation rule of the module's variables: a value just inside each bound plans, a value just outside fails
+# on that variable. The root module carries the same rules (test/terraform checks that the copies are identical).
+
+variables {
+  cluster_name            = "prod"
+  autoscaling_group_names = ["prod-ecs-a"]
+  subnet_ids              = ["subnet-0123456789abcdef0"]
+  security_group_ids      = ["sg-0123456789abcdef0"]
+  drainer_image           = "123456789012.dkr.ecr.us-west-2.amazonaws.com/ecs-scale-in-drainer:0.1.0"
+  partition               = "aws"
+  region                  = "us-west-2"
+  account_id              = "123456789012"
+  task_role_arn           = "arn:aws:iam::123456789012:role/prod-drainer-task"
+  execution_role_arn      = "arn:aws:iam::123456789012:role/prod-drainer-execution"
+  dead_letter_queue_arn   = "arn:aws:sqs:us-west-2:123456789012:prod-drainer-dead-letter"
+  rule_arns               = ["arn:aws:events:us-west-2:123456789012:rule/prod-drainer-asg-prod-ecs-a"]
+}
+
+run "accepts_the_defaults" {
+  command = plan
+}
+
+run "accepts_every_bound" {
+  command = plan
+  variables {
+    name                    = "a-name_of_exactly_32_characters_"
+    cluster_name            = "arn:aws-us-gov:ecs:us-gov-west-1:123456789012:cluster/prod"
+    autoscaling_group_names = ["a", "group with spaces/and.dots"]
+    heartbeat_timeout       = 7200
+    drain_timeout           = 172800
+    poll_interval           = 0.5
+    timeout_result          = "ABANDON"
+    sweep_schedule          = "cron(0/5 * * * ? *)"
+    cpu                     = 16384
+    memory                  = 512
+    log_retention_days      = 0
+    launch_type             = "EC2"
+    assign_public_ip        = false
+    hook_name               = "team/drainer.v2_x"
+  }
+}
+
+run "accepts_the_lowest_heartbeat_and_poll_bounds" {
+  command = plan
+  variables {
+    heartbeat_timeout  = 30
+    drain_timeout      = 3000
+    poll_interval      = 3600
+    log_retention_days = 3653
+  }
+}
+
+run "rejects_a_name_with_a_space" {
+  command = plan
+  variables {
+    name = "my drainer"
+  }
+  expect_failures = [var.name]
+}
+
+run "rejects_a_name_longer_than_32" {
+  command = plan
+  variables {
+    name = "a-name-of-exactly-33-characters-x"
+  }
+  expect_failures = [var.name]
+}
+
+run "rejects_a_cluster_name_with_a_slash" {
+  command = plan
+  variables {
+    cluster_name = "team/prod"
+  }
+  expect_failures = [var.cluster_name]
+}
+
+run "rejects_an_arn_that_is_not_a_cluster" {
+  command = plan
+  variables {
+    cluster_name = "arn:aws:ecs:us-west-2:123456789012:service/prod/web"
+  }
+  expect_failures = [var.cluster_name]
+}
+
+run "rejects_no_groups" {
+  command = plan
+  variables {
+    autoscaling_group_names = []
+  }
+  expect_failures = [var.autoscaling_group_names]
+}
+
+run "rejects_a_group_listed_twice" {
+  command = plan
+  variables {
+    autoscaling_group_names = ["a", "a"]
+  }
+  expect_failures = [var.autoscaling_group_names]
+}
+
+run "rejects_a_group_name_with_a_comma" {
+  command = plan
+  variables {
+    autoscaling_group_names = ["a,b"]
+  }
+  expect_failures = [var.autoscaling_group_names]
+}
+
+run "rejects_a_group_name_with_a_colon" {
+  command = plan
+  variables {
+    autoscaling_group_names = ["arn:aws:autoscaling"]
+  }
+  expect_failures = [var.autoscaling_group_names]
+}
+
+run "rejects_no_subnets" {
+  command = plan
+  variables {
+    subnet_ids = []
+  }
+  expect_failures = [var.subnet_ids]
+}
+
+run "rejects_a_public_ip_on_ec2" {
+  command = plan
+  variables {
+    launch_type      = "EC2"
+    assign_public_ip = true
+  }
+  expect_failures = [var.assign_public_ip]
+}
+
+run "rejects_a_blank_image" {
+  command = plan
+  variables {
+    drainer_image = "  "
+  }
+  expect_failures = [var.drainer_image]
+}
+
+run "rejects_a_heartbeat_below_30" {
+  command = plan
+  variables {
+    heartbeat_timeout = 29
+  }
+  expect_failures = [var.heartbeat_timeout]
+}
+
+run "rejects_a_heartbeat_above_7200" {
+  command = plan
+  variables {
+    heartbeat_timeout = 7201
+  }
+  expect_failures = [var.heartbeat_timeout]
+}
+
+run "rejects_a_fractional_heartbeat" {
+  command = plan
+  variables {
+    heartbeat_timeout = 900.5
+  }
+  expect_failures = [var.heartbeat_timeout]
+}
+
+run "rejects_a_zero_drain_timeout" {
+  command = plan
+  variables {
+    drain_timeout = 0
+  }
+  expect_failures = [var.drain_timeout]
+}
+
+run "rejects_a_drain_timeout_above_48_hours" {
+  command = plan
+  variables {
+    heartbeat_timeout = 7200
+    drain_timeout     = 172801
+  }
+  expect_failures = [var.drain_timeout]
+}
+
+run "rejects_a_drain_timeout_beyond_100_heartbeats" {
+  command = plan
+  variables {
+    heartbeat_timeout = 30
+    drain_timeout     = 3001
+  }
+  expect_failures = [var.drain_timeout]
+}
+
+run "rejects_a_zero_poll_interval" {
+  command = plan
+  variables {
+    poll_interval = 0
+  }
+  expect_failures = [var.poll_interval]
+}
+
+run "rejects_a_poll_interval_above_3600" {
+  command = plan
+  variables {
+    poll_interval = 3601
+  }
+  expect_failures = [var.poll_interval]
+}
+
+run "rejects_a_lowercase_timeout_result" {
+  command = plan
+  variables {
+    timeout_result = "continue"
+  }
+  expect_failures = [var.timeout_result]
+}
+
+run "rejects_a_schedule_that_is_not_rate_or_cron" {
+  command = plan
+  variables {
+    sweep_schedule = "every 5 minutes"
+  }
+  expect_failures = [var.sweep_schedule]
+}
+
+run "rejects_a_cpu_that_fargate_does_not_offer" {
+  command = plan
+  variables {
+    cpu = 300
+  }
+  expect_failures = [var.cpu]
+}
+
+run "rejects_memory_below_512" {
+  command = plan
+  variables {
+    memory = 511
+  }
+  expect_failures = [var.memory]
+}
+
+run "rejects_a_retention_cloudwatch_does_not_offer" {
+  command = plan
+  variables {
+    log_retention_days = 31
+  }
+  expect_failures = [var.log_retention_days]
+}
+
+run "rejects_an_unknown_launch_type" {
+  command = plan
+  variables {
+    launch_type = "EXTERNAL"
+  }
+  expect_failures = [var.launch_type]
+}
+
+run "rejects_a_hook_name_with_a_colon" {
+  command = plan
+  variables {
+    hook_name = "hook:1"
+  }
+  expect_failures = [var.hook_name]
+}

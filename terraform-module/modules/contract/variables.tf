@@ -1,0 +1,226 @@
+# A copy of ../../variables.tf, validations included, so that `terraform test` checks them offline.
+# test/terraform fails when the two copies differ: change both.
+
+variable "name" {
+  description = "Prefix for the names of everything the module creates (task definition family, roles, rules, queue, log group). Defaults to null: the cluster's name (first 24 characters) followed by \"-drainer\"."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.name == null || can(regex("^[A-Za-z0-9_-]{1,32}$", var.name))
+    error_message = "Set name to 1-32 letters, digits, hyphens or underscores, or leave it null to derive it from the cluster name."
+  }
+}
+
+variable "cluster_name" {
+  description = "The ECS cluster whose container instances are drained, by name or by ARN."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,255}$", var.cluster_name)) || can(regex("^arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:cluster/[A-Za-z0-9_-]{1,255}$", var.cluster_name))
+    error_message = "Set cluster_name to a cluster name (letters, digits, hyphens and underscores) or a cluster ARN such as arn:aws:ecs:us-west-2:123456789012:cluster/my-cluster."
+  }
+}
+
+variable "autoscaling_group_names" {
+  description = "The Auto Scaling groups whose instances register with the cluster. Each gets the lifecycle hook and an EventBridge rule."
+  type        = list(string)
+  nullable    = false
+
+  validation {
+    condition     = length(var.autoscaling_group_names) > 0 && length(distinct(var.autoscaling_group_names)) == length(var.autoscaling_group_names)
+    error_message = "Set autoscaling_group_names to a non-empty list of distinct Auto Scaling group names."
+  }
+
+  validation {
+    condition     = alltrue([for g in var.autoscaling_group_names : can(regex("^[^:\\s,][^:,]{0,254}$", g))])
+    error_message = "Each entry of autoscaling_group_names must be an Auto Scaling group name of 1-255 characters without colons or commas; check the names you listed."
+  }
+}
+
+variable "subnet_ids" {
+  description = "The subnets the drainer task runs in (awsvpc). They need a route to the ECS and Auto Scaling APIs and to the image registry."
+  type        = list(string)
+  nullable    = false
+
+  validation {
+    condition     = length(var.subnet_ids) > 0
+    error_message = "Set subnet_ids to at least one subnet ID: the drainer task uses awsvpc networking."
+  }
+}
+
+variable "security_group_ids" {
+  description = "The security groups of the drainer task. It only makes outbound HTTPS calls."
+  type        = list(string)
+  nullable    = false
+}
+
+variable "assign_public_ip" {
+  description = "Give the drainer task a public IP (Fargate in a public subnet without a NAT gateway). Defaults to false."
+  type        = bool
+  default     = false
+  nullable    = false
+
+  validation {
+    condition     = !(var.assign_public_ip && var.launch_type == "EC2")
+    error_message = "Set assign_public_ip to false when launch_type is EC2: ECS assigns public IPs only to Fargate tasks."
+  }
+}
+
+variable "drainer_image" {
+  description = "The drainer's container image URI. Required: Terraform builds no images; `make all` in the repository builds and publishes one."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = length(trimspace(var.drainer_image)) > 0
+    error_message = "Set drainer_image to the URI of a published drainer image, for example the one `make all` prints."
+  }
+}
+
+variable "heartbeat_timeout" {
+  description = "The lifecycle hook's heartbeat timeout, in seconds (30-7200). The drainer heartbeats at half of it. Defaults to 900."
+  type        = number
+  default     = 900
+  nullable    = false
+
+  validation {
+    condition     = var.heartbeat_timeout >= 30 && var.heartbeat_timeout <= 7200 && floor(var.heartbeat_timeout) == var.heartbeat_timeout
+    error_message = "Set heartbeat_timeout to a whole number of seconds from 30 to 7200 (the range Auto Scaling accepts)."
+  }
+}
+
+variable "drain_timeout" {
+  description = "Seconds the drainer waits for an instance to empty before it completes the lifecycle action with timeout_result. Defaults to 3600."
+  type        = number
+  default     = 3600
+  nullable    = false
+
+  validation {
+    condition     = var.drain_timeout > 0 && var.drain_timeout <= 172800
+    error_message = "Set drain_timeout to a number of seconds greater than 0 and at most 172800 (48 hours, the longest a lifecycle action can last)."
+  }
+
+  validation {
+    condition     = var.drain_timeout <= 100 * var.heartbeat_timeout
+    error_message = "Set drain_timeout to at most 100 times heartbeat_timeout (or raise heartbeat_timeout): Auto Scaling ends a lifecycle action after 100 heartbeat timeouts whatever the heartbeats."
+  }
+}
+
+variable "poll_interval" {
+  description = "Seconds between the drainer's checks of an instance's tasks. Defaults to 10."
+  type        = number
+  default     = 10
+  nullable    = false
+
+  validation {
+    condition     = var.poll_interval > 0 && var.poll_interval <= 3600
+    error_message = "Set poll_interval to a number of seconds greater than 0 and at most 3600."
+  }
+}
+
+variable "timeout_result" {
+  description = "The lifecycle action result when the drain times out: CONTINUE or ABANDON. Defaults to CONTINUE."
+  type        = string
+  default     = "CONTINUE"
+  nullable    = false
+
+  validation {
+    condition     = contains(["CONTINUE", "ABANDON"], var.timeout_result)
+    error_message = "Set timeout_result to CONTINUE or ABANDON."
+  }
+}
+
+variable "stop_standalone_tasks" {
+  description = "Stop standalone tasks (not owned by a service) once only they remain on a draining instance. Otherwise the drainer waits for them until drain_timeout. Defaults to false."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "enable_sweep" {
+  description = "Run the drainer on sweep_schedule to handle instances whose lifecycle event was lost. Defaults to true."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "sweep_schedule" {
+  description = "The EventBridge schedule expression of the sweep. Defaults to \"rate(5 minutes)\"."
+  type        = string
+  default     = "rate(5 minutes)"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^(rate|cron)\\(.+\\)$", var.sweep_schedule))
+    error_message = "Set sweep_schedule to an EventBridge schedule expression such as rate(5 minutes) or cron(0/5 * * * ? *)."
+  }
+}
+
+variable "cpu" {
+  description = "The drainer task's CPU units. Defaults to 256."
+  type        = number
+  default     = 256
+  nullable    = false
+
+  validation {
+    condition     = contains([256, 512, 1024, 2048, 4096, 8192, 16384], var.cpu)
+    error_message = "Set cpu to one of 256, 512, 1024, 2048, 4096, 8192 or 16384 CPU units."
+  }
+}
+
+variable "memory" {
+  description = "The drainer task's memory, in MiB. Defaults to 512."
+  type        = number
+  default     = 512
+  nullable    = false
+
+  validation {
+    condition     = var.memory >= 512 && floor(var.memory) == var.memory
+    error_message = "Set memory to a whole number of MiB, at least 512."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Days CloudWatch Logs keeps the drainer's logs (0 keeps them forever). Defaults to 30."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "Set log_retention_days to a value CloudWatch Logs accepts: 0 (never expire), 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
+}
+
+variable "launch_type" {
+  description = "How the drainer task runs: FARGATE or EC2 (on the cluster's own instances, which must have room for it). Defaults to FARGATE."
+  type        = string
+  default     = "FARGATE"
+  nullable    = false
+
+  validation {
+    condition     = contains(["FARGATE", "EC2"], var.launch_type)
+    error_message = "Set launch_type to FARGATE or EC2."
+  }
+}
+
+variable "hook_name" {
+  description = "The lifecycle hook's name on every group. Defaults to \"ecs-scale-in-drainer\"."
+  type        = string
+  default     = "ecs-scale-in-drainer"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_/.-]{1,255}$", var.hook_name))
+    error_message = "Set hook_name to 1-255 letters, digits, hyphens, underscores, slashes or dots."
+  }
+}
+
+variable "tags" {
+  description = "Tags for every resource that takes them. Defaults to {}."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}

@@ -1,0 +1,49 @@
+output "task_definition_arn" {
+  description = "The drainer's task definition ARN (with its revision)."
+  value       = aws_ecs_task_definition.this.arn
+}
+
+output "task_role_arn" {
+  description = "The drainer task role's ARN."
+  value       = aws_iam_role.task.arn
+}
+
+output "execution_role_arn" {
+  description = "The drainer task execution role's ARN."
+  value       = aws_iam_role.execution.arn
+}
+
+output "events_role_arn" {
+  description = "The ARN of the role EventBridge uses to start the drainer."
+  value       = aws_iam_role.events.arn
+}
+
+output "lifecycle_rule_arns" {
+  description = "The lifecycle event rule's ARN for each Auto Scaling group."
+  value       = { for g, rule in aws_cloudwatch_event_rule.lifecycle : g => rule.arn }
+}
+
+output "sweep_rule_arn" {
+  description = "The sweep rule's ARN, or null when enable_sweep is false."
+  value       = try(aws_cloudwatch_event_rule.sweep[0].arn, null)
+}
+
+output "hook_names" {
+  description = "The lifecycle hook's name for each Auto Scaling group."
+  value       = { for g, hook in aws_autoscaling_lifecycle_hook.this : g => hook.name }
+}
+
+output "log_group_name" {
+  description = "The CloudWatch Logs group of the drainer's logs."
+  value       = aws_cloudwatch_log_group.this.name
+}
+
+output "dead_letter_queue_url" {
+  description = "The URL of the SQS queue that receives events EventBridge could not deliver to the drainer."
+  value       = aws_sqs_queue.dead_letter.url
+}
+
+output "image_uri" {
+  description = "The drainer image the task definition runs."
+  value       = var.drainer_image
+}

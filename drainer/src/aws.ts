@@ -1,0 +1,273 @@
+/**
+ * The AWS port: thin wrappers over the SDK v3 clients, one method a call the drainer makes. Batching, pagination
+ * and retries are the SDK's (paginators, retry strategy); nothing here decides anything.
+ */
+import {
+  AutoScalingClient,
+  CompleteLifecycleActionCommand,
+  DescribeLifecycleHooksCommand,
+  RecordLifecycleActionHeartbeatCommand,
+  paginateDescribeAutoScalingGroups,
+  paginateDescribeAutoScalingInstances,
+} from "@aws-sdk/client-auto-scaling";
+import {
+  DescribeContainerInstancesCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  StopTaskCommand,
+  UpdateContainerInstancesStateCommand,
+  paginateListContainerInstances,
+  paginateListTasks,
+} from "@aws-sdk/client-ecs";
+
+/** What the drainer needs to know of a container instance. */
+export interface ContainerInstanceView {
+  readonly arn: string;
+  readonly ec2InstanceId: string | undefined;
+  /** ACTIVE, DRAINING, REGISTERING, DEREGISTERING, INACTIVE, REGISTRATION_FAILED; MISSING when ECS no longer knows it. */
+  readonly status: string;
+  readonly runningTasksCount: number;
+  readonly pendingTasksCount: number;
+}
+
+/** What the drainer needs to know of a task. */
+export interface TaskView {
+  readonly arn: string;
+  readonly containerInstanceArn: string | undefined;
+  readonly lastStatus: string;
+  readonly desiredStatus: string;
+  /** `service:NAME` for service tasks, `family:NAME` (or a custom group) for standalone tasks. */
+  readonly group: string;
+  readonly startedBy: string | undefined;
+}
+
+export interface LifecycleHookView {
+  readonly name: string;
+  readonly transition: string;
+  readonly heartbeatTimeout: number;
+  readonly globalTimeout: number;
+  readonly defaultResult: string;
+}
+
+export interface AutoScalingInstanceView {
+  readonly instanceId: string;
+  readonly asg: string;
+  readonly lifecycleState: string;
+}
+
+export interface LifecycleActionRef {
+  readonly asg: string;
+  readonly hook: string;
+  readonly instanceId: string;
+  readonly token?: string;
+}
+
+/** Everything the drainer asks of AWS. Tests and the simulator can implement it; `createAwsPort` uses the SDK. */
+export interface AwsPort {
+  findContainerInstances(cluster: string, ec2InstanceId: string): Promise<string[]>;
+  describeContainerInstances(
+    cluster: string,
+    arns: readonly string[],
+  ): Promise<ContainerInstanceView[]>;
+  setDraining(cluster: string, arns: readonly string[]): Promise<void>;
+  listTasks(
+    cluster: string,
+    containerInstanceArn: string,
+    desiredStatus: "RUNNING" | "STOPPED",
+  ): Promise<string[]>;
+  describeTasks(cluster: string, arns: readonly string[]): Promise<TaskView[]>;
+  stopTask(cluster: string, taskArn: string, reason: string): Promise<void>;
+  completeLifecycleAction(ref: LifecycleActionRef, result: string): Promise<void>;
+  recordHeartbeat(ref: LifecycleActionRef): Promise<void>;
+  describeAutoScalingInstances(instanceIds: readonly string[]): Promise<AutoScalingInstanceView[]>;
+  /** Every instance of the groups with its lifecycle state. */
+  describeGroupInstances(asgs: readonly string[]): Promise<AutoScalingInstanceView[]>;
+  describeLifecycleHooks(asg: string): Promise<LifecycleHookView[]>;
+}
+
+/** Batch limits of the ECS API (shared/AWS-FACTS.md). */
+export const BATCH = {
+  describeContainerInstances: 100,
+  updateContainerInstancesState: 10,
+  describeTasks: 100,
+};
+
+export function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** True for the error AWS returns when a lifecycle action is no longer active: for a drainer, "already done". */
+export function isNoActiveLifecycleAction(err: unknown): boolean {
+  const e = err as { name?: string; message?: string } | undefined;
+  return e?.name === "ValidationError" && /no active lifecycle action/i.test(e.message ?? "");
+}
+
+export function createAwsPort(ecs: ECSClient, autoscaling: AutoScalingClient): AwsPort {
+  return {
+    async findContainerInstances(cluster, ec2InstanceId) {
+      const arns: string[] = [];
+      const pages = paginateListContainerInstances(
+        { client: ecs },
+        { cluster, filter: `ec2InstanceId == ${ec2InstanceId}` },
+      );
+      for await (const page of pages) arns.push(...(page.containerInstanceArns ?? []));
+      return arns;
+    },
+
+    async describeContainerInstances(cluster, arns) {
+      const out: ContainerInstanceView[] = [];
+      for (const batch of chunks(arns, BATCH.describeContainerInstances)) {
+        const res = await ecs.send(
+          new DescribeContainerInstancesCommand({ cluster, containerInstances: batch }),
+        );
+        for (const ci of res.containerInstances ?? []) {
+          out.push({
+            arn: ci.containerInstanceArn ?? "",
+            ec2InstanceId: ci.ec2InstanceId,
+            status: ci.status ?? "UNKNOWN",
+            runningTasksCount: ci.runningTasksCount ?? 0,
+            pendingTasksCount: ci.pendingTasksCount ?? 0,
+          });
+        }
+        for (const f of res.failures ?? []) {
+          if (f.arn && f.reason === "MISSING") {
+            out.push({
+              arn: f.arn,
+              ec2InstanceId: undefined,
+              status: "MISSING",
+              runningTasksCount: 0,
+              pendingTasksCount: 0,
+            });
+          }
+        }
+      }
+      return out;
+    },
+
+    async setDraining(cluster, arns) {
+      for (const batch of chunks(arns, BATCH.updateContainerInstancesState)) {
+        const res = await ecs.send(
+          new UpdateContainerInstancesStateCommand({
+            cluster,
+            containerInstances: batch,
+            status: "DRAINING",
+          }),
+        );
+        const failures = (res.failures ?? []).filter((f) => f.reason !== "MISSING");
+        if (failures.length > 0) {
+          throw new Error(
+            `setting DRAINING failed: ${failures.map((f) => `${f.arn}: ${f.reason} ${f.detail ?? ""}`.trim()).join("; ")}`,
+          );
+        }
+      }
+    },
+
+    async listTasks(cluster, containerInstance, desiredStatus) {
+      const arns: string[] = [];
+      const pages = paginateListTasks(
+        { client: ecs },
+        { cluster, containerInstance, desiredStatus },
+      );
+      for await (const page of pages) arns.push(...(page.taskArns ?? []));
+      return arns;
+    },
+
+    async describeTasks(cluster, arns) {
+      const out: TaskView[] = [];
+      for (const batch of chunks(arns, BATCH.describeTasks)) {
+        const res = await ecs.send(new DescribeTasksCommand({ cluster, tasks: batch }));
+        for (const t of res.tasks ?? []) {
+          out.push({
+            arn: t.taskArn ?? "",
+            containerInstanceArn: t.containerInstanceArn,
+            lastStatus: t.lastStatus ?? "UNKNOWN",
+            desiredStatus: t.desiredStatus ?? "UNKNOWN",
+            group: t.group ?? "",
+            startedBy: t.startedBy,
+          });
+        }
+      }
+      return out;
+    },
+
+    async stopTask(cluster, task, reason) {
+      await ecs.send(new StopTaskCommand({ cluster, task, reason }));
+    },
+
+    async completeLifecycleAction(ref, result) {
+      await autoscaling.send(
+        new CompleteLifecycleActionCommand({
+          AutoScalingGroupName: ref.asg,
+          LifecycleHookName: ref.hook,
+          InstanceId: ref.instanceId,
+          LifecycleActionToken: ref.token,
+          LifecycleActionResult: result,
+        }),
+      );
+    },
+
+    async recordHeartbeat(ref) {
+      await autoscaling.send(
+        new RecordLifecycleActionHeartbeatCommand({
+          AutoScalingGroupName: ref.asg,
+          LifecycleHookName: ref.hook,
+          InstanceId: ref.instanceId,
+          LifecycleActionToken: ref.token,
+        }),
+      );
+    },
+
+    async describeAutoScalingInstances(instanceIds) {
+      const out: AutoScalingInstanceView[] = [];
+      const pages = paginateDescribeAutoScalingInstances(
+        { client: autoscaling },
+        { InstanceIds: [...instanceIds] },
+      );
+      for await (const page of pages) {
+        for (const i of page.AutoScalingInstances ?? []) {
+          out.push({
+            instanceId: i.InstanceId ?? "",
+            asg: i.AutoScalingGroupName ?? "",
+            lifecycleState: i.LifecycleState ?? "",
+          });
+        }
+      }
+      return out;
+    },
+
+    async describeGroupInstances(asgs) {
+      const out: AutoScalingInstanceView[] = [];
+      const pages = paginateDescribeAutoScalingGroups(
+        { client: autoscaling },
+        { AutoScalingGroupNames: [...asgs] },
+      );
+      for await (const page of pages) {
+        for (const g of page.AutoScalingGroups ?? []) {
+          for (const i of g.Instances ?? []) {
+            out.push({
+              instanceId: i.InstanceId ?? "",
+              asg: g.AutoScalingGroupName ?? "",
+              lifecycleState: i.LifecycleState ?? "",
+            });
+          }
+        }
+      }
+      return out;
+    },
+
+    async describeLifecycleHooks(asg) {
+      const res = await autoscaling.send(
+        new DescribeLifecycleHooksCommand({ AutoScalingGroupName: asg }),
+      );
+      return (res.LifecycleHooks ?? []).map((h) => ({
+        name: h.LifecycleHookName ?? "",
+        transition: h.LifecycleTransition ?? "",
+        heartbeatTimeout: h.HeartbeatTimeout ?? 3600,
+        globalTimeout: h.GlobalTimeout ?? 0,
+        defaultResult: h.DefaultResult ?? "ABANDON",
+      }));
+    },
+  };
+}

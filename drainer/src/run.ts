@@ -1,0 +1,293 @@
+/**
+ * The command line: `drain` (the default) and `status`. Wires configuration, the AWS port and the drain together
+ * and turns the outcome into an exit code. Usable in-process (tests, the simulator) as well as from `main.ts`.
+ */
+import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
+import { ECSClient } from "@aws-sdk/client-ecs";
+import { setTimeout as sleepFor } from "node:timers/promises";
+import { parseArgs } from "node:util";
+import { AwsPort, createAwsPort } from "./aws";
+import { ConfigError, DrainerConfig, parseConfig } from "./config";
+import { ExitCode, SETTINGS } from "./contract";
+import { Outcome, drain, errorText } from "./drain";
+import { Logger, createLogger } from "./log";
+import { clusterName, readOwnTask } from "./metadata";
+import { collectStatus, formatStatusTable } from "./status";
+
+declare const DRAINER_VERSION: string | undefined;
+
+/** The version: set by the bundler; from package.json when run from source. */
+export function version(): string {
+  if (typeof DRAINER_VERSION === "string") return DRAINER_VERSION;
+  return (require("../../package.json") as { version: string }).version;
+}
+
+/** Settings for the SDK clients, for in-process use; a process takes them from its environment like any SDK app. */
+export interface ClientConfig {
+  readonly endpoint?: string;
+  readonly region?: string;
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly maxAttempts?: number;
+}
+
+export interface RunOptions {
+  /** Where log lines and command output go. Defaults to stdout. */
+  readonly write?: (line: string) => void;
+  /** Where usage and configuration errors go. Defaults to stderr. */
+  readonly writeError?: (line: string) => void;
+  /** Aborting it stops the drain without completing (what SIGTERM does). */
+  readonly signal?: AbortSignal;
+  readonly clientConfig?: ClientConfig;
+  /** An AWS port to use instead of the SDK's (tests). */
+  readonly port?: AwsPort;
+  readonly fetch?: typeof fetch;
+}
+
+const USAGE = `Usage: drainer [drain] [options]       drain one instance (event mode) or sweep groups
+       drainer status --cluster C --asg NAME[,NAME] [--json]
+       drainer --help | --version`;
+
+export function helpText(): string {
+  const rows = SETTINGS.map((s) => {
+    const flag = `--${s.flag}${s.kind === "boolean" ? "" : " VALUE"}`;
+    const def = s.default !== undefined ? ` Default: ${s.default}.` : "";
+    return `  ${flag.padEnd(28)} ${s.env.padEnd(27)} ${s.description}${def}`;
+  });
+  return `ecs-scale-in-drainer ${version()}
+
+Holds a terminating Auto Scaling instance until its ECS tasks have drained, then completes its lifecycle action.
+
+${USAGE}
+
+Commands:
+  drain     With EC2_INSTANCE_ID: drain that instance (started by the lifecycle event).
+            Without it: sweep every instance in Terminating:Wait in AUTOSCALING_GROUP_NAMES.
+  status    Print each instance in Terminating:Wait, its ECS state and what blocks it. --json for JSON.
+
+Options (flag, environment variable, meaning); a flag overrides its variable:
+${rows.join("\n")}
+  --json                                                 status: print JSON instead of a table.
+  -h, --help                                             Print this help.
+  -v, --version                                          Print the version.
+
+The AWS SDK's own variables apply (AWS_REGION, AWS_ENDPOINT_URL, AWS_MAX_ATTEMPTS, AWS_RETRY_MODE, credentials).
+
+Exit codes: 0 every instance handled; 1 an AWS failure left an instance not completed;
+            2 invalid configuration (nothing was called); 143 stopped by SIGTERM before completing.
+`;
+}
+
+/** Runs the command line. Resolves to the process exit code; never rejects. */
+export async function runDrainer(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  options: RunOptions = {},
+): Promise<number> {
+  const write = options.write ?? ((line: string) => process.stdout.write(line + "\n"));
+  const writeError = options.writeError ?? ((line: string) => process.stderr.write(line + "\n"));
+
+  let parsed: ReturnType<typeof parseCommandLine>;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (err) {
+    writeError(`${(err as Error).message}\n\n${USAGE}\nRun with --help for every option.`);
+    return ExitCode.InvalidConfig;
+  }
+  if (parsed.help) {
+    write(helpText());
+    return ExitCode.Ok;
+  }
+  if (parsed.version) {
+    write(version());
+    return ExitCode.Ok;
+  }
+  const vars = { ...env, ...parsed.vars };
+
+  if (parsed.command === "status") return status(vars, parsed.json, options, write, writeError);
+
+  let config: DrainerConfig;
+  try {
+    config = parseConfig(vars);
+  } catch (err) {
+    return configFailure(err, write, writeError);
+  }
+
+  const log = createLogger(write, {
+    cluster: config.cluster,
+    asg: config.asg ?? null,
+    hook: config.hook,
+    instanceId: config.instanceId ?? null,
+  });
+  log.log("info", config.dryRun ? "starting (DRY_RUN: no changes will be made)" : "starting", {
+    action: "start",
+    version: version(),
+    mode: config.mode,
+    settings: {
+      pollIntervalSeconds: config.pollIntervalSeconds,
+      heartbeatIntervalSeconds: config.heartbeatIntervalSeconds ?? null,
+      drainTimeoutSeconds: config.drainTimeoutSeconds,
+      timeoutResult: config.timeoutResult,
+      stopStandaloneTasks: config.stopStandaloneTasks,
+      asgs: config.asgs,
+    },
+  });
+
+  const signal = options.signal ?? new AbortController().signal;
+  const port = options.port ?? createPort(env, options.clientConfig);
+  const ownTaskArn = await ownTask(env, config, log, options.fetch);
+  let outcomes: Outcome[];
+  try {
+    outcomes = await drain({
+      port,
+      config,
+      log,
+      ownTaskArn,
+      signal,
+      now: () => performance.now(),
+      sleep: (ms, s) => sleepFor(ms, undefined, { signal: s }).catch(() => undefined),
+    });
+  } catch (err) {
+    log.log("error", "the drainer failed before it could drain", {
+      action: "error",
+      error: errorText(err),
+    });
+    log.log("info", "summary", { action: "summary", results: [] });
+    return signal.aborted ? ExitCode.Interrupted : ExitCode.Failed;
+  }
+  log.log("info", "summary", { action: "summary", results: outcomes });
+  if (outcomes.some((o) => o.result === "failed")) return ExitCode.Failed;
+  if (outcomes.some((o) => o.result === "interrupted")) return ExitCode.Interrupted;
+  return ExitCode.Ok;
+}
+
+function parseCommandLine(argv: readonly string[]) {
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
+    help: { type: "boolean", short: "h" },
+    version: { type: "boolean", short: "v" },
+    json: { type: "boolean" },
+  };
+  for (const s of SETTINGS) options[s.flag] = { type: s.kind === "boolean" ? "boolean" : "string" };
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    options,
+    allowPositionals: true,
+    strict: true,
+  });
+  const [command = "drain", ...rest] = positionals;
+  if (command !== "drain" && command !== "status") {
+    throw new Error(`unknown command ${JSON.stringify(command)}: use drain or status`);
+  }
+  if (rest.length > 0) throw new Error(`unexpected argument ${JSON.stringify(rest[0])}`);
+  const vars: Record<string, string> = {};
+  for (const s of SETTINGS) {
+    const v = values[s.flag];
+    if (v !== undefined) vars[s.env] = String(v);
+  }
+  return {
+    command,
+    vars,
+    json: values.json === true,
+    help: values.help === true,
+    version: values.version === true,
+  };
+}
+
+function configFailure(
+  err: unknown,
+  write: (l: string) => void,
+  writeError: (l: string) => void,
+): number {
+  if (!(err instanceof ConfigError)) throw err;
+  writeError(`${err.message}\nRun with --help for every option.`);
+  write(
+    JSON.stringify({
+      time: new Date().toISOString(),
+      level: "error",
+      msg: "invalid configuration",
+      cluster: null,
+      asg: null,
+      hook: null,
+      instanceId: null,
+      action: "config",
+      problems: err.problems,
+    }),
+  );
+  return ExitCode.InvalidConfig;
+}
+
+function createPort(
+  env: Readonly<Record<string, string | undefined>>,
+  clientConfig: ClientConfig | undefined,
+): AwsPort {
+  // Retries are the SDK's: adaptive mode adds client-side rate limiting when AWS throttles.
+  // AWS_MAX_ATTEMPTS and AWS_RETRY_MODE keep their SDK meaning; only the defaults are ours.
+  const config = {
+    maxAttempts: Number(env.AWS_MAX_ATTEMPTS) || 6,
+    retryMode: env.AWS_RETRY_MODE || "adaptive",
+    ...clientConfig,
+  };
+  return createAwsPort(new ECSClient(config), new AutoScalingClient(config));
+}
+
+async function ownTask(
+  env: Readonly<Record<string, string | undefined>>,
+  config: DrainerConfig,
+  log: Logger,
+  fetchImpl: typeof fetch | undefined,
+): Promise<string | undefined> {
+  try {
+    const own = await readOwnTask(env.ECS_CONTAINER_METADATA_URI_V4, fetchImpl);
+    if (!own) return undefined;
+    if (clusterName(own.cluster) !== clusterName(config.cluster)) return undefined;
+    log.log("info", "running as an ECS task of this cluster; never waiting for it", {
+      action: "start",
+      ownTaskArn: own.taskArn,
+    });
+    return own.taskArn;
+  } catch (err) {
+    log.log("warn", "could not read the task metadata; the drainer's own task is not excluded", {
+      action: "start",
+      error: errorText(err),
+    });
+    return undefined;
+  }
+}
+
+async function status(
+  vars: Readonly<Record<string, string | undefined>>,
+  json: boolean,
+  options: RunOptions,
+  write: (l: string) => void,
+  writeError: (l: string) => void,
+): Promise<number> {
+  const cluster = vars.ECS_CLUSTER?.trim();
+  const asgs = (vars.AUTOSCALING_GROUP_NAME ?? vars.AUTOSCALING_GROUP_NAMES ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const problems: string[] = [];
+  if (!cluster)
+    problems.push("ECS_CLUSTER: is required: pass --cluster NAME (or set ECS_CLUSTER).");
+  if (asgs.length === 0) {
+    problems.push(
+      "AUTOSCALING_GROUP_NAMES: is required: pass --asg NAME[,NAME] (or set AUTOSCALING_GROUP_NAMES).",
+    );
+  }
+  if (problems.length > 0) {
+    writeError(`invalid configuration:\n  ${problems.join("\n  ")}`);
+    return ExitCode.InvalidConfig;
+  }
+  try {
+    const port = options.port ?? createPort(vars, options.clientConfig);
+    const rows = await collectStatus(port, cluster!, asgs);
+    write(
+      json
+        ? JSON.stringify({ cluster, asgs, instances: rows }, null, 2)
+        : formatStatusTable(rows).trimEnd(),
+    );
+    return ExitCode.Ok;
+  } catch (err) {
+    writeError(`status failed: ${errorText(err)}`);
+    return ExitCode.Failed;
+  }
+}

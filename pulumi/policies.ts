@@ -1,0 +1,200 @@
+/**
+ * The IAM documents the component attaches, as pure functions of plain values.
+ *
+ * The component applies them to resolved outputs; the tests (and the Terraform parity test) call them directly. The
+ * task role's policy is built from the drainer's DECLARED_ACTIONS and nothing else.
+ */
+import { DECLARED_ACTIONS, ResourceKind } from "../drainer/src/contract";
+
+/** An IAM policy document. */
+export interface PolicyDocument {
+  Version: "2012-10-17";
+  Statement: PolicyStatement[];
+}
+
+/** One statement of an IAM policy document. */
+export interface PolicyStatement {
+  Sid?: string;
+  Effect: "Allow";
+  Principal?: { Service: string };
+  Action: string | string[];
+  Resource?: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+/** Where the drainer works: the cluster and the Auto Scaling groups, with the partition, region and account. */
+export interface ClusterScope {
+  readonly partition: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly clusterName: string;
+  readonly clusterArn: string;
+  readonly autoscalingGroupNames: readonly string[];
+}
+
+const CLUSTER_ARN = /^arn:(aws[a-z-]*):ecs:([a-z0-9-]+):(\d{12}):cluster\/([A-Za-z0-9_-]{1,255})$/;
+
+/** True when `value` is an ECS cluster ARN (`arn:PARTITION:ecs:REGION:ACCOUNT:cluster/NAME`). */
+export function isClusterArn(value: string): boolean {
+  return CLUSTER_ARN.test(value);
+}
+
+/**
+ * The scope of a cluster given by name or ARN. An ARN's own partition, region and account win over the
+ * provider's: the container instances and tasks the drainer touches live where the cluster lives.
+ */
+export function resolveClusterScope(
+  clusterNameOrArn: string,
+  provider: { partition: string; region: string; accountId: string },
+  autoscalingGroupNames: readonly string[],
+): ClusterScope {
+  const arn = CLUSTER_ARN.exec(clusterNameOrArn);
+  if (arn) {
+    const [, partition, region, accountId, clusterName] = arn;
+    return {
+      partition,
+      region,
+      accountId,
+      clusterName,
+      clusterArn: clusterNameOrArn,
+      autoscalingGroupNames,
+    };
+  }
+  const { partition, region, accountId } = provider;
+  return {
+    partition,
+    region,
+    accountId,
+    clusterName: clusterNameOrArn,
+    clusterArn: `arn:${partition}:ecs:${region}:${accountId}:cluster/${clusterNameOrArn}`,
+    autoscalingGroupNames,
+  };
+}
+
+/** The ARN of an Auto Scaling group, by name (any group ID). */
+export function autoscalingGroupArn(scope: ClusterScope, groupName: string): string {
+  return `arn:${scope.partition}:autoscaling:${scope.region}:${scope.accountId}:autoScalingGroup:*:autoScalingGroupName/${groupName}`;
+}
+
+/** The resources a declared action of `kind` may touch, in `scope`. */
+export function resourcesOf(kind: ResourceKind, scope: ClusterScope): string[] {
+  const ecs = `arn:${scope.partition}:ecs:${scope.region}:${scope.accountId}`;
+  switch (kind) {
+    case ResourceKind.Cluster:
+      return [scope.clusterArn];
+    case ResourceKind.ContainerInstance:
+      return [`${ecs}:container-instance/${scope.clusterName}/*`];
+    case ResourceKind.Task:
+      return [`${ecs}:task/${scope.clusterName}/*`];
+    case ResourceKind.AutoScalingGroup:
+      return scope.autoscalingGroupNames.map((name) => autoscalingGroupArn(scope, name));
+    case ResourceKind.Any:
+      return ["*"];
+  }
+}
+
+const SIDS: Record<ResourceKind, string> = {
+  [ResourceKind.Cluster]: "Cluster",
+  [ResourceKind.ContainerInstance]: "ContainerInstances",
+  [ResourceKind.Task]: "Tasks",
+  [ResourceKind.AutoScalingGroup]: "LifecycleActionsOfGroups",
+  [ResourceKind.Any]: "ReadsWithoutResourceLevelPermissions",
+};
+
+/**
+ * The task role's inline policy: one statement per resource kind of DECLARED_ACTIONS (in the order the actions are
+ * declared), each scoped to that kind's resources in `scope`, with `ecs:cluster` = the cluster ARN where the action
+ * declares it. Only actions of kind `*` (those AWS cannot scope) get `*`.
+ */
+export function taskRolePolicyDocument(scope: ClusterScope): PolicyDocument {
+  const groups = new Map<string, { kind: ResourceKind; condition: boolean; actions: string[] }>();
+  for (const declared of DECLARED_ACTIONS) {
+    const key = `${declared.resource}|${declared.clusterCondition}`;
+    const group = groups.get(key) ?? {
+      kind: declared.resource,
+      condition: declared.clusterCondition,
+      actions: [],
+    };
+    group.actions.push(declared.action);
+    groups.set(key, group);
+  }
+  const statements: PolicyStatement[] = [];
+  for (const { kind, condition, actions } of groups.values()) {
+    statements.push({
+      Sid: SIDS[kind] + (condition ? "InCluster" : ""),
+      Effect: "Allow",
+      Action: actions,
+      Resource: resourcesOf(kind, scope),
+      ...(condition ? { Condition: { ArnEquals: { "ecs:cluster": scope.clusterArn } } } : {}),
+    });
+  }
+  return { Version: "2012-10-17", Statement: statements };
+}
+
+/** What the events role may run and pass. */
+export interface EventsRoleScope {
+  /** The task definition's ARN, with or without its `:revision`. The policy allows every revision. */
+  readonly taskDefinitionArn: string;
+  readonly clusterArn: string;
+  readonly taskRoleArn: string;
+  readonly executionRoleArn: string;
+}
+
+/** A task definition ARN with its revision replaced by `*`: the family, any revision. */
+export function anyRevisionOf(taskDefinitionArn: string): string {
+  return taskDefinitionArn.replace(/:\d+$/, "") + ":*";
+}
+
+/**
+ * The events role's policy: `ecs:RunTask` on the drainer's task definition (any revision) in the cluster only, and
+ * `iam:PassRole` on exactly the task role and the execution role, passed to ECS tasks only.
+ */
+export function eventsRolePolicyDocument(scope: EventsRoleScope): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "RunDrainerTaskInCluster",
+        Effect: "Allow",
+        Action: "ecs:RunTask",
+        Resource: anyRevisionOf(scope.taskDefinitionArn),
+        Condition: { ArnEquals: { "ecs:cluster": scope.clusterArn } },
+      },
+      {
+        Sid: "PassDrainerRoles",
+        Effect: "Allow",
+        Action: "iam:PassRole",
+        Resource: [scope.taskRoleArn, scope.executionRoleArn],
+        Condition: { StringLike: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+      },
+    ],
+  };
+}
+
+/** The trust policy of a role that `service` (e.g. `ecs-tasks.amazonaws.com`) assumes. */
+export function assumeRolePolicyDocument(service: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
+  };
+}
+
+/** The dead-letter queue's policy: EventBridge may send to it on behalf of these rules only. */
+export function deadLetterQueuePolicyDocument(
+  queueArn: string,
+  ruleArns: readonly string[],
+): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "DrainerRulesDeadLetters",
+        Effect: "Allow",
+        Principal: { Service: "events.amazonaws.com" },
+        Action: "sqs:SendMessage",
+        Resource: queueArn,
+        Condition: { ArnEquals: { "aws:SourceArn": [...ruleArns] } },
+      },
+    ],
+  };
+}

@@ -1,0 +1,294 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { DEFAULTS, LifecycleResult } from "../drainer/src/contract";
+import { DrainerImage } from "./drainerImage";
+import { DrainerTask } from "./drainerTask";
+import { TARGET_RETRY_POLICY, drainerEcsTarget } from "./ecsTarget";
+import { DEFAULT_LAUNCH_TYPE, LaunchType } from "./launchType";
+import { drainerEnvironment } from "./lifecycleEvent";
+import {
+  deadLetterQueuePolicyDocument,
+  resolveClusterScope,
+  taskRolePolicyDocument,
+} from "./policies";
+import { ScaleInHook } from "./scaleInHook";
+import { ARG_CHECKS, checkScaleInDrainerArgs, crossChecks, isKnown } from "./validation";
+
+export interface ScaleInDrainerArgs {
+  /** The ECS cluster whose EC2 container instances are drained, by name (`my-cluster`) or ARN. Required. */
+  readonly clusterName: pulumi.Input<string>;
+  /**
+   * The Auto Scaling groups of the cluster's instances. Each gets a termination hook, a rule and a target, so the
+   * names must be known when the program runs (plain strings, not Outputs). Required.
+   */
+  readonly autoscalingGroupNames: string[];
+  /** The subnets the drainer's task runs in (awsvpc). They need a route to the ECS and Auto Scaling APIs. Required. */
+  readonly subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** The security groups of the drainer's task. They must allow outbound HTTPS. Required. */
+  readonly securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** Whether the drainer's Fargate task gets a public IP (for public subnets without a NAT). Defaults to false. */
+  readonly assignPublicIp?: pulumi.Input<boolean>;
+  /**
+   * A prebuilt drainer image URI. Defaults to building `drainer/Dockerfile` with awsx and pushing it to a new ECR
+   * repository (needs Docker where `pulumi up` runs).
+   */
+  readonly drainerImage?: pulumi.Input<string>;
+  /** Seconds each lifecycle hook holds an instance without a heartbeat, from 30 to 7200. Defaults to 900. */
+  readonly heartbeatTimeout?: pulumi.Input<number>;
+  /**
+   * Seconds the drainer waits for an instance's tasks before completing with `timeoutResult` (DRAIN_TIMEOUT_SECONDS),
+   * at most 172800 and at most 100 x `heartbeatTimeout`. Defaults to 3600.
+   */
+  readonly drainTimeout?: pulumi.Input<number>;
+  /** Seconds between the drainer's checks of an instance's tasks (POLL_INTERVAL_SECONDS), up to 3600. Defaults to 10. */
+  readonly pollInterval?: pulumi.Input<number>;
+  /** The lifecycle result when the drain times out (TIMEOUT_RESULT): CONTINUE or ABANDON. Defaults to CONTINUE. */
+  readonly timeoutResult?: pulumi.Input<LifecycleResult>;
+  /**
+   * Whether the drainer stops standalone tasks (not owned by a service) once only they remain
+   * (STOP_STANDALONE_TASKS). Otherwise it waits for them. Defaults to false.
+   */
+  readonly stopStandaloneTasks?: pulumi.Input<boolean>;
+  /** The schedule of the sweep that finds instances whose event was lost. Defaults to "rate(5 minutes)". */
+  readonly sweepSchedule?: pulumi.Input<string>;
+  /** Whether to run the scheduled sweep. Must be known when the program runs. Defaults to true. */
+  readonly enableSweep?: boolean;
+  /** The drainer task's CPU units (Fargate sizes: 256, 512, 1024, ...). Defaults to 256. */
+  readonly cpu?: pulumi.Input<number>;
+  /** The drainer task's memory in MiB. Defaults to 512. */
+  readonly memory?: pulumi.Input<number>;
+  /** Days CloudWatch Logs keeps the drainer's logs (a period CloudWatch accepts). Defaults to 30. */
+  readonly logRetentionDays?: pulumi.Input<number>;
+  /** Where the drainer's task runs: FARGATE or EC2. Must be known when the program runs. Defaults to FARGATE. */
+  readonly launchType?: LaunchType;
+  /** The lifecycle hook's name on every group. Defaults to "ecs-scale-in-drainer". */
+  readonly hookName?: pulumi.Input<string>;
+  /** Tags for every resource that takes them. Defaults to none. */
+  readonly tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
+}
+
+/** A value of `args`, checked when it resolves if it was not known when the program ran. */
+function checked<T>(args: ScaleInDrainerArgs, arg: keyof ScaleInDrainerArgs, fallback: T) {
+  const value = (args[arg] as pulumi.Input<T> | undefined) ?? fallback;
+  if (isKnown(value)) return pulumi.output(value);
+  return pulumi.output(value).apply((v) => {
+    const message = ARG_CHECKS[arg](v);
+    if (message) throw new Error(message);
+    return v;
+  });
+}
+
+/**
+ * Safe scale-in for an ECS cluster on EC2 Auto Scaling groups. Each group gets a termination lifecycle hook; its
+ * event starts the drainer as an ECS task, which sets the instance DRAINING, waits until none of its tasks is
+ * running or still stopping, and completes the lifecycle action. A scheduled sweep handles instances whose event
+ * was lost.
+ */
+export class ScaleInDrainer extends pulumi.ComponentResource {
+  /** The drainer's task definition ARN. */
+  public readonly taskDefinitionArn: pulumi.Output<string>;
+  /** The task role's ARN: what the drainer itself may do. */
+  public readonly taskRoleArn: pulumi.Output<string>;
+  /** The execution role's ARN: what ECS may do to start the drainer (pull its image, write its logs). */
+  public readonly executionRoleArn: pulumi.Output<string>;
+  /** The events role's ARN: what EventBridge may do to run the drainer. */
+  public readonly eventsRoleArn: pulumi.Output<string>;
+  /** The ARNs of the lifecycle event rules, one per group, in the order of `autoscalingGroupNames`. */
+  public readonly lifecycleRuleArns: pulumi.Output<string[]>;
+  /** The ARN of the scheduled sweep rule; undefined when `enableSweep` is false. */
+  public readonly sweepRuleArn: pulumi.Output<string | undefined>;
+  /** The lifecycle hooks' names, one per group, in the order of `autoscalingGroupNames`. */
+  public readonly hookNames: pulumi.Output<string[]>;
+  /** The CloudWatch Logs group the drainer writes to. */
+  public readonly logGroupName: pulumi.Output<string>;
+  /** The URL of the SQS queue that receives events whose drainer could not be started. */
+  public readonly deadLetterQueueUrl: pulumi.Output<string>;
+  /** The drainer image URI the task runs. */
+  public readonly imageUri: pulumi.Output<string>;
+
+  constructor(name: string, args: ScaleInDrainerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ecs-scale-in-drainer:index:ScaleInDrainer", name, {}, opts);
+
+    const problems = checkScaleInDrainerArgs(args);
+    if (problems.length > 0) {
+      throw new Error(`ScaleInDrainer ${name}: ${problems.map((p) => p.message).join("\n")}`);
+    }
+
+    const groups = [...args.autoscalingGroupNames];
+    const launchType = args.launchType ?? DEFAULT_LAUNCH_TYPE;
+    const enableSweep = args.enableSweep ?? DEFAULTS.enableSweep;
+    const heartbeatTimeout = checked(args, "heartbeatTimeout", DEFAULTS.heartbeatTimeoutSeconds);
+    const drainTimeout = checked(args, "drainTimeout", DEFAULTS.drainTimeoutSeconds);
+    const assignPublicIp = checked(args, "assignPublicIp", DEFAULTS.assignPublicIp);
+    const cpu = checked(args, "cpu", DEFAULTS.cpu);
+    const hookName = checked(args, "hookName", DEFAULTS.hookName);
+    // Values that were Outputs are cross-checked when all of them resolve.
+    const settled = pulumi
+      .all([heartbeatTimeout, drainTimeout, assignPublicIp, cpu])
+      .apply(([heartbeat, drain, publicIp, cpuUnits]) => {
+        const cross = crossChecks({
+          heartbeatTimeout: heartbeat,
+          drainTimeout: drain,
+          launchType,
+          assignPublicIp: publicIp,
+          cpu: cpuUnits,
+        });
+        if (cross.length > 0) throw new Error(cross.map((p) => p.message).join("\n"));
+        return { heartbeat, drain };
+      });
+
+    const invoke = { parent: this };
+    const scope = pulumi
+      .all([
+        args.clusterName,
+        aws.getPartitionOutput({}, invoke).partition,
+        aws.getRegionOutput({}, invoke).region,
+        aws.getCallerIdentityOutput({}, invoke).accountId,
+      ])
+      .apply(([cluster, partition, region, accountId]) =>
+        resolveClusterScope(cluster, { partition, region, accountId }, groups),
+      );
+
+    const image = new DrainerImage(
+      `${name}-image`,
+      { imageUri: args.drainerImage, tags: args.tags },
+      { parent: this },
+    );
+
+    const environment = pulumi
+      .all([
+        args.clusterName,
+        hookName,
+        checked(args, "pollInterval", DEFAULTS.pollIntervalSeconds),
+        settled,
+        checked(args, "timeoutResult", DEFAULTS.timeoutResult),
+        checked(args, "stopStandaloneTasks", DEFAULTS.stopStandaloneTasks),
+      ])
+      .apply(([cluster, hook, poll, { drain }, timeoutResult, stopStandaloneTasks]) =>
+        drainerEnvironment({
+          cluster,
+          hookName: hook,
+          autoscalingGroupNames: groups,
+          pollIntervalSeconds: poll,
+          drainTimeoutSeconds: drain,
+          timeoutResult,
+          stopStandaloneTasks,
+        }),
+      );
+
+    const task = new DrainerTask(
+      `${name}-task`,
+      {
+        imageUri: image.imageUri,
+        environment,
+        taskRolePolicy: scope.apply((s) => JSON.stringify(taskRolePolicyDocument(s))),
+        clusterArn: scope.clusterArn,
+        partition: scope.partition,
+        region: scope.region,
+        cpu,
+        memory: checked(args, "memory", DEFAULTS.memory),
+        logRetentionDays: checked(args, "logRetentionDays", DEFAULTS.logRetentionDays),
+        launchType,
+        tags: args.tags,
+      },
+      { parent: this },
+    );
+
+    // Events whose drainer could not be started, after the target's retries: visible, kept 14 days.
+    const deadLetterQueue = new aws.sqs.Queue(
+      `${name}-dlq`,
+      { messageRetentionSeconds: 14 * 24 * 3600, sqsManagedSseEnabled: true, tags: args.tags },
+      { parent: this },
+    );
+
+    const network = {
+      taskDefinitionArn: task.taskDefinitionArn,
+      launchType,
+      subnetIds: args.subnetIds,
+      securityGroupIds: args.securityGroupIds,
+      assignPublicIp,
+    };
+
+    const hooks = groups.map(
+      (group) =>
+        new ScaleInHook(
+          `${name}-${group}`,
+          {
+            ...network,
+            autoscalingGroupName: group,
+            hookName,
+            heartbeatTimeout: settled.heartbeat,
+            clusterArn: scope.clusterArn,
+            eventsRoleArn: task.eventsRoleArn,
+            deadLetterQueueArn: deadLetterQueue.arn,
+            tags: args.tags,
+          },
+          { parent: this },
+        ),
+    );
+
+    let sweepRule: aws.cloudwatch.EventRule | undefined;
+    if (enableSweep) {
+      sweepRule = new aws.cloudwatch.EventRule(
+        `${name}-sweep`,
+        {
+          description:
+            "Starts the ECS scale-in drainer in sweep mode: completes instances whose lifecycle event was lost.",
+          scheduleExpression: checked(args, "sweepSchedule", DEFAULTS.sweepSchedule),
+          tags: args.tags,
+        },
+        { parent: this },
+      );
+      // No input: without EC2_INSTANCE_ID the drainer sweeps every group in AUTOSCALING_GROUP_NAMES.
+      new aws.cloudwatch.EventTarget(
+        `${name}-sweep`,
+        {
+          rule: sweepRule.name,
+          arn: scope.clusterArn,
+          roleArn: task.eventsRoleArn,
+          ecsTarget: drainerEcsTarget(network),
+          retryPolicy: TARGET_RETRY_POLICY,
+          deadLetterConfig: { arn: deadLetterQueue.arn },
+        },
+        { parent: this },
+      );
+    }
+
+    const ruleArns = [...hooks.map((h) => h.ruleArn), ...(sweepRule ? [sweepRule.arn] : [])];
+    new aws.sqs.QueuePolicy(
+      `${name}-dlq`,
+      {
+        queueUrl: deadLetterQueue.url,
+        policy: pulumi
+          .all([deadLetterQueue.arn, pulumi.all(ruleArns)])
+          .apply(([queueArn, arns]) =>
+            JSON.stringify(deadLetterQueuePolicyDocument(queueArn, arns)),
+          ),
+      },
+      { parent: this },
+    );
+
+    this.taskDefinitionArn = task.taskDefinitionArn;
+    this.taskRoleArn = task.taskRoleArn;
+    this.executionRoleArn = task.executionRoleArn;
+    this.eventsRoleArn = task.eventsRoleArn;
+    this.lifecycleRuleArns = pulumi.all(hooks.map((h) => h.ruleArn));
+    this.sweepRuleArn = sweepRule ? sweepRule.arn : pulumi.output(undefined);
+    this.hookNames = pulumi.all(hooks.map((h) => h.hookName));
+    this.logGroupName = task.logGroupName;
+    this.deadLetterQueueUrl = deadLetterQueue.url;
+    this.imageUri = image.imageUri;
+    this.registerOutputs({
+      taskDefinitionArn: this.taskDefinitionArn,
+      taskRoleArn: this.taskRoleArn,
+      executionRoleArn: this.executionRoleArn,
+      eventsRoleArn: this.eventsRoleArn,
+      lifecycleRuleArns: this.lifecycleRuleArns,
+      sweepRuleArn: this.sweepRuleArn,
+      hookNames: this.hookNames,
+      logGroupName: this.logGroupName,
+      deadLetterQueueUrl: this.deadLetterQueueUrl,
+      imageUri: this.imageUri,
+    });
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * Checks of ScaleInDrainer's args, as pure functions. The component throws on the first problem of a value known
+ * when the program runs, and checks values that arrive as Outputs when they resolve.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import {
+  DEFAULTS,
+  ECS_MANAGED_DRAINING_HOOK,
+  LIMITS,
+  LifecycleResult,
+  setting,
+} from "../drainer/src/contract";
+import { DEFAULT_LAUNCH_TYPE, LaunchType } from "./launchType";
+import { isClusterArn } from "./policies";
+import type { ScaleInDrainerArgs } from "./scaleInDrainer";
+
+/** One problem with one arg. */
+export interface ArgProblem {
+  /** The arg, e.g. `heartbeatTimeout`. */
+  readonly arg: keyof ScaleInDrainerArgs;
+  /** A sentence that names the arg in backticks and says how to fix it. */
+  readonly message: string;
+}
+
+const CLUSTER_NAME = /^[A-Za-z0-9_-]{1,255}$/;
+// Auto Scaling group names: 1-255 characters, no colons; commas would break AUTOSCALING_GROUP_NAMES.
+const GROUP_NAME = /^[^:\s,][^:,]{0,254}$/;
+const HOOK_NAME = /^[A-Za-z0-9\-_/.]{1,255}$/;
+const SCHEDULE = /^(rate|cron)\(.+\)$/;
+/** The retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
+] as const;
+/** The task-level CPU units Fargate accepts. */
+export const FARGATE_CPU = [256, 512, 1024, 2048, 4096, 8192, 16384] as const;
+
+/** True when `value` is a plain value, known when the program runs (not an Output or a Promise). */
+export function isKnown<T>(value: pulumi.Input<T> | undefined): value is T {
+  return !pulumi.Output.isInstance(value) && !(value instanceof Promise);
+}
+
+function secondsCheck(env: string, arg: keyof ScaleInDrainerArgs) {
+  const s = setting(env);
+  const low = s.min ?? 0;
+  return (value: unknown): string | undefined => {
+    const ok =
+      typeof value === "number" &&
+      Number.isFinite(value) &&
+      (s.minExclusive ? value > low : value >= low) &&
+      (s.max === undefined || value <= s.max);
+    if (ok) return undefined;
+    const lowText = s.minExclusive ? `greater than ${low}` : `at least ${low}`;
+    return `\`${arg}\` is ${JSON.stringify(value)}: set it to a number of seconds ${lowText} and at most ${s.max} (it becomes ${env}), or leave it unset for the default ${s.default}.`;
+  };
+}
+
+/** The check of each arg's own value. Each returns a message, or undefined when the value is valid. */
+export const ARG_CHECKS: {
+  [K in keyof ScaleInDrainerArgs]-?: (value: unknown) => string | undefined;
+} = {
+  clusterName: (v) =>
+    typeof v === "string" && (CLUSTER_NAME.test(v) || isClusterArn(v))
+      ? undefined
+      : `\`clusterName\` is ${JSON.stringify(v)}: set it to the ECS cluster's name (letters, digits, - and _) or its ARN (arn:aws:ecs:REGION:ACCOUNT:cluster/NAME).`,
+  autoscalingGroupNames: (v) => {
+    if (!Array.isArray(v) || v.length === 0) {
+      return `\`autoscalingGroupNames\` must be a non-empty list of Auto Scaling group names, known when the program runs (one hook, rule and target is created per group): pass plain strings, not Outputs.`;
+    }
+    const bad = v.find((name) => typeof name !== "string" || !GROUP_NAME.test(name));
+    if (bad !== undefined) {
+      return `\`autoscalingGroupNames\` contains ${JSON.stringify(bad)}: each entry must be an Auto Scaling group name (1-255 characters, no colons or commas) known when the program runs, not an Output.`;
+    }
+    const duplicate = v.find((name, i) => v.indexOf(name) !== i);
+    if (duplicate !== undefined) {
+      return `\`autoscalingGroupNames\` lists ${JSON.stringify(duplicate)} twice: list each group once.`;
+    }
+    return undefined;
+  },
+  subnetIds: (v) =>
+    Array.isArray(v) && v.length > 0
+      ? undefined
+      : `\`subnetIds\` must list at least one subnet for the drainer's task (awsvpc): set it to the IDs of subnets with a route to the ECS and Auto Scaling APIs.`,
+  securityGroupIds: (v) =>
+    Array.isArray(v) && v.length > 0
+      ? undefined
+      : `\`securityGroupIds\` must list at least one security group for the drainer's task: set it to groups that allow outbound HTTPS to the ECS and Auto Scaling APIs.`,
+  assignPublicIp: (v) =>
+    v === undefined || typeof v === "boolean"
+      ? undefined
+      : `\`assignPublicIp\` is ${JSON.stringify(v)}: set it to true or false. Defaults to ${DEFAULTS.assignPublicIp}.`,
+  drainerImage: (v) =>
+    v === undefined || (typeof v === "string" && v.trim() !== "" && !/\s/.test(v))
+      ? undefined
+      : `\`drainerImage\` is ${JSON.stringify(v)}: set it to an image URI (e.g. ACCOUNT.dkr.ecr.REGION.amazonaws.com/ecs-scale-in-drainer:1.0.0), or leave it unset to build drainer/Dockerfile.`,
+  heartbeatTimeout: (v) =>
+    v === undefined ||
+    (Number.isInteger(v) &&
+      (v as number) >= LIMITS.heartbeatTimeoutMin &&
+      (v as number) <= LIMITS.heartbeatTimeoutMax)
+      ? undefined
+      : `\`heartbeatTimeout\` is ${JSON.stringify(v)}: set it to a whole number of seconds from ${LIMITS.heartbeatTimeoutMin} to ${LIMITS.heartbeatTimeoutMax} (the lifecycle hook's limits). Defaults to ${DEFAULTS.heartbeatTimeoutSeconds}.`,
+  drainTimeout: (v) =>
+    v === undefined ? undefined : secondsCheck("DRAIN_TIMEOUT_SECONDS", "drainTimeout")(v),
+  pollInterval: (v) =>
+    v === undefined ? undefined : secondsCheck("POLL_INTERVAL_SECONDS", "pollInterval")(v),
+  timeoutResult: (v) =>
+    v === undefined || Object.values(LifecycleResult).includes(v as LifecycleResult)
+      ? undefined
+      : `\`timeoutResult\` is ${JSON.stringify(v)}: set it to ${Object.values(LifecycleResult).join(" or ")}. Defaults to ${DEFAULTS.timeoutResult}.`,
+  stopStandaloneTasks: (v) =>
+    v === undefined || typeof v === "boolean"
+      ? undefined
+      : `\`stopStandaloneTasks\` is ${JSON.stringify(v)}: set it to true or false. Defaults to ${DEFAULTS.stopStandaloneTasks}.`,
+  sweepSchedule: (v) =>
+    v === undefined || (typeof v === "string" && SCHEDULE.test(v))
+      ? undefined
+      : `\`sweepSchedule\` is ${JSON.stringify(v)}: set it to an EventBridge schedule expression such as "rate(5 minutes)" or "cron(0/5 * * * ? *)". Defaults to "${DEFAULTS.sweepSchedule}".`,
+  enableSweep: (v) =>
+    v === undefined || typeof v === "boolean"
+      ? undefined
+      : `\`enableSweep\` is ${JSON.stringify(v)}: set it to true or false, known when the program runs. Defaults to ${DEFAULTS.enableSweep}.`,
+  cpu: (v) =>
+    v === undefined || (Number.isInteger(v) && (v as number) > 0)
+      ? undefined
+      : `\`cpu\` is ${JSON.stringify(v)}: set it to the task's CPU units as a whole number (e.g. 256 = 0.25 vCPU). Defaults to ${DEFAULTS.cpu}.`,
+  memory: (v) =>
+    v === undefined || (Number.isInteger(v) && (v as number) > 0)
+      ? undefined
+      : `\`memory\` is ${JSON.stringify(v)}: set it to the task's memory in MiB as a whole number. Defaults to ${DEFAULTS.memory}.`,
+  logRetentionDays: (v) =>
+    v === undefined || (LOG_RETENTION_DAYS as readonly unknown[]).includes(v)
+      ? undefined
+      : `\`logRetentionDays\` is ${JSON.stringify(v)}: set it to one of the periods CloudWatch Logs accepts (${LOG_RETENTION_DAYS.join(", ")}). Defaults to ${DEFAULTS.logRetentionDays}.`,
+  launchType: (v) =>
+    v === undefined || Object.values(LaunchType).includes(v as LaunchType)
+      ? undefined
+      : `\`launchType\` is ${JSON.stringify(v)}: set it to ${Object.values(LaunchType).join(" or ")}, known when the program runs. Defaults to ${DEFAULTS.launchType}.`,
+  hookName: (v) => {
+    if (v === undefined) return undefined;
+    if (v === ECS_MANAGED_DRAINING_HOOK) {
+      return `\`hookName\` is "${ECS_MANAGED_DRAINING_HOOK}", the hook ECS managed draining owns: choose another name. Defaults to "${DEFAULTS.hookName}".`;
+    }
+    return typeof v === "string" && HOOK_NAME.test(v)
+      ? undefined
+      : `\`hookName\` is ${JSON.stringify(v)}: set it to 1-255 letters, digits and - _ / . characters. Defaults to "${DEFAULTS.hookName}".`;
+  },
+  tags: () => undefined,
+};
+
+/**
+ * Checks that involve two args: they run when both values are known.
+ * - a drain longer than the lifecycle action's global timeout (min(48 h, 100 x heartbeatTimeout)) would be cut short
+ *   by Auto Scaling before the drainer's own deadline;
+ * - EC2 tasks in awsvpc mode cannot have a public IP;
+ * - Fargate accepts only its fixed CPU sizes.
+ */
+export function crossChecks(values: {
+  heartbeatTimeout: number;
+  drainTimeout: number;
+  launchType: LaunchType;
+  assignPublicIp: boolean;
+  cpu: number;
+}): ArgProblem[] {
+  const problems: ArgProblem[] = [];
+  const globalTimeout = Math.min(
+    LIMITS.globalTimeoutMaxSeconds,
+    LIMITS.globalTimeoutHeartbeatFactor * values.heartbeatTimeout,
+  );
+  if (values.drainTimeout > globalTimeout) {
+    problems.push({
+      arg: "drainTimeout",
+      message: `\`drainTimeout\` is ${values.drainTimeout} s, longer than the ${globalTimeout} s Auto Scaling holds an instance with \`heartbeatTimeout\` ${values.heartbeatTimeout} (min(48 h, 100 x heartbeatTimeout)): lower \`drainTimeout\` or raise \`heartbeatTimeout\`.`,
+    });
+  }
+  if (values.launchType === LaunchType.Ec2 && values.assignPublicIp) {
+    problems.push({
+      arg: "assignPublicIp",
+      message: `\`assignPublicIp\` is true, but EC2 tasks in awsvpc mode cannot have a public IP: set it to false, or set \`launchType\` to FARGATE.`,
+    });
+  }
+  if (
+    values.launchType === LaunchType.Fargate &&
+    !(FARGATE_CPU as readonly number[]).includes(values.cpu)
+  ) {
+    problems.push({
+      arg: "cpu",
+      message: `\`cpu\` is ${values.cpu}, which Fargate does not offer: set it to one of ${FARGATE_CPU.join(", ")}.`,
+    });
+  }
+  return problems;
+}
+
+/** Every problem with the args' known values (values that are Outputs are checked when they resolve). */
+export function checkScaleInDrainerArgs(args: ScaleInDrainerArgs): ArgProblem[] {
+  const problems: ArgProblem[] = [];
+  for (const arg of Object.keys(ARG_CHECKS) as (keyof ScaleInDrainerArgs)[]) {
+    const value = (args as unknown as Record<string, unknown>)[arg];
+    if (!isKnown(value)) continue;
+    const message = ARG_CHECKS[arg](value);
+    if (message) problems.push({ arg, message });
+  }
+  if (problems.length === 0) {
+    const known = {
+      heartbeatTimeout: args.heartbeatTimeout ?? DEFAULTS.heartbeatTimeoutSeconds,
+      drainTimeout: args.drainTimeout ?? DEFAULTS.drainTimeoutSeconds,
+      launchType: args.launchType ?? DEFAULT_LAUNCH_TYPE,
+      assignPublicIp: args.assignPublicIp ?? DEFAULTS.assignPublicIp,
+      cpu: args.cpu ?? DEFAULTS.cpu,
+    };
+    if (Object.values(known).every((v) => isKnown(v))) {
+      problems.push(...crossChecks(known as Parameters<typeof crossChecks>[0]));
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,147 @@
+import { strict as assert } from "node:assert";
+import { ConfigError, parseConfig } from "../../drainer/src/config";
+import { DEFAULTS, LifecycleResult, SETTINGS } from "../../drainer/src/contract";
+
+const EVENT = {
+  ECS_CLUSTER: "prod",
+  EC2_INSTANCE_ID: "i-1234567890abcdef0",
+  AUTOSCALING_GROUP_NAME: "my-asg",
+  LIFECYCLE_HOOK_NAME: "my-hook",
+  LIFECYCLE_ACTION_TOKEN: "87654321-4321-4321-4321-210987654321",
+};
+
+function problems(vars: Record<string, string | undefined>): { name: string; message: string }[] {
+  try {
+    parseConfig(vars);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return [...err.problems];
+  }
+  assert.fail("expected a ConfigError");
+}
+
+describe("parseConfig", () => {
+  it("reads an event-mode environment, with the contract's defaults", () => {
+    assert.deepEqual(parseConfig(EVENT), {
+      cluster: "prod",
+      mode: "event",
+      hook: "my-hook",
+      instanceId: "i-1234567890abcdef0",
+      asg: "my-asg",
+      token: "87654321-4321-4321-4321-210987654321",
+      asgs: [],
+      pollIntervalSeconds: DEFAULTS.pollIntervalSeconds,
+      heartbeatIntervalSeconds: undefined,
+      drainTimeoutSeconds: DEFAULTS.drainTimeoutSeconds,
+      timeoutResult: LifecycleResult.Continue,
+      stopStandaloneTasks: false,
+      dryRun: false,
+    });
+  });
+
+  it("sweeps without EC2_INSTANCE_ID, over a trimmed comma-separated list", () => {
+    const c = parseConfig({
+      ECS_CLUSTER: "prod",
+      LIFECYCLE_HOOK_NAME: "h",
+      AUTOSCALING_GROUP_NAMES: " a, b ,,c ",
+    });
+    assert.equal(c.mode, "sweep");
+    assert.deepEqual(c.asgs, ["a", "b", "c"]);
+    assert.equal(c.instanceId, undefined);
+  });
+
+  it("accepts a cluster ARN, decimal durations and case-insensitive words", () => {
+    const c = parseConfig({
+      ...EVENT,
+      ECS_CLUSTER: "arn:aws-cn:ecs:cn-north-1:123456789012:cluster/prod",
+      POLL_INTERVAL_SECONDS: "0.2",
+      HEARTBEAT_INTERVAL_SECONDS: ".5",
+      DRAIN_TIMEOUT_SECONDS: "90",
+      TIMEOUT_RESULT: "abandon",
+      STOP_STANDALONE_TASKS: "TRUE",
+      DRY_RUN: "yes",
+    });
+    assert.equal(c.cluster, "arn:aws-cn:ecs:cn-north-1:123456789012:cluster/prod");
+    assert.equal(c.pollIntervalSeconds, 0.2);
+    assert.equal(c.heartbeatIntervalSeconds, 0.5);
+    assert.equal(c.drainTimeoutSeconds, 90);
+    assert.equal(c.timeoutResult, "ABANDON");
+    assert.equal(c.stopStandaloneTasks, true);
+    assert.equal(c.dryRun, true);
+  });
+
+  it("treats empty values as unset, as IaC tools often pass them", () => {
+    const c = parseConfig({ ...EVENT, LIFECYCLE_ACTION_TOKEN: "", POLL_INTERVAL_SECONDS: "" });
+    assert.equal(c.token, undefined);
+    assert.equal(c.pollIntervalSeconds, 10);
+  });
+
+  it("names every bad variable at once, with how to fix it", () => {
+    const found = problems({
+      ECS_CLUSTER: "my cluster",
+      EC2_INSTANCE_ID: "1234",
+      LIFECYCLE_HOOK_NAME: "h",
+      POLL_INTERVAL_SECONDS: "0",
+      DRAIN_TIMEOUT_SECONDS: "10m",
+      TIMEOUT_RESULT: "RETRY",
+      DRY_RUN: "maybe",
+    });
+    assert.deepEqual(
+      found.map((p) => p.name),
+      [
+        "ECS_CLUSTER",
+        "EC2_INSTANCE_ID",
+        "AUTOSCALING_GROUP_NAME",
+        "POLL_INTERVAL_SECONDS",
+        "DRAIN_TIMEOUT_SECONDS",
+        "TIMEOUT_RESULT",
+        "DRY_RUN",
+      ],
+    );
+    const byName = Object.fromEntries(found.map((p) => [p.name, p.message]));
+    assert.match(byName.ECS_CLUSTER, /cluster name .* or a cluster ARN/);
+    assert.match(byName.EC2_INSTANCE_ID, /i-1234567890abcdef0/);
+    assert.match(
+      byName.AUTOSCALING_GROUP_NAME,
+      /is required: set AUTOSCALING_GROUP_NAME \(or --asg\)/,
+    );
+    assert.match(byName.POLL_INTERVAL_SECONDS, /greater than 0 and at most 3600/);
+    assert.match(
+      byName.DRAIN_TIMEOUT_SECONDS,
+      /"10m" is not valid: it must be a number of seconds/,
+    );
+    assert.match(byName.TIMEOUT_RESULT, /use CONTINUE or ABANDON/);
+    assert.match(byName.DRY_RUN, /use true or false/);
+  });
+
+  it("requires the groups to sweep when no instance is given", () => {
+    const found = problems({ ECS_CLUSTER: "prod", LIFECYCLE_HOOK_NAME: "h" });
+    assert.deepEqual(
+      found.map((p) => p.name),
+      ["AUTOSCALING_GROUP_NAMES"],
+    );
+    assert.match(found[0].message, /sweep mode.*or set EC2_INSTANCE_ID/);
+  });
+
+  it("rejects a token without an instance, and durations beyond AWS's limits", () => {
+    const found = problems({
+      ECS_CLUSTER: "prod",
+      LIFECYCLE_HOOK_NAME: "h",
+      AUTOSCALING_GROUP_NAMES: "a",
+      LIFECYCLE_ACTION_TOKEN: "t",
+      DRAIN_TIMEOUT_SECONDS: "172801",
+      HEARTBEAT_INTERVAL_SECONDS: "7201",
+    });
+    assert.deepEqual(found.map((p) => p.name).sort(), [
+      "DRAIN_TIMEOUT_SECONDS",
+      "HEARTBEAT_INTERVAL_SECONDS",
+      "LIFECYCLE_ACTION_TOKEN",
+    ]);
+  });
+
+  it("every setting in the contract has a unique variable and flag, and a description", () => {
+    assert.equal(new Set(SETTINGS.map((s) => s.env)).size, SETTINGS.length);
+    assert.equal(new Set(SETTINGS.map((s) => s.flag)).size, SETTINGS.length);
+    for (const s of SETTINGS) assert.ok(s.description.length > 10, s.env);
+  });
+});

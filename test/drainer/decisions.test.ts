@@ -1,0 +1,190 @@
+import { strict as assert } from "node:assert";
+import { TaskView } from "../../drainer/src/aws";
+import { assessInstance, eventPrecheck, needsListing, planHook } from "../../drainer/src/decisions";
+
+const ci = (running: number, pending = 0, status = "DRAINING") => ({
+  arn: "ci",
+  ec2InstanceId: "i-1",
+  status,
+  runningTasksCount: running,
+  pendingTasksCount: pending,
+});
+const task = (
+  arn: string,
+  lastStatus: string,
+  desiredStatus: string,
+  group = "service:web",
+): TaskView => ({
+  arn,
+  containerInstanceArn: "ci",
+  lastStatus,
+  desiredStatus,
+  group,
+  startedBy: undefined,
+});
+const hook = (heartbeatTimeout: number, globalTimeout = 0) => ({
+  name: "h",
+  transition: "autoscaling:EC2_INSTANCE_TERMINATING",
+  heartbeatTimeout,
+  globalTimeout,
+  defaultResult: "CONTINUE",
+});
+
+describe("assessInstance", () => {
+  const base = { ownTaskArn: undefined, stopStandaloneTasks: false };
+
+  for (const [last, desired] of [
+    ["RUNNING", "RUNNING"],
+    ["PENDING", "RUNNING"],
+    ["PROVISIONING", "RUNNING"],
+    ["ACTIVATING", "RUNNING"],
+    ["DEACTIVATING", "STOPPED"],
+    ["STOPPING", "STOPPED"],
+    ["DEPROVISIONING", "STOPPED"],
+    ["RUNNING", "STOPPED"],
+  ]) {
+    it(`never says drained while a task is ${last} (desired ${desired}), whatever the counters say`, () => {
+      const v = assessInstance({
+        ...base,
+        containerInstance: ci(0),
+        tasks: [task("t", last, desired)],
+      });
+      assert.equal(v.kind, "wait");
+    });
+  }
+
+  it("says drained when every listed task is STOPPED and the counters are 0", () => {
+    const v = assessInstance({
+      ...base,
+      containerInstance: ci(0),
+      tasks: [task("t", "STOPPED", "STOPPED")],
+    });
+    assert.equal(v.kind, "drained");
+  });
+
+  it("never says drained without a listing in this poll", () => {
+    assert.equal(
+      assessInstance({ ...base, containerInstance: ci(0), tasks: undefined }).kind,
+      "wait",
+    );
+  });
+
+  it("says drained for a container instance that left the cluster", () => {
+    assert.equal(
+      assessInstance({ ...base, containerInstance: ci(3, 0, "INACTIVE"), tasks: undefined }).kind,
+      "drained",
+    );
+  });
+
+  it("leaves its own task out, counters included", () => {
+    const v = assessInstance({
+      ...base,
+      ownTaskArn: "own",
+      containerInstance: ci(1),
+      tasks: [task("own", "RUNNING", "RUNNING", "family:drainer")],
+    });
+    assert.equal(v.kind, "drained");
+  });
+
+  it("asks to stop standalone tasks only when they alone remain, and only when told to", () => {
+    const tasks = [
+      task("job", "RUNNING", "RUNNING", "family:job"),
+      task("web", "RUNNING", "RUNNING"),
+    ];
+    assert.equal(
+      assessInstance({ ...base, stopStandaloneTasks: true, containerInstance: ci(2), tasks }).kind,
+      "wait",
+    );
+    const alone = [tasks[0], task("job2", "STOPPING", "STOPPED", "family:job")];
+    const v = assessInstance({
+      ...base,
+      stopStandaloneTasks: true,
+      containerInstance: ci(1),
+      tasks: alone,
+    });
+    assert.equal(v.kind, "stop-standalone");
+    assert.deepEqual(v.kind === "stop-standalone" && v.stop.map((t) => t.arn), ["job"]);
+    assert.equal(assessInstance({ ...base, containerInstance: ci(1), tasks: alone }).kind, "wait");
+  });
+});
+
+describe("needsListing", () => {
+  const base = {
+    first: false,
+    atDeadline: false,
+    counts: [3, 0] as const,
+    lastCounts: [3, 0] as const,
+    ownTaskMayBeHere: false,
+    lastBlockers: { total: 3, groups: { "service:web": 3 }, standalone: 0, stopping: 0 },
+    stopStandaloneTasks: false,
+  };
+  it("skips the listing while ECS's counters are unchanged and nothing is stopping", () => {
+    assert.equal(needsListing(base), false);
+  });
+  it("lists when the counters change, when they reach zero, when tasks were stopping, first and at the deadline", () => {
+    assert.equal(needsListing({ ...base, counts: [2, 0] }), true);
+    assert.equal(needsListing({ ...base, counts: [0, 0], lastCounts: [0, 0] }), true);
+    assert.equal(
+      needsListing({ ...base, counts: [1, 0], lastCounts: [1, 0], ownTaskMayBeHere: true }),
+      true,
+    );
+    assert.equal(
+      needsListing({ ...base, lastBlockers: { ...base.lastBlockers, stopping: 1 } }),
+      true,
+    );
+    assert.equal(needsListing({ ...base, first: true }), true);
+    assert.equal(needsListing({ ...base, atDeadline: true }), true);
+  });
+});
+
+describe("planHook", () => {
+  const plan = (hooks: ReturnType<typeof hook>[], heartbeat?: number, drain = 3600) =>
+    planHook({
+      hookName: "h",
+      hooks,
+      heartbeatIntervalSeconds: heartbeat,
+      drainTimeoutSeconds: drain,
+    });
+
+  it("heartbeats at half the hook's HeartbeatTimeout by default", () => {
+    assert.equal(plan([hook(900)]).heartbeatIntervalSeconds, 450);
+    assert.deepEqual(plan([hook(900)]).warnings, []);
+  });
+
+  it("keeps a configured heartbeat interval shorter than the timeout, and corrects one that is not", () => {
+    assert.equal(plan([hook(900)], 60).heartbeatIntervalSeconds, 60);
+    const p = plan([hook(60)], 90);
+    assert.equal(p.heartbeatIntervalSeconds, 30);
+    assert.match(p.warnings[0], /HEARTBEAT_INTERVAL_SECONDS \(90\) is not shorter/);
+  });
+
+  it("keeps the deadline inside min(48 h, 100 x HeartbeatTimeout), less one timeout", () => {
+    assert.equal(plan([hook(30)], undefined, 3600).deadlineSeconds, 2970);
+    assert.equal(plan([hook(7200)], undefined, 172800).deadlineSeconds, 172800 - 7200);
+    assert.equal(
+      plan([hook(30, 1000)], undefined, 3600).deadlineSeconds,
+      970,
+      "AWS's own GlobalTimeout wins",
+    );
+    assert.equal(plan([hook(900)], undefined, 3600).deadlineSeconds, 3600);
+  });
+
+  it("warns when ECS managed draining's hook is there too, or when its own hook is missing", () => {
+    const p = plan([hook(900), { ...hook(3600), name: "ecs-managed-draining-termination-hook" }]);
+    assert.match(p.warnings.join(), /ecs-managed-draining-termination-hook .* two drainers/);
+    const missing = plan([]);
+    assert.equal(missing.heartbeatIntervalSeconds, 15);
+    assert.match(missing.warnings.join(), /was not found/);
+  });
+});
+
+describe("eventPrecheck", () => {
+  it("proceeds only for an instance the hook holds", () => {
+    assert.equal(eventPrecheck("Terminating:Wait"), "proceed");
+    assert.equal(eventPrecheck("Terminating"), "proceed");
+    assert.equal(eventPrecheck("Terminating:Proceed"), "already-complete");
+    assert.equal(eventPrecheck("Terminated"), "already-complete");
+    assert.equal(eventPrecheck(undefined), "already-complete");
+    assert.equal(eventPrecheck("InService"), "not-terminating");
+  });
+});

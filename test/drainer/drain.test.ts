@@ -1,0 +1,629 @@
+import {
+  CompleteLifecycleActionCommand,
+  RecordLifecycleActionHeartbeatCommand,
+} from "@aws-sdk/client-auto-scaling";
+import {
+  DescribeContainerInstancesCommand,
+  ListTasksCommand,
+  StopTaskCommand,
+  UpdateContainerInstancesStateCommand,
+} from "@aws-sdk/client-ecs";
+import { strict as assert } from "node:assert";
+import { DECLARED_ACTIONS } from "../../drainer/src/contract";
+import { awsError, eventVars, harness } from "./world";
+
+const FAST = { POLL_INTERVAL_SECONDS: "10" };
+
+describe("drain (event mode)", () => {
+  it("sets the instance DRAINING and completes with CONTINUE once its service tasks have stopped", async () => {
+    const h = harness();
+    h.world
+      .addInstance("i-0000000000000001", "asg-a")
+      .addTask(
+        "web-1",
+        "i-0000000000000001",
+        "service:web",
+        [0, "RUNNING", "RUNNING"],
+        [15, "STOPPED", "STOPPED"],
+      )
+      .addTask(
+        "api-1",
+        "i-0000000000000001",
+        "service:api",
+        [0, "RUNNING", "RUNNING"],
+        [25, "STOPPED", "STOPPED"],
+      );
+    const [out] = await h.run({ ...eventVars("i-0000000000000001"), ...FAST });
+    assert.equal(out.result, "completed");
+    assert.equal(out.tasksAtStart, 2);
+    assert.deepEqual(
+      h.world.completions.map((c) => [c.instanceId, c.result]),
+      [["i-0000000000000001", "CONTINUE"]],
+    );
+    assert.equal(h.world.instances.get("i-0000000000000001")!.ecsStatus, "DRAINING");
+    assert.deepEqual(h.world.killedAtCompletion("i-0000000000000001"), []);
+    // Completed at the first poll after the last task stopped (25 s): 30 s.
+    assert.equal(h.world.completions[0].at, 30);
+    const set = h.world.ecsMock.commandCalls(UpdateContainerInstancesStateCommand);
+    assert.equal(set.length, 1);
+    assert.deepEqual(set[0].args[0].input, {
+      cluster: "prod",
+      containerInstances: [h.world.ciArn("i-0000000000000001")],
+      status: "DRAINING",
+    });
+  });
+
+  it("never completes while a task is stopping, although runningTasksCount is already 0", async () => {
+    const h = harness();
+    h.world
+      .addInstance("i-0000000000000002", "asg-a")
+      .addTask(
+        "web-1",
+        "i-0000000000000002",
+        "service:web",
+        [0, "RUNNING", "RUNNING"],
+        [5, "DEACTIVATING", "STOPPED"],
+        [48, "STOPPING", "STOPPED"],
+        [61, "STOPPED", "STOPPED"],
+      );
+    const [out] = await h.run({ ...eventVars("i-0000000000000002"), ...FAST });
+    assert.equal(out.result, "completed");
+    assert.equal(
+      h.world.completions[0].at,
+      70,
+      "completes at the first poll after the task reached STOPPED",
+    );
+    assert.deepEqual(h.world.killedAtCompletion("i-0000000000000002"), []);
+    const waits = h.lines.filter((l) => l.action === "wait");
+    assert.ok(
+      waits.some((l) => l.blockers.stopping === 1),
+      "logs the stopping task as what blocks",
+    );
+  });
+
+  it("never completes while a task is PENDING", async () => {
+    const h = harness();
+    h.world
+      .addInstance("i-0000000000000003", "asg-a")
+      .addTask(
+        "job-1",
+        "i-0000000000000003",
+        "service:web",
+        [0, "PENDING", "RUNNING"],
+        [12, "STOPPED", "STOPPED"],
+      );
+    await h.run({ ...eventVars("i-0000000000000003"), ...FAST });
+    assert.equal(h.world.completions[0].at, 20);
+    assert.deepEqual(h.world.killedAtCompletion("i-0000000000000003"), []);
+  });
+
+  it("waits for the counters and the listing to agree before completing", async () => {
+    // ECS counts a task the listing does not show (eventual consistency): the drainer must not guess.
+    const h = harness();
+    h.world.addInstance("i-0000000000000004", "asg-a");
+    let described = 0;
+    h.world.ecsMock.on(DescribeContainerInstancesCommand).callsFake((input) => {
+      described++;
+      return {
+        containerInstances: [
+          {
+            containerInstanceArn: input.containerInstances[0],
+            ec2InstanceId: "i-0000000000000004",
+            status: "DRAINING",
+            runningTasksCount: described < 3 ? 1 : 0,
+            pendingTasksCount: 0,
+          },
+        ],
+      };
+    });
+    await h.run({ ...eventVars("i-0000000000000004"), ...FAST });
+    assert.equal(h.world.completions.length, 1);
+    assert.equal(described, 3, "two polls saw a counted task and held the instance");
+  });
+
+  it("logs what blocks the drain only when it changes, with counts per service and group", async () => {
+    const h = harness();
+    h.world
+      .addInstance("i-0000000000000005", "asg-a")
+      .addTask(
+        "web-1",
+        "i-0000000000000005",
+        "service:web",
+        [0, "RUNNING", "RUNNING"],
+        [35, "STOPPED", "STOPPED"],
+      )
+      .addTask(
+        "web-2",
+        "i-0000000000000005",
+        "service:web",
+        [0, "RUNNING", "RUNNING"],
+        [35, "STOPPED", "STOPPED"],
+      )
+      .addTask(
+        "job-1",
+        "i-0000000000000005",
+        "family:nightly",
+        [0, "RUNNING", "RUNNING"],
+        [55, "STOPPED", "STOPPED"],
+      );
+    await h.run({ ...eventVars("i-0000000000000005"), ...FAST });
+    const waits = h.lines.filter((l) => l.action === "wait").map((l) => l.blockers);
+    assert.deepEqual(waits, [
+      { total: 3, groups: { "family:nightly": 1, "service:web": 2 }, standalone: 1, stopping: 0 },
+      { total: 1, groups: { "family:nightly": 1 }, standalone: 1, stopping: 0 },
+    ]);
+    for (const l of h.lines) {
+      assert.deepEqual(
+        ["time", "level", "msg", "cluster", "asg", "hook", "instanceId", "action"].filter(
+          (k) => !(k in l),
+        ),
+        [],
+        `every line has the same keys: ${JSON.stringify(l)}`,
+      );
+    }
+  });
+
+  it("completes at once, without draining, when the instance is not registered in the cluster", async () => {
+    const h = harness();
+    h.world.addInstance("i-0000000000000006", "asg-a", null);
+    const [out] = await h.run(eventVars("i-0000000000000006"));
+    assert.equal(out.result, "not-in-cluster");
+    assert.equal(h.world.completions.length, 1);
+    assert.equal(h.world.completions[0].at, 0);
+    assert.equal(h.world.count(UpdateContainerInstancesStateCommand), 0);
+  });
+
+  it("completes when the container instance vanishes from the cluster mid-drain", async () => {
+    const h = harness();
+    h.world
+      .addInstance("i-0000000000000007", "asg-a")
+      .addTask("web-1", "i-0000000000000007", "service:web", [0, "RUNNING", "RUNNING"]);
+    h.world.instances.get("i-0000000000000007")!.goneAt = 22;
+    const [out] = await h.run({ ...eventVars("i-0000000000000007"), ...FAST });
+    assert.equal(out.result, "not-in-cluster");
+    assert.equal(h.world.completions[0].at, 30);
+  });
+
+  it("sends heartbeats on schedule during a long drain, by default at half the hook's timeout", async () => {
+    const h = harness();
+    h.world
+      .addInstance("i-0000000000000008", "asg-a")
+      .addTask(
+        "web-1",
+        "i-0000000000000008",
+        "service:web",
+        [0, "RUNNING", "RUNNING"],
+        [1000, "STOPPED", "STOPPED"],
+      );
+    h.world.hooks.set("asg-a", [{ name: "drain-hook", heartbeatTimeout: 300 }]);
+    await h.run({ ...eventVars("i-0000000000000008"), POLL_INTERVAL_SECONDS: "7" });
+    assert.deepEqual(
+      h.world.heartbeats.map((b) => b.at),
+      [150, 300, 450, 600, 750, 900],
+      "every 150 s, on time even though 150 is not a multiple of the poll interval",
+    );
+    assert.equal(h.world.completions.length, 1);
+  });
+
+  it("uses HEARTBEAT_INTERVAL_SECONDS when set", async () => {
+    const h = harness();
+    h.world
+      .addInstance("i-0000000000000009", "asg-a")
+      .addTask(
+        "web-1",
+        "i-0000000000000009",
+        "service:web",
+        [0, "RUNNING", "RUNNING"],
+        [100, "STOPPED", "STOPPED"],
+      );
+    await h.run({ ...eventVars("i-0000000000000009"), ...FAST, HEARTBEAT_INTERVAL_SECONDS: "40" });
+    assert.deepEqual(
+      h.world.heartbeats.map((b) => b.at),
+      [40, 80],
+    );
+  });
+
+  it("at the deadline logs exactly which tasks block, then completes with TIMEOUT_RESULT", async () => {
+    const h = harness();
+    h.world
+      .addInstance("i-0000000000000010", "asg-a")
+      .addTask(
+        "web-1",
+        "i-0000000000000010",
+        "service:web",
+        [0, "RUNNING", "RUNNING"],
+        [5, "DEACTIVATING", "STOPPED"],
+      )
+      .addTask("job-1", "i-0000000000000010", "family:batch", [0, "RUNNING", "RUNNING"]);
+    const [out] = await h.run({
+      ...eventVars("i-0000000000000010"),
+      ...FAST,
+      DRAIN_TIMEOUT_SECONDS: "60",
+      TIMEOUT_RESULT: "ABANDON",
+    });
+    assert.equal(out.result, "timed-out");
+    assert.equal(out.lifecycleResult, "ABANDON");
+    assert.deepEqual(
+      h.world.completions.map((c) => [c.result, c.at]),
+      [["ABANDON", 60]],
+    );
+    const timeout = h.lines.find((l) => l.action === "timeout");
+    assert.equal(timeout?.level, "error");
+    assert.deepEqual(
+      timeout.blockingTasks
+        .map((t: { taskArn: string; lastStatus: string }) => [
+          t.taskArn.split("/").pop(),
+          t.lastStatus,
+        ])
+        .sort(),
+      [
+        ["job-1", "RUNNING"],
+        ["web-1", "DEACTIVATING"],
+      ],
+    );
+  });
+
+  it("waits for standalone tasks by default, and never stops them", async () => {
+    const h = harness();
+    h.world
+      .addInstance("i-0000000000000011", "asg-a")
+      .addTask(
+        "job-1",
+        "i-0000000000000011",
+        "family:batch",
+        [0, "RUNNING", "RUNNING"],
+        [95, "STOPPED", "STOPPED"],
+      );
+    await h.run({ ...eventVars("i-0000000000000011"), ...FAST });
+    assert.equal(h.world.count(StopTaskCommand), 0);
+    assert.equal(h.world.completions[0].at, 100);
+  });
+
+  it("with STOP_STANDALONE_TASKS stops standalone tasks once only they remain, then waits for them to stop", async () => {
+    const h = harness();
+    h.world
+      .addInstance("i-0000000000000012", "asg-a")
+      .addTask(
+        "web-1",
+        "i-0000000000000012",
+        "service:web",
+        [0, "RUNNING", "RUNNING"],
+        [25, "STOPPED", "STOPPED"],
+      )
+      .addTask("job-1", "i-0000000000000012", "family:batch", [0, "RUNNING", "RUNNING"]);
+    const [out] = await h.run({
+      ...eventVars("i-0000000000000012"),
+      ...FAST,
+      STOP_STANDALONE_TASKS: "true",
+    });
+    assert.equal(out.result, "completed");
+    assert.deepEqual(
+      h.world.stopped.map((s) => [s.arn.split("/").pop(), s.at]),
+      [["job-1", 30]],
+    );
+    assert.equal(
+      h.world.completions[0].at,
+      40,
+      "completes after the stopped task reached STOPPED (32 s)",
+    );
+    assert.deepEqual(h.world.killedAtCompletion("i-0000000000000012"), []);
+  });
+
+  it("takes 'No active Lifecycle Action' on a heartbeat as done and stops waiting", async () => {
+    const h = harness();
+    h.world
+      .addInstance("i-0000000000000013", "asg-a")
+      .addTask("web-1", "i-0000000000000013", "service:web", [0, "RUNNING", "RUNNING"]);
+    h.world.failures.set("RecordLifecycleActionHeartbeatCommand", [
+      awsError(
+        "ValidationError",
+        "No active Lifecycle Action found with instance ID i-0000000000000013",
+      ),
+    ]);
+    const [out] = await h.run({
+      ...eventVars("i-0000000000000013"),
+      ...FAST,
+      HEARTBEAT_INTERVAL_SECONDS: "30",
+    });
+    assert.equal(out.result, "already-complete");
+    assert.equal(h.world.count(CompleteLifecycleActionCommand), 0);
+  });
+
+  it("takes 'No active Lifecycle Action' on completion as done", async () => {
+    const h = harness();
+    h.world.addInstance("i-0000000000000014", "asg-a");
+    h.world.failures.set("CompleteLifecycleActionCommand", [
+      awsError(
+        "ValidationError",
+        "No active Lifecycle Action found with token 87654321-4321-4321-4321-210987654321",
+      ),
+    ]);
+    const [out] = await h.run(eventVars("i-0000000000000014"));
+    assert.equal(out.result, "already-complete");
+  });
+
+  it("does nothing for an instance that is no longer waiting (a duplicated or late event)", async () => {
+    const h = harness();
+    h.world.addInstance("i-0000000000000015", "asg-a", "DRAINING", "Terminating:Proceed");
+    const [out] = await h.run(eventVars("i-0000000000000015"));
+    assert.equal(out.result, "already-complete");
+    assert.equal(h.world.count(UpdateContainerInstancesStateCommand), 0);
+    assert.equal(h.world.count(CompleteLifecycleActionCommand), 0);
+  });
+
+  it("two drainers on the same instance both end cleanly, and one completion takes effect", async () => {
+    const h = harness();
+    h.world
+      .addInstance("i-0000000000000016", "asg-a")
+      .addTask(
+        "web-1",
+        "i-0000000000000016",
+        "service:web",
+        [0, "RUNNING", "RUNNING"],
+        [15, "STOPPED", "STOPPED"],
+      );
+    const outs = await Promise.all([
+      h.run({ ...eventVars("i-0000000000000016"), ...FAST }),
+      h.run({ ...eventVars("i-0000000000000016"), ...FAST }),
+    ]);
+    const results = outs.map(([o]) => o.result).sort();
+    assert.deepEqual(results, ["already-complete", "completed"]);
+    assert.equal(h.world.completions.length, 1);
+  });
+
+  it("never waits for its own task when it runs on the draining instance", async () => {
+    const h = harness();
+    h.world
+      .addInstance("i-0000000000000017", "asg-a")
+      .addTask("drainer", "i-0000000000000017", "family:drainer", [0, "RUNNING", "RUNNING"]);
+    const own = h.world.tasks[0].arn;
+    const [out] = await h.run({ ...eventVars("i-0000000000000017"), ...FAST }, { ownTaskArn: own });
+    assert.equal(out.result, "completed");
+    assert.equal(h.world.completions[0].at, 0);
+  });
+
+  it("without knowing its own task, waits for a task like it", async () => {
+    const h = harness();
+    h.world
+      .addInstance("i-0000000000000018", "asg-a")
+      .addTask(
+        "other",
+        "i-0000000000000018",
+        "family:drainer",
+        [0, "RUNNING", "RUNNING"],
+        [30, "STOPPED", "STOPPED"],
+      );
+    await h.run({ ...eventVars("i-0000000000000018"), ...FAST });
+    assert.equal(h.world.completions[0].at, 30);
+  });
+
+  it("warns when ECS managed draining's hook is on the group too, and carries on", async () => {
+    const h = harness();
+    h.world.addInstance("i-0000000000000019", "asg-a").addManagedDrainingHook("asg-a");
+    const [out] = await h.run(eventVars("i-0000000000000019"));
+    assert.equal(out.result, "completed");
+    const warn = h.lines.find(
+      (l) => l.level === "warn" && /ecs-managed-draining-termination-hook/.test(l.msg),
+    );
+    assert.ok(warn, "a warning names the managed draining hook");
+  });
+
+  it("gives up after repeated AWS failures, without completing", async () => {
+    const h = harness();
+    h.world.addInstance("i-0000000000000020", "asg-a");
+    h.world.failures.set(
+      "DescribeContainerInstancesCommand",
+      Array.from({ length: 10 }, () => awsError("ServerException", "internal", 500)),
+    );
+    const [out] = await h.run({ ...eventVars("i-0000000000000020"), ...FAST });
+    assert.equal(out.result, "failed");
+    assert.match(out.error!, /describing the container instance/);
+    assert.equal(h.world.count(DescribeContainerInstancesCommand), 5);
+    assert.equal(h.world.count(CompleteLifecycleActionCommand), 0);
+  });
+
+  it("gives up at once on a permanent error such as access denied", async () => {
+    const h = harness();
+    h.world.addInstance("i-0000000000000021", "asg-a");
+    h.world.failures.set("ListContainerInstancesCommand", [
+      awsError("AccessDeniedException", "not authorized to perform ecs:ListContainerInstances"),
+    ]);
+    const [out] = await h.run(eventVars("i-0000000000000021"));
+    assert.equal(out.result, "failed");
+    assert.equal(h.world.count(CompleteLifecycleActionCommand), 0);
+  });
+
+  it("recovers from a transient failure and still drains", async () => {
+    const h = harness();
+    h.world
+      .addInstance("i-0000000000000022", "asg-a")
+      .addTask(
+        "web-1",
+        "i-0000000000000022",
+        "service:web",
+        [0, "RUNNING", "RUNNING"],
+        [15, "STOPPED", "STOPPED"],
+      );
+    h.world.failures.set("ListTasksCommand", [awsError("ServerException", "internal", 500)]);
+    const [out] = await h.run({ ...eventVars("i-0000000000000022"), ...FAST });
+    assert.equal(out.result, "completed");
+    assert.deepEqual(h.world.killedAtCompletion("i-0000000000000022"), []);
+  });
+
+  it("stops without completing when its signal aborts (SIGTERM)", async () => {
+    const h = harness();
+    h.world
+      .addInstance("i-0000000000000023", "asg-a")
+      .addTask("web-1", "i-0000000000000023", "service:web", [0, "RUNNING", "RUNNING"]);
+    const controller = new AbortController();
+    let sleeps = 0;
+    const [out] = await h.run(
+      { ...eventVars("i-0000000000000023"), ...FAST },
+      {
+        signal: controller.signal,
+        sleep: async () => {
+          if (++sleeps === 3) controller.abort();
+        },
+      },
+    );
+    assert.equal(out.result, "interrupted");
+    assert.equal(h.world.count(CompleteLifecycleActionCommand), 0);
+  });
+
+  it("re-drains an instance that someone set back to ACTIVE", async () => {
+    const h = harness();
+    h.world
+      .addInstance("i-0000000000000024", "asg-a")
+      .addTask(
+        "web-1",
+        "i-0000000000000024",
+        "service:web",
+        [0, "RUNNING", "RUNNING"],
+        [25, "STOPPED", "STOPPED"],
+      );
+    let sleeps = 0;
+    await h.run(
+      { ...eventVars("i-0000000000000024"), ...FAST },
+      {
+        sleep: async (ms, signal) => {
+          if (++sleeps === 1) h.world.instances.get("i-0000000000000024")!.ecsStatus = "ACTIVE";
+          await h.clock.sleep(ms, signal);
+        },
+      },
+    );
+    assert.equal(h.world.count(UpdateContainerInstancesStateCommand), 2);
+  });
+});
+
+describe("drain (DRY_RUN)", () => {
+  it("sends no mutating command and says what it would do", async () => {
+    const h = harness();
+    h.world
+      .addInstance("i-0000000000000031", "asg-a")
+      .addTask("web-1", "i-0000000000000031", "service:web", [0, "RUNNING", "RUNNING"]);
+    const [out] = await h.run({ ...eventVars("i-0000000000000031"), DRY_RUN: "true" });
+    assert.equal(out.result, "dry-run");
+    const mutating = DECLARED_ACTIONS.filter((a) => a.mutating).map((a) => a.command);
+    assert.equal(mutating.length, 4);
+    for (const name of mutating) {
+      const calls = [...h.world.ecsMock.calls(), ...h.world.asMock.calls()].filter(
+        (c) => (c.args[0] as object).constructor.name === name,
+      );
+      assert.equal(calls.length, 0, `${name} is never sent in DRY_RUN`);
+    }
+    assert.equal(h.world.instances.get("i-0000000000000031")!.ecsStatus, "ACTIVE");
+    const would = h.lines.filter((l) => /^would /.test(l.msg)).map((l) => l.msg);
+    assert.deepEqual(would, [
+      "would set the container instance to DRAINING",
+      "would wait for the tasks that block the drain",
+    ]);
+  });
+
+  it("says it would complete an empty instance", async () => {
+    const h = harness();
+    h.world.addInstance("i-0000000000000032", "asg-a");
+    await h.run({ ...eventVars("i-0000000000000032"), DRY_RUN: "true" });
+    assert.equal(h.world.completions.length, 0);
+    assert.ok(
+      h.lines.some(
+        (l) =>
+          l.msg ===
+          "would complete the lifecycle action with CONTINUE: nothing runs on the instance",
+      ),
+    );
+  });
+});
+
+describe("drain (sweep mode)", () => {
+  it("finds Terminating:Wait instances across groups and drains them together, sharing reads", async () => {
+    const h = harness();
+    h.world
+      .addInstance("i-00000000000000a1", "asg-a")
+      .addInstance("i-00000000000000a2", "asg-a", "ACTIVE", "InService")
+      .addInstance("i-00000000000000b1", "asg-b")
+      .addInstance("i-00000000000000b2", "asg-b", "ACTIVE", "Terminating:Proceed")
+      .addTask(
+        "web-1",
+        "i-00000000000000a1",
+        "service:web",
+        [0, "RUNNING", "RUNNING"],
+        [15, "STOPPED", "STOPPED"],
+      )
+      .addTask(
+        "web-2",
+        "i-00000000000000b1",
+        "service:web",
+        [0, "RUNNING", "RUNNING"],
+        [25, "STOPPED", "STOPPED"],
+      )
+      .addTask("web-3", "i-00000000000000a2", "service:web", [0, "RUNNING", "RUNNING"]);
+    const outs = await h.run({ AUTOSCALING_GROUP_NAMES: "asg-a, asg-b", ...FAST });
+    assert.deepEqual(
+      outs.map((o) => [o.instanceId, o.asg, o.result]),
+      [
+        ["i-00000000000000a1", "asg-a", "completed"],
+        ["i-00000000000000b1", "asg-b", "completed"],
+      ],
+    );
+    assert.deepEqual(
+      h.world.completions.map((c) => [c.instanceId, c.at]),
+      [
+        ["i-00000000000000a1", 20],
+        ["i-00000000000000b1", 30],
+      ],
+    );
+    // One DescribeContainerInstances per poll for both instances: polls at 0, 10, 20, 30.
+    const describes = h.world.ecsMock.commandCalls(DescribeContainerInstancesCommand);
+    assert.equal(describes.length, 4);
+    assert.equal(describes[0].args[0].input.containerInstances!.length, 2);
+    assert.equal(
+      h.world.instances.get("i-00000000000000a2")!.ecsStatus,
+      "ACTIVE",
+      "an InService instance is left alone",
+    );
+  });
+
+  it("batches DescribeContainerInstances by 100 and UpdateContainerInstancesState by 10", async () => {
+    const h = harness();
+    for (let i = 0; i < 120; i++)
+      h.world.addInstance(`i-${(0x100 + i).toString(16).padStart(17, "0")}`, "asg-big");
+    const outs = await h.run({ AUTOSCALING_GROUP_NAMES: "asg-big", ...FAST });
+    assert.equal(outs.length, 120);
+    assert.ok(outs.every((o) => o.result === "completed"));
+    const describes = h.world.ecsMock.commandCalls(DescribeContainerInstancesCommand);
+    assert.deepEqual(
+      describes.map((d) => d.args[0].input.containerInstances!.length),
+      [100, 20],
+    );
+    const updates = h.world.ecsMock.commandCalls(UpdateContainerInstancesStateCommand);
+    assert.equal(updates.length, 12);
+    assert.ok(updates.every((u) => u.args[0].input.containerInstances!.length <= 10));
+  });
+
+  it("lists each instance's tasks only when ECS's counters change or near the end", async () => {
+    const h = harness();
+    h.world
+      .addInstance("i-00000000000000c1", "asg-a")
+      .addTask(
+        "job-1",
+        "i-00000000000000c1",
+        "family:batch",
+        [0, "RUNNING", "RUNNING"],
+        [200, "STOPPED", "STOPPED"],
+      );
+    await h.run({ AUTOSCALING_GROUP_NAMES: "asg-a", ...FAST });
+    const polls = h.world.count(DescribeContainerInstancesCommand);
+    assert.equal(polls, 21);
+    // Listed at the first poll and at the poll after the job stopped: 2 polls x 2 ListTasks.
+    assert.equal(h.world.count(ListTasksCommand), 4);
+    assert.equal(h.world.count(RecordLifecycleActionHeartbeatCommand), 1);
+  });
+
+  it("ends at once when no instance waits", async () => {
+    const h = harness();
+    h.world.addInstance("i-00000000000000d1", "asg-a", "ACTIVE", "InService");
+    const outs = await h.run({ AUTOSCALING_GROUP_NAMES: "asg-a" });
+    assert.deepEqual(outs, []);
+    assert.equal(h.world.count(DescribeContainerInstancesCommand), 0);
+  });
+});

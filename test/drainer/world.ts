@@ -1,0 +1,384 @@
+/**
+ * A scripted ECS cluster and Auto Scaling groups behind aws-sdk-client-mock, for the drainer's unit tests.
+ * Tasks follow timelines on a clock the test controls, so every test is deterministic.
+ */
+import {
+  AutoScalingClient,
+  CompleteLifecycleActionCommand,
+  DescribeAutoScalingGroupsCommand,
+  DescribeAutoScalingInstancesCommand,
+  DescribeLifecycleHooksCommand,
+  RecordLifecycleActionHeartbeatCommand,
+} from "@aws-sdk/client-auto-scaling";
+import {
+  DescribeContainerInstancesCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ListContainerInstancesCommand,
+  ListTasksCommand,
+  StopTaskCommand,
+  UpdateContainerInstancesStateCommand,
+} from "@aws-sdk/client-ecs";
+import { AwsStub, mockClient } from "aws-sdk-client-mock";
+import { AwsPort, createAwsPort } from "../../drainer/src/aws";
+import { ECS_MANAGED_DRAINING_HOOK, TERMINATING_TRANSITION } from "../../drainer/src/contract";
+import { DrainContext, Outcome, drain } from "../../drainer/src/drain";
+import { createLogger } from "../../drainer/src/log";
+import { DrainerConfig, parseConfig } from "../../drainer/src/config";
+
+export const CLUSTER = "prod";
+export const CLUSTER_ARN = "arn:aws:ecs:us-west-2:123456789012:cluster/prod";
+export const HOOK = "drain-hook";
+
+/** [time in seconds, lastStatus, desiredStatus] */
+export type Step = readonly [number, string, string];
+
+export interface FakeTask {
+  readonly arn: string;
+  readonly instanceId: string;
+  readonly group: string;
+  readonly steps: readonly Step[];
+}
+
+export interface FakeInstance {
+  readonly instanceId: string;
+  readonly asg: string;
+  lifecycleState: string;
+  /** Undefined: not registered in the cluster. */
+  ecsStatus?: string;
+  /** Seconds at which the container instance disappears from the cluster. */
+  goneAt?: number;
+}
+
+/** Every call any drainer test made, by SDK command name: the declared-actions test reads it. */
+export const commandsSeen = new Set<string>();
+export let worldsCreated = 0;
+
+/** Errors shaped like the SDK's. */
+export function awsError(name: string, message: string, httpStatusCode = 400): Error {
+  return Object.assign(new Error(message), {
+    name,
+    $fault: "client",
+    $metadata: { httpStatusCode },
+  });
+}
+
+export class FakeWorld {
+  readonly ecs = new ECSClient({ region: "us-west-2" });
+  readonly autoscaling = new AutoScalingClient({ region: "us-west-2" });
+  readonly ecsMock: AwsStub<any, any, any>;
+  readonly asMock: AwsStub<any, any, any>;
+  readonly port: AwsPort;
+  readonly instances = new Map<string, FakeInstance>();
+  readonly tasks: FakeTask[] = [];
+  readonly hooks = new Map<string, { name: string; heartbeatTimeout: number }[]>();
+  readonly completions: { instanceId: string; result: string; at: number }[] = [];
+  readonly heartbeats: { instanceId: string; at: number }[] = [];
+  readonly stopped: { arn: string; at: number }[] = [];
+  /** Seconds on the test's clock. */
+  now: () => number;
+  /** Throw this for the next calls of a command, by name. */
+  readonly failures = new Map<string, Error[]>();
+
+  constructor(now: () => number) {
+    worldsCreated++;
+    this.now = now;
+    this.ecsMock = mockClient(this.ecs);
+    this.asMock = mockClient(this.autoscaling);
+    this.port = createAwsPort(this.ecs, this.autoscaling);
+    this.install();
+  }
+
+  /** `ecsStatus` null: the instance is not registered in the cluster. */
+  addInstance(
+    instanceId: string,
+    asg: string,
+    ecsStatus: string | null = "ACTIVE",
+    lifecycleState = "Terminating:Wait",
+  ): this {
+    this.instances.set(instanceId, {
+      instanceId,
+      asg,
+      lifecycleState,
+      ecsStatus: ecsStatus ?? undefined,
+    });
+    if (!this.hooks.has(asg)) this.hooks.set(asg, [{ name: HOOK, heartbeatTimeout: 300 }]);
+    return this;
+  }
+
+  addTask(arnSuffix: string, instanceId: string, group: string, ...steps: Step[]): this {
+    this.tasks.push({
+      arn: `arn:aws:ecs:us-west-2:123456789012:task/prod/${arnSuffix}`,
+      instanceId,
+      group,
+      steps,
+    });
+    return this;
+  }
+
+  /** The task's [lastStatus, desiredStatus] now; undefined before its first step. */
+  taskState(t: FakeTask): [string, string] | undefined {
+    const past = t.steps.filter(([at]) => at <= this.now());
+    const last = past[past.length - 1];
+    return last ? [last[1], last[2]] : undefined;
+  }
+
+  ciArn(instanceId: string): string {
+    return `arn:aws:ecs:us-west-2:123456789012:container-instance/prod/${instanceId.replace("i-", "ci")}`;
+  }
+
+  /** The first moment a completion arrived while a task on the instance was not STOPPED: a killed task. */
+  killedAtCompletion(instanceId: string): string[] {
+    const done = this.completions.find((c) => c.instanceId === instanceId);
+    if (!done) return [];
+    const saved = this.now;
+    this.now = () => done.at;
+    const killed = this.tasks
+      .filter((t) => t.instanceId === instanceId)
+      .filter((t) => {
+        const s = this.taskState(t);
+        return s !== undefined && s[0] !== "STOPPED";
+      })
+      .map((t) => t.arn);
+    this.now = saved;
+    return killed;
+  }
+
+  private fail(command: string): void {
+    const queue = this.failures.get(command);
+    const err = queue?.shift();
+    if (err) throw err;
+  }
+
+  private instanceByCi(arn: string): FakeInstance | undefined {
+    return [...this.instances.values()].find((i) => this.ciArn(i.instanceId) === arn);
+  }
+
+  private ecsStatus(i: FakeInstance): string | undefined {
+    if (i.goneAt !== undefined && this.now() >= i.goneAt) return undefined;
+    return i.ecsStatus;
+  }
+
+  private record(name: string): void {
+    commandsSeen.add(name);
+    this.fail(name);
+  }
+
+  private install(): void {
+    const e = this.ecsMock;
+    const a = this.asMock;
+    e.on(ListContainerInstancesCommand).callsFake((input) => {
+      this.record("ListContainerInstancesCommand");
+      const id = /ec2InstanceId == (i-[0-9a-f]+)/.exec(input.filter ?? "")?.[1];
+      const i = id ? this.instances.get(id) : undefined;
+      return { containerInstanceArns: i && this.ecsStatus(i) ? [this.ciArn(i.instanceId)] : [] };
+    });
+    e.on(DescribeContainerInstancesCommand).callsFake((input) => {
+      this.record("DescribeContainerInstancesCommand");
+      const containerInstances = [];
+      const failures = [];
+      for (const arn of input.containerInstances) {
+        const i = this.instanceByCi(arn);
+        const status = i && this.ecsStatus(i);
+        if (!i || !status) {
+          failures.push({ arn, reason: "MISSING" });
+          continue;
+        }
+        const states = this.tasks
+          .filter((t) => t.instanceId === i.instanceId)
+          .map((t) => this.taskState(t));
+        containerInstances.push({
+          containerInstanceArn: arn,
+          ec2InstanceId: i.instanceId,
+          status,
+          runningTasksCount: states.filter((s) => s?.[1] === "RUNNING" && s[0] === "RUNNING")
+            .length,
+          pendingTasksCount: states.filter((s) => s?.[1] === "RUNNING" && s[0] === "PENDING")
+            .length,
+        });
+      }
+      return { containerInstances, failures };
+    });
+    e.on(UpdateContainerInstancesStateCommand).callsFake((input) => {
+      this.record("UpdateContainerInstancesStateCommand");
+      for (const arn of input.containerInstances) {
+        const i = this.instanceByCi(arn);
+        if (i) i.ecsStatus = input.status;
+      }
+      return { containerInstances: [], failures: [] };
+    });
+    e.on(ListTasksCommand).callsFake((input) => {
+      this.record("ListTasksCommand");
+      const i = this.instanceByCi(input.containerInstance);
+      const desired = input.desiredStatus ?? "RUNNING";
+      return {
+        taskArns: this.tasks
+          .filter((t) => t.instanceId === i?.instanceId && this.taskState(t)?.[1] === desired)
+          .map((t) => t.arn),
+      };
+    });
+    e.on(DescribeTasksCommand).callsFake((input) => {
+      this.record("DescribeTasksCommand");
+      if (input.tasks.length > 100) throw awsError("InvalidParameterException", "too many tasks");
+      return {
+        tasks: this.tasks
+          .filter((t) => input.tasks.includes(t.arn) && this.taskState(t))
+          .map((t) => {
+            const [lastStatus, desiredStatus] = this.taskState(t)!;
+            return {
+              taskArn: t.arn,
+              containerInstanceArn: this.ciArn(t.instanceId),
+              lastStatus,
+              desiredStatus,
+              group: t.group,
+            };
+          }),
+      };
+    });
+    e.on(StopTaskCommand).callsFake((input) => {
+      this.record("StopTaskCommand");
+      const t = this.tasks.find((x) => x.arn === input.task);
+      if (t) {
+        const at = this.now();
+        (t.steps as Step[]).push([at, "STOPPING", "STOPPED"], [at + 2, "STOPPED", "STOPPED"]);
+        this.stopped.push({ arn: t.arn, at });
+      }
+      return {};
+    });
+    const active = (id: string | undefined) => {
+      const i = id ? this.instances.get(id) : undefined;
+      if (!i || i.lifecycleState !== "Terminating:Wait") {
+        throw awsError(
+          "ValidationError",
+          `No active Lifecycle Action found with instance ID ${id}`,
+        );
+      }
+      return i;
+    };
+    a.on(CompleteLifecycleActionCommand).callsFake((input) => {
+      this.record("CompleteLifecycleActionCommand");
+      const i = active(input.InstanceId);
+      i.lifecycleState =
+        input.LifecycleActionResult === "CONTINUE" ? "Terminating:Proceed" : "Terminating:Proceed";
+      this.completions.push({
+        instanceId: i.instanceId,
+        result: input.LifecycleActionResult,
+        at: this.now(),
+      });
+      return {};
+    });
+    a.on(RecordLifecycleActionHeartbeatCommand).callsFake((input) => {
+      this.record("RecordLifecycleActionHeartbeatCommand");
+      active(input.InstanceId);
+      this.heartbeats.push({ instanceId: input.InstanceId, at: this.now() });
+      return {};
+    });
+    a.on(DescribeAutoScalingInstancesCommand).callsFake((input) => {
+      this.record("DescribeAutoScalingInstancesCommand");
+      return {
+        AutoScalingInstances: (input.InstanceIds ?? [])
+          .map((id: string) => this.instances.get(id))
+          .filter(Boolean)
+          .map((i: FakeInstance) => ({
+            InstanceId: i.instanceId,
+            AutoScalingGroupName: i.asg,
+            LifecycleState: i.lifecycleState,
+          })),
+      };
+    });
+    a.on(DescribeAutoScalingGroupsCommand).callsFake((input) => {
+      this.record("DescribeAutoScalingGroupsCommand");
+      return {
+        AutoScalingGroups: (input.AutoScalingGroupNames ?? []).map((name: string) => ({
+          AutoScalingGroupName: name,
+          Instances: [...this.instances.values()]
+            .filter((i) => i.asg === name)
+            .map((i) => ({ InstanceId: i.instanceId, LifecycleState: i.lifecycleState })),
+        })),
+      };
+    });
+    a.on(DescribeLifecycleHooksCommand).callsFake((input) => {
+      this.record("DescribeLifecycleHooksCommand");
+      return {
+        LifecycleHooks: (this.hooks.get(input.AutoScalingGroupName) ?? []).map((h) => ({
+          LifecycleHookName: h.name,
+          AutoScalingGroupName: input.AutoScalingGroupName,
+          LifecycleTransition: TERMINATING_TRANSITION,
+          HeartbeatTimeout: h.heartbeatTimeout,
+          GlobalTimeout: h.heartbeatTimeout * 100,
+          DefaultResult: "CONTINUE",
+        })),
+      };
+    });
+  }
+
+  addManagedDrainingHook(asg: string): this {
+    this.hooks.get(asg)!.push({ name: ECS_MANAGED_DRAINING_HOOK, heartbeatTimeout: 3600 });
+    return this;
+  }
+
+  /** How many calls of an SDK command (by class) were made. */
+  count(command: { name: string }): number {
+    return [...this.ecsMock.calls(), ...this.asMock.calls()].filter(
+      (c) => (c.args[0] as object).constructor.name === command.name,
+    ).length;
+  }
+}
+
+/** A virtual clock: sleeping advances it at once. */
+export function virtualClock() {
+  let ms = 0;
+  return {
+    seconds: () => ms / 1000,
+    now: () => ms,
+    sleep: async (wait: number, signal: AbortSignal) => {
+      if (!signal.aborted) ms += wait;
+      await Promise.resolve();
+    },
+  };
+}
+
+export interface Harness {
+  world: FakeWorld;
+  clock: ReturnType<typeof virtualClock>;
+  lines: Record<string, any>[];
+  run(vars: Record<string, string>, extra?: Partial<DrainContext>): Promise<Outcome[]>;
+}
+
+/** A world on a virtual clock and a drain() runner whose log lines are parsed for assertions. */
+export function harness(): Harness {
+  const clock = virtualClock();
+  const world = new FakeWorld(clock.seconds);
+  const lines: Record<string, any>[] = [];
+  return {
+    world,
+    clock,
+    lines,
+    async run(vars, extra = {}) {
+      const config: DrainerConfig = parseConfig({
+        ECS_CLUSTER: CLUSTER,
+        LIFECYCLE_HOOK_NAME: HOOK,
+        ...vars,
+      });
+      const log = createLogger((l) => lines.push(JSON.parse(l)), {
+        cluster: config.cluster,
+        asg: config.asg ?? null,
+        hook: config.hook,
+        instanceId: config.instanceId ?? null,
+      });
+      return drain({
+        port: world.port,
+        config,
+        log,
+        signal: new AbortController().signal,
+        now: clock.now,
+        sleep: clock.sleep,
+        ...extra,
+      });
+    },
+  };
+}
+
+export function eventVars(instanceId: string, asg = "asg-a"): Record<string, string> {
+  return { EC2_INSTANCE_ID: instanceId, AUTOSCALING_GROUP_NAME: asg, LIFECYCLE_HOOK_NAME: HOOK };
+}

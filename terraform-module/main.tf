@@ -91,6 +91,11 @@ resource "aws_ecs_task_definition" "this" {
   container_definitions    = module.contract.container_definitions
   tags                     = var.tags
 
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = "X86_64"
+  }
+
   depends_on = [aws_cloudwatch_log_group.this]
 }
 
@@ -158,6 +163,7 @@ resource "aws_cloudwatch_event_target" "lifecycle" {
     task_definition_arn = aws_ecs_task_definition.this.arn
     task_count          = 1
     launch_type         = var.launch_type
+    platform_version    = var.launch_type == "FARGATE" ? "LATEST" : null
 
     network_configuration {
       subnets          = var.subnet_ids
@@ -205,6 +211,7 @@ resource "aws_cloudwatch_event_target" "sweep" {
     task_definition_arn = aws_ecs_task_definition.this.arn
     task_count          = 1
     launch_type         = var.launch_type
+    platform_version    = var.launch_type == "FARGATE" ? "LATEST" : null
 
     network_configuration {
       subnets          = var.subnet_ids

@@ -54,6 +54,11 @@ variable "security_group_ids" {
   description = "The security groups of the drainer task. It only makes outbound HTTPS calls."
   type        = list(string)
   nullable    = false
+
+  validation {
+    condition     = length(var.security_group_ids) > 0
+    error_message = "Set security_group_ids to at least one security group that allows outbound HTTPS to the ECS and Auto Scaling APIs."
+  }
 }
 
 variable "assign_public_ip" {
@@ -74,8 +79,8 @@ variable "drainer_image" {
   nullable    = false
 
   validation {
-    condition     = length(trimspace(var.drainer_image)) > 0
-    error_message = "Set drainer_image to the URI of a published drainer image, for example the one `make all` prints."
+    condition     = can(regex("^\\S+$", var.drainer_image))
+    error_message = "Set drainer_image to the URI of a published drainer image, without spaces, for example the one `make all` prints."
   }
 }
 
@@ -165,8 +170,13 @@ variable "cpu" {
   nullable    = false
 
   validation {
-    condition     = contains([256, 512, 1024, 2048, 4096, 8192, 16384], var.cpu)
-    error_message = "Set cpu to one of 256, 512, 1024, 2048, 4096, 8192 or 16384 CPU units."
+    condition     = var.cpu > 0 && floor(var.cpu) == var.cpu
+    error_message = "Set cpu to the task's CPU units as a whole number (256 is a quarter of a vCPU)."
+  }
+
+  validation {
+    condition     = var.launch_type != "FARGATE" || contains([256, 512, 1024, 2048, 4096, 8192, 16384], var.cpu)
+    error_message = "Set cpu to one of 256, 512, 1024, 2048, 4096, 8192 or 16384: the sizes Fargate offers (or set launch_type to EC2)."
   }
 }
 
@@ -177,20 +187,20 @@ variable "memory" {
   nullable    = false
 
   validation {
-    condition     = var.memory >= 512 && floor(var.memory) == var.memory
-    error_message = "Set memory to a whole number of MiB, at least 512."
+    condition     = var.memory > 0 && floor(var.memory) == var.memory
+    error_message = "Set memory to the task's memory as a whole number of MiB."
   }
 }
 
 variable "log_retention_days" {
-  description = "Days CloudWatch Logs keeps the drainer's logs (0 keeps them forever). Defaults to 30."
+  description = "Days CloudWatch Logs keeps the drainer's logs. Defaults to 30."
   type        = number
   default     = 30
   nullable    = false
 
   validation {
-    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "Set log_retention_days to a value CloudWatch Logs accepts: 0 (never expire), 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "Set log_retention_days to a value CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
   }
 }
 
@@ -215,6 +225,11 @@ variable "hook_name" {
   validation {
     condition     = can(regex("^[A-Za-z0-9_/.-]{1,255}$", var.hook_name))
     error_message = "Set hook_name to 1-255 letters, digits, hyphens, underscores, slashes or dots."
+  }
+
+  validation {
+    condition     = var.hook_name != "ecs-managed-draining-termination-hook"
+    error_message = "Choose another hook_name: ecs-managed-draining-termination-hook belongs to ECS managed instance draining."
   }
 }
 

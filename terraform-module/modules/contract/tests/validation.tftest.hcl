@@ -31,9 +31,9 @@ run "accepts_every_bound" {
     poll_interval           = 0.5
     timeout_result          = "ABANDON"
     sweep_schedule          = "cron(0/5 * * * ? *)"
-    cpu                     = 16384
-    memory                  = 512
-    log_retention_days      = 0
+    cpu                     = 300
+    memory                  = 1
+    log_retention_days      = 1
     launch_type             = "EC2"
     assign_public_ip        = false
     hook_name               = "team/drainer.v2_x"
@@ -122,6 +122,14 @@ run "rejects_no_subnets" {
   expect_failures = [var.subnet_ids]
 }
 
+run "rejects_no_security_groups" {
+  command = plan
+  variables {
+    security_group_ids = []
+  }
+  expect_failures = [var.security_group_ids]
+}
+
 run "rejects_a_public_ip_on_ec2" {
   command = plan
   variables {
@@ -134,7 +142,15 @@ run "rejects_a_public_ip_on_ec2" {
 run "rejects_a_blank_image" {
   command = plan
   variables {
-    drainer_image = "  "
+    drainer_image = ""
+  }
+  expect_failures = [var.drainer_image]
+}
+
+run "rejects_an_image_with_a_space" {
+  command = plan
+  variables {
+    drainer_image = "ecs-scale-in-drainer: 0.1.0"
   }
   expect_failures = [var.drainer_image]
 }
@@ -221,6 +237,13 @@ run "rejects_a_schedule_that_is_not_rate_or_cron" {
   expect_failures = [var.sweep_schedule]
 }
 
+run "accepts_the_largest_fargate_cpu" {
+  command = plan
+  variables {
+    cpu = 16384
+  }
+}
+
 run "rejects_a_cpu_that_fargate_does_not_offer" {
   command = plan
   variables {
@@ -229,10 +252,27 @@ run "rejects_a_cpu_that_fargate_does_not_offer" {
   expect_failures = [var.cpu]
 }
 
-run "rejects_memory_below_512" {
+run "rejects_a_fractional_cpu_on_ec2" {
   command = plan
   variables {
-    memory = 511
+    launch_type = "EC2"
+    cpu         = 256.5
+  }
+  expect_failures = [var.cpu]
+}
+
+run "rejects_no_memory" {
+  command = plan
+  variables {
+    memory = 0
+  }
+  expect_failures = [var.memory]
+}
+
+run "rejects_fractional_memory" {
+  command = plan
+  variables {
+    memory = 511.5
   }
   expect_failures = [var.memory]
 }
@@ -241,6 +281,14 @@ run "rejects_a_retention_cloudwatch_does_not_offer" {
   command = plan
   variables {
     log_retention_days = 31
+  }
+  expect_failures = [var.log_retention_days]
+}
+
+run "rejects_a_retention_of_zero" {
+  command = plan
+  variables {
+    log_retention_days = 0
   }
   expect_failures = [var.log_retention_days]
 }
@@ -257,6 +305,14 @@ run "rejects_a_hook_name_with_a_colon" {
   command = plan
   variables {
     hook_name = "hook:1"
+  }
+  expect_failures = [var.hook_name]
+}
+
+run "rejects_the_hook_of_ecs_managed_draining" {
+  command = plan
+  variables {
+    hook_name = "ecs-managed-draining-termination-hook"
   }
   expect_failures = [var.hook_name]
 }

@@ -1,0 +1,277 @@
+/**
+ * The Terraform module as files: every variable and output documented and typed, every reference declared, the
+ * example complete, the submodule's validations identical to the root's, and the defaults equal to the contract's.
+ */
+import { strict as assert } from "node:assert";
+import { DEFAULTS, ECS_MANAGED_DRAINING_HOOK, LIMITS, setting } from "../../drainer/src/contract";
+import {
+  CONTRACT_DIR,
+  EXAMPLE_DIR,
+  MODULE_DIR,
+  ParsedModule,
+  block,
+  parseModule,
+  referencedNames,
+  stringsIn,
+  tfFiles,
+} from "./hcl";
+
+describe("terraform module: files", function () {
+  this.timeout(60_000);
+  let root: ParsedModule;
+  let contract: ParsedModule;
+  let example: ParsedModule;
+  const modules = () => [root, contract, example];
+
+  before(async () => {
+    [root, contract, example] = await Promise.all([
+      parseModule(MODULE_DIR),
+      parseModule(CONTRACT_DIR),
+      parseModule(EXAMPLE_DIR),
+    ]);
+  });
+
+  it("has the layout of terraform-aws-modules", () => {
+    const files = tfFiles(MODULE_DIR);
+    for (const f of ["main.tf", "variables.tf", "outputs.tf", "versions.tf"]) {
+      assert.ok(files.includes(f), `terraform-module/${f} is missing`);
+    }
+    assert.ok(
+      files.some((f) => f.startsWith("examples/complete/")),
+      "examples/complete is empty",
+    );
+  });
+
+  it("parses every .tf file with hcl2json", () => {
+    const parsed = modules().reduce((n, m) => n + m.files.length, 0);
+    assert.equal(parsed, tfFiles(MODULE_DIR).length, "a .tf file lies outside the parsed modules");
+  });
+
+  it("requires Terraform 1.9 and a minimum hashicorp/aws version", () => {
+    const terraform = root.raw.flatMap((doc) => (doc.terraform as Record<string, unknown>[]) ?? []);
+    assert.equal(terraform.length, 1);
+    assert.equal(terraform[0].required_version, ">= 1.9");
+    const providers = (terraform[0].required_providers as Record<string, unknown>[])[0];
+    assert.deepEqual(providers.aws, { source: "hashicorp/aws", version: ">= 5.0" });
+    const contractTerraform = contract.raw.flatMap(
+      (doc) => (doc.terraform as Record<string, unknown>[]) ?? [],
+    );
+    assert.deepEqual(contractTerraform, [{ required_version: ">= 1.9" }]);
+  });
+
+  it("keeps the contract submodule free of providers, resources and data sources", () => {
+    assert.deepEqual(contract.resource, {});
+    assert.deepEqual(contract.data, {});
+    assert.ok(
+      !contract.raw.some((doc) => "provider" in doc),
+      "modules/contract configures a provider",
+    );
+  });
+
+  it("documents and types every variable and output", () => {
+    for (const mod of modules()) {
+      for (const [name, v] of Object.entries(mod.variable)) {
+        assert.ok(
+          v.description && v.description.trim().endsWith("."),
+          `${mod.dir}: variable ${name} needs a description sentence`,
+        );
+        assert.match(v.type ?? "", /^\$\{.+\}$/, `${mod.dir}: variable ${name} needs a type`);
+      }
+      for (const [name, o] of Object.entries(mod.output)) {
+        assert.ok(
+          o.description && o.description.trim().endsWith("."),
+          `${mod.dir}: output ${name} needs a description sentence`,
+        );
+      }
+    }
+  });
+
+  it("gives every validation a sentence that says what to change", () => {
+    for (const mod of [root, contract]) {
+      for (const [name, v] of Object.entries(mod.variable)) {
+        for (const rule of v.validation ?? []) {
+          assert.match(rule.error_message, /^[A-Z].*\.$/s, `${name}: ${rule.error_message}`);
+          assert.match(
+            rule.error_message,
+            /\b(Set|Choose|Each)\b/,
+            `${name}: ${rule.error_message}`,
+          );
+          assert.ok(
+            rule.error_message.includes(name),
+            `${name}'s message must name it: ${rule.error_message}`,
+          );
+        }
+      }
+    }
+  });
+
+  it("marks every toggle non-nullable", () => {
+    for (const [name, v] of Object.entries(root.variable)) {
+      if (v.type === "${bool}")
+        assert.equal(v.nullable, false, `variable ${name} must set nullable = false`);
+    }
+  });
+
+  it("declares every var, local and module output it references", () => {
+    for (const mod of modules()) {
+      const texts = stringsIn(mod.raw);
+      for (const name of referencedNames(texts, "var")) {
+        assert.ok(
+          name in mod.variable,
+          `${mod.dir} references var.${name}, which it does not declare`,
+        );
+      }
+      for (const name of referencedNames(texts, "local")) {
+        assert.ok(
+          name in mod.locals,
+          `${mod.dir} references local.${name}, which it does not declare`,
+        );
+      }
+    }
+    for (const name of referencedNames(stringsIn(root.raw), "module.contract")) {
+      assert.ok(
+        name in contract.output,
+        `main.tf uses module.contract.${name}, which modules/contract does not output`,
+      );
+    }
+    for (const name of referencedNames(stringsIn(example.raw), "module.scale_in_drainer")) {
+      assert.ok(
+        name in root.output,
+        `the example uses module.scale_in_drainer.${name}, which the module does not output`,
+      );
+    }
+  });
+
+  it("refers only to resources and data sources it declares", () => {
+    const texts = stringsIn(root.raw);
+    for (const m of texts.join("\n").matchAll(/(?<![\w.])(data\.)?(aws_\w+)\.(\w+)/g)) {
+      const [, data, type, name] = m;
+      block(root, data ? "data" : "resource", type, name);
+    }
+  });
+
+  it("passes every root variable to modules/contract, which checks it", () => {
+    const call = root.module.contract;
+    assert.equal(call.source, "./modules/contract");
+    for (const name of Object.keys(root.variable)) {
+      assert.equal(
+        call[name],
+        `\${var.${name}}`,
+        `module "contract" must get ${name} = var.${name}`,
+      );
+    }
+    const required = Object.entries(contract.variable).filter(([, v]) => !("default" in v));
+    for (const [name] of required)
+      assert.ok(name in call, `module "contract" lacks its required ${name}`);
+  });
+
+  it("repeats the root's variables in modules/contract word for word, validations included", () => {
+    for (const [name, v] of Object.entries(root.variable)) {
+      assert.deepEqual(
+        contract.variable[name],
+        v,
+        `variable ${name} differs between the root and modules/contract`,
+      );
+    }
+  });
+
+  it("uses the module in the example with every required input, and no unknown one", () => {
+    const call = example.module.scale_in_drainer;
+    assert.equal(call.source, "../..");
+    const inputs = Object.keys(call).filter((k) => k !== "source");
+    for (const [name, v] of Object.entries(root.variable)) {
+      if (!("default" in v))
+        assert.ok(inputs.includes(name), `the example lacks the required input ${name}`);
+    }
+    for (const name of inputs)
+      assert.ok(name in root.variable, `the example sets ${name}, which the module lacks`);
+    const providers = example.raw.flatMap((doc) => Object.keys((doc.provider as object) ?? {}));
+    assert.deepEqual(providers, ["aws"]);
+  });
+
+  it("requires exactly the inputs Terraform cannot default", () => {
+    const required = Object.entries(root.variable)
+      .filter(([, v]) => !("default" in v))
+      .map(([name]) => name)
+      .sort();
+    assert.deepEqual(required, [
+      "autoscaling_group_names",
+      "cluster_name",
+      "drainer_image",
+      "security_group_ids",
+      "subnet_ids",
+    ]);
+  });
+
+  it("defaults every setting to the contract's default", () => {
+    const defaults = Object.fromEntries(
+      Object.entries(root.variable)
+        .filter(([, v]) => "default" in v)
+        .map(([n, v]) => [n, v.default]),
+    );
+    assert.deepEqual(defaults, {
+      name: null,
+      assign_public_ip: DEFAULTS.assignPublicIp,
+      heartbeat_timeout: DEFAULTS.heartbeatTimeoutSeconds,
+      drain_timeout: Number(setting("DRAIN_TIMEOUT_SECONDS").default),
+      poll_interval: Number(setting("POLL_INTERVAL_SECONDS").default),
+      timeout_result: setting("TIMEOUT_RESULT").default,
+      stop_standalone_tasks: setting("STOP_STANDALONE_TASKS").default === "true",
+      enable_sweep: DEFAULTS.enableSweep,
+      sweep_schedule: DEFAULTS.sweepSchedule,
+      cpu: DEFAULTS.cpu,
+      memory: DEFAULTS.memory,
+      log_retention_days: DEFAULTS.logRetentionDays,
+      launch_type: DEFAULTS.launchType,
+      hook_name: DEFAULTS.hookName,
+      tags: {},
+    });
+    // The contract's own defaults agree with each other.
+    assert.equal(Number(setting("DRAIN_TIMEOUT_SECONDS").default), DEFAULTS.drainTimeoutSeconds);
+    assert.equal(Number(setting("POLL_INTERVAL_SECONDS").default), DEFAULTS.pollIntervalSeconds);
+  });
+
+  it("writes the contract's limits and names into the validations", () => {
+    const conditions = (name: string) =>
+      (root.variable[name].validation ?? []).map((r) => r.condition).join(" ");
+    assert.ok(conditions("heartbeat_timeout").includes(`>= ${LIMITS.heartbeatTimeoutMin}`));
+    assert.ok(conditions("heartbeat_timeout").includes(`<= ${LIMITS.heartbeatTimeoutMax}`));
+    assert.ok(conditions("drain_timeout").includes(`<= ${setting("DRAIN_TIMEOUT_SECONDS").max}`));
+    assert.ok(
+      conditions("drain_timeout").includes(
+        `${LIMITS.globalTimeoutHeartbeatFactor} * var.heartbeat_timeout`,
+      ),
+    );
+    assert.ok(conditions("poll_interval").includes(`<= ${setting("POLL_INTERVAL_SECONDS").max}`));
+    assert.ok(conditions("hook_name").includes(`"${ECS_MANAGED_DRAINING_HOOK}"`));
+  });
+
+  it("writes the input template as a heredoc with unquoted placeholders", async () => {
+    const { readFileSync } = await import("node:fs");
+    const source = readFileSync(`${CONTRACT_DIR}/main.tf`, "utf8");
+    assert.match(source, /input_template = <<-EOT\n/);
+    const template = contract.locals.input_template as string;
+    assert.doesNotMatch(template, /jsonencode/);
+    for (const placeholder of ["instance", "asg", "hook", "token"]) {
+      assert.ok(template.includes(`: <${placeholder}>`), `<${placeholder}> must appear unquoted`);
+    }
+  });
+
+  it("builds the per-group resources for each group and the sweep once, when enabled", () => {
+    for (const [type, name] of [
+      ["aws_autoscaling_lifecycle_hook", "this"],
+      ["aws_cloudwatch_event_rule", "lifecycle"],
+      ["aws_cloudwatch_event_target", "lifecycle"],
+    ]) {
+      assert.equal(
+        block(root, "resource", type, name).for_each,
+        "${local.groups}",
+        `${type}.${name}`,
+      );
+    }
+    assert.equal(root.locals.groups, "${toset(var.autoscaling_group_names)}");
+    for (const type of ["aws_cloudwatch_event_rule", "aws_cloudwatch_event_target"]) {
+      assert.equal(block(root, "resource", type, "sweep").count, "${var.enable_sweep ? 1 : 0}");
+    }
+  });
+});

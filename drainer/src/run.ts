@@ -133,7 +133,7 @@ export async function runDrainer(
   });
 
   const signal = options.signal ?? new AbortController().signal;
-  const port = options.port ?? createPort(env, options.clientConfig);
+  const port = options.port ?? createSdkPort(env, options.clientConfig);
   const ownTaskArn = await ownTask(env, config, log, options.fetch);
   let outcomes: Outcome[];
   try {
@@ -215,7 +215,8 @@ function configFailure(
   return ExitCode.InvalidConfig;
 }
 
-function createPort(
+/** The SDK-backed port, with the drainer's retry defaults. */
+export function createSdkPort(
   env: Readonly<Record<string, string | undefined>>,
   clientConfig: ClientConfig | undefined,
 ): AwsPort {
@@ -278,7 +279,7 @@ async function status(
     return ExitCode.InvalidConfig;
   }
   try {
-    const port = options.port ?? createPort(vars, options.clientConfig);
+    const port = options.port ?? createSdkPort(vars, options.clientConfig);
     const rows = await collectStatus(port, cluster!, asgs);
     write(
       json

@@ -8,10 +8,9 @@ import {
   inventory,
   one,
   recorded,
-  reset,
-  settle,
   valueOf,
 } from "./harness";
+import { deploy } from "./deploy";
 import {
   DEFAULTS,
   DRAINER_CONTAINER_NAME,
@@ -54,17 +53,6 @@ const BASE: ScaleInDrainerArgs = {
 };
 const CLUSTER_ARN = `arn:aws:ecs:${MOCK_REGION}:${MOCK_ACCOUNT}:cluster/prod`;
 const PREBUILT = "111122223333.dkr.ecr.us-west-2.amazonaws.com/ecs-scale-in-drainer:1.2.3";
-
-/** Constructs a ScaleInDrainer and waits for every registration. Provider resources are not children. */
-export async function deploy(name: string, args: ScaleInDrainerArgs) {
-  reset();
-  const drainer = new ScaleInDrainer(name, args);
-  await settle();
-  const own = recorded.filter((r) => !r.type.startsWith("pulumi:providers:"));
-  recorded.length = 0;
-  recorded.push(...own);
-  return drainer;
-}
 
 /** The inventory of one drainer: the shared resources, one hook trio per group, and the sweep when on. */
 function expectedInventory(

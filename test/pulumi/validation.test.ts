@@ -1,0 +1,165 @@
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { installMocks, recorded, reset, settle, valueOf } from "./harness";
+import { LaunchType, ScaleInDrainer, ScaleInDrainerArgs } from "../../pulumi";
+
+const BASE: ScaleInDrainerArgs = {
+  clusterName: "prod",
+  autoscalingGroupNames: ["asg-a"],
+  subnetIds: ["subnet-1"],
+  securityGroupIds: ["sg-1"],
+};
+
+/** The message ScaleInDrainer throws for `args`. */
+function errorOf(args: Partial<Record<keyof ScaleInDrainerArgs, unknown>>): string {
+  try {
+    new ScaleInDrainer("invalid", { ...BASE, ...args } as ScaleInDrainerArgs);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  assert.fail(`no error for ${JSON.stringify(args)}`);
+}
+
+/** Each case: the args, the arg the message must name, and a word of the fix it must give. */
+const CASES: [string, Partial<Record<keyof ScaleInDrainerArgs, unknown>>, string, RegExp][] = [
+  ["a missing cluster", { clusterName: undefined }, "clusterName", /name .* or its ARN/],
+  ["a cluster name with a space", { clusterName: "my cluster" }, "clusterName", /letters, digits/],
+  ["no groups", { autoscalingGroupNames: [] }, "autoscalingGroupNames", /non-empty list/],
+  [
+    "a group name that is an Output",
+    { autoscalingGroupNames: [pulumi.output("asg-a")] },
+    "autoscalingGroupNames",
+    /not an Output/,
+  ],
+  [
+    "a group name with a colon",
+    { autoscalingGroupNames: ["a:b"] },
+    "autoscalingGroupNames",
+    /no colons/,
+  ],
+  ["a group listed twice", { autoscalingGroupNames: ["a", "a"] }, "autoscalingGroupNames", /once/],
+  ["no subnets", { subnetIds: [] }, "subnetIds", /at least one subnet/],
+  [
+    "no security groups",
+    { securityGroupIds: undefined },
+    "securityGroupIds",
+    /at least one security group/,
+  ],
+  ["a heartbeat below 30 s", { heartbeatTimeout: 29 }, "heartbeatTimeout", /from 30 to 7200/],
+  ["a heartbeat above 7200 s", { heartbeatTimeout: 7201 }, "heartbeatTimeout", /from 30 to 7200/],
+  ["a fractional heartbeat", { heartbeatTimeout: 90.5 }, "heartbeatTimeout", /whole number/],
+  ["a zero poll interval", { pollInterval: 0 }, "pollInterval", /greater than 0 and at most 3600/],
+  ["a poll interval over an hour", { pollInterval: 3601 }, "pollInterval", /at most 3600/],
+  ["a drain timeout over 48 h", { drainTimeout: 172801 }, "drainTimeout", /at most 172800/],
+  [
+    "a drain timeout beyond 100 x the heartbeat",
+    { heartbeatTimeout: 30, drainTimeout: 3001 },
+    "drainTimeout",
+    /lower `drainTimeout` or raise `heartbeatTimeout`/,
+  ],
+  ["an unknown timeout result", { timeoutResult: "RETRY" }, "timeoutResult", /CONTINUE or ABANDON/],
+  [
+    "a sweep schedule that is not an expression",
+    { sweepSchedule: "5m" },
+    "sweepSchedule",
+    /rate\(5 minutes\)/,
+  ],
+  ["a Fargate CPU size that does not exist", { cpu: 300 }, "cpu", /256, 512/],
+  ["a negative memory", { memory: -1 }, "memory", /MiB/],
+  [
+    "a retention CloudWatch does not offer",
+    { logRetentionDays: 10 },
+    "logRetentionDays",
+    /7, 14, 30/,
+  ],
+  ["an unknown launch type", { launchType: "LAMBDA" }, "launchType", /FARGATE or EC2/],
+  [
+    "a public IP on EC2",
+    { launchType: LaunchType.Ec2, assignPublicIp: true },
+    "assignPublicIp",
+    /set it to false, or set `launchType` to FARGATE/,
+  ],
+  [
+    "ECS managed draining's hook name",
+    { hookName: "ecs-managed-draining-termination-hook" },
+    "hookName",
+    /choose another name/,
+  ],
+  ["a hook name with a space", { hookName: "my hook" }, "hookName", /letters, digits/],
+  ["an empty image URI", { drainerImage: " " }, "drainerImage", /image URI/],
+  ["a non-boolean sweep toggle", { enableSweep: "yes" }, "enableSweep", /true or false/],
+  [
+    "a non-boolean standalone policy",
+    { stopStandaloneTasks: "no" },
+    "stopStandaloneTasks",
+    /true or false/,
+  ],
+];
+
+describe("ScaleInDrainer validation (Pulumi)", () => {
+  before(installMocks);
+  beforeEach(reset);
+
+  for (const [what, args, arg, fix] of CASES) {
+    it(`rejects ${what}, naming \`${arg}\` and the fix`, () => {
+      const message = errorOf(args);
+      assert.ok(message.includes(`\`${arg}\``), message);
+      assert.match(message, fix);
+    });
+  }
+
+  it("lists every problem at once", () => {
+    const message = errorOf({ heartbeatTimeout: 1, pollInterval: -1, cpu: 0 });
+    for (const arg of ["heartbeatTimeout", "pollInterval", "cpu"]) {
+      assert.ok(message.includes(`\`${arg}\``), `${arg} in ${message}`);
+    }
+  });
+
+  it("accepts the boundaries: heartbeat 30 and 7200, EC2 with any CPU size", async () => {
+    for (const args of [
+      { heartbeatTimeout: 30, drainTimeout: 3000 },
+      { heartbeatTimeout: 7200, drainTimeout: 172800 },
+      { launchType: LaunchType.Ec2, cpu: 300 },
+    ]) {
+      new ScaleInDrainer(`valid-${Object.values(args).join("-")}`, { ...BASE, ...args });
+    }
+    await settle();
+    assert.ok(recorded.some((r) => r.type === "aws:ecs/taskDefinition:TaskDefinition"));
+  });
+
+  it("checks a value that arrives as an Output when it resolves", async () => {
+    const drainer = new ScaleInDrainer("late", {
+      ...BASE,
+      heartbeatTimeout: pulumi.output(10),
+    });
+    const failure = await new Promise<string>((resolve) => {
+      const onRejection = (err: unknown) => {
+        process.off("unhandledRejection", onRejection);
+        resolve((err as Error).message);
+      };
+      process.on("unhandledRejection", onRejection);
+      drainer.taskDefinitionArn.apply(() => undefined);
+    });
+    assert.match(
+      failure,
+      /`heartbeatTimeout` is 10: set it to a whole number of seconds from 30 to 7200/,
+    );
+  });
+
+  it("cross-checks values that arrive as Outputs", async () => {
+    const drainer = new ScaleInDrainer("late-cross", {
+      ...BASE,
+      heartbeatTimeout: pulumi.output(30),
+      drainTimeout: pulumi.output(4000),
+    });
+    const failure = await new Promise<string>((resolve) => {
+      const onRejection = (err: unknown) => {
+        process.off("unhandledRejection", onRejection);
+        resolve((err as Error).message);
+      };
+      process.on("unhandledRejection", onRejection);
+      void valueOf(drainer.hookNames);
+    });
+    assert.match(failure, /`drainTimeout` is 4000 s, longer than the 3000 s/);
+  });
+});

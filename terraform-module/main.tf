@@ -77,23 +77,23 @@ resource "aws_iam_role" "execution" {
 
 resource "aws_iam_role_policy_attachment" "execution" {
   role       = aws_iam_role.execution.name
-  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+  policy_arn = module.contract.execution_role_policy_arn
 }
 
 resource "aws_ecs_task_definition" "this" {
   family                   = module.contract.names.task_definition_family
-  network_mode             = "awsvpc"
-  requires_compatibilities = [var.launch_type]
-  cpu                      = tostring(var.cpu)
-  memory                   = tostring(var.memory)
+  network_mode             = module.contract.task_definition.network_mode
+  requires_compatibilities = module.contract.task_definition.requires_compatibilities
+  cpu                      = module.contract.task_definition.cpu
+  memory                   = module.contract.task_definition.memory
   task_role_arn            = aws_iam_role.task.arn
   execution_role_arn       = aws_iam_role.execution.arn
   container_definitions    = module.contract.container_definitions
   tags                     = var.tags
 
   runtime_platform {
-    operating_system_family = "LINUX"
-    cpu_architecture        = "X86_64"
+    operating_system_family = module.contract.task_definition.operating_system_family
+    cpu_architecture        = module.contract.task_definition.cpu_architecture
   }
 
   depends_on = [aws_cloudwatch_log_group.this]
@@ -119,8 +119,8 @@ resource "aws_iam_role_policy" "events" {
 # A drainer that EventBridge could not start (after its retries) lands here, so it is visible and can be replayed.
 resource "aws_sqs_queue" "dead_letter" {
   name                      = module.contract.names.dead_letter_queue
-  message_retention_seconds = 1209600
-  sqs_managed_sse_enabled   = true
+  message_retention_seconds = module.contract.dead_letter_queue.message_retention_seconds
+  sqs_managed_sse_enabled   = module.contract.dead_letter_queue.sqs_managed_sse_enabled
   tags                      = var.tags
 }
 
@@ -141,6 +141,9 @@ resource "aws_autoscaling_lifecycle_hook" "this" {
   lifecycle_transition   = module.contract.hook.lifecycle_transition
   default_result         = module.contract.hook.default_result
   heartbeat_timeout      = module.contract.hook.heartbeat_timeout
+
+  # Created last: once the hook holds an instance, its event must already have a rule and a target.
+  depends_on = [aws_cloudwatch_event_target.lifecycle]
 }
 
 resource "aws_cloudwatch_event_rule" "lifecycle" {
@@ -161,14 +164,14 @@ resource "aws_cloudwatch_event_target" "lifecycle" {
 
   ecs_target {
     task_definition_arn = aws_ecs_task_definition.this.arn
-    task_count          = 1
-    launch_type         = var.launch_type
-    platform_version    = var.launch_type == "FARGATE" ? "LATEST" : null
+    task_count          = module.contract.ecs_target.task_count
+    launch_type         = module.contract.ecs_target.launch_type
+    platform_version    = module.contract.ecs_target.platform_version
 
     network_configuration {
-      subnets          = var.subnet_ids
-      security_groups  = var.security_group_ids
-      assign_public_ip = var.assign_public_ip
+      subnets          = module.contract.ecs_target.subnets
+      security_groups  = module.contract.ecs_target.security_groups
+      assign_public_ip = module.contract.ecs_target.assign_public_ip
     }
   }
 
@@ -209,14 +212,14 @@ resource "aws_cloudwatch_event_target" "sweep" {
 
   ecs_target {
     task_definition_arn = aws_ecs_task_definition.this.arn
-    task_count          = 1
-    launch_type         = var.launch_type
-    platform_version    = var.launch_type == "FARGATE" ? "LATEST" : null
+    task_count          = module.contract.ecs_target.task_count
+    launch_type         = module.contract.ecs_target.launch_type
+    platform_version    = module.contract.ecs_target.platform_version
 
     network_configuration {
-      subnets          = var.subnet_ids
-      security_groups  = var.security_group_ids
-      assign_public_ip = var.assign_public_ip
+      subnets          = module.contract.ecs_target.subnets
+      security_groups  = module.contract.ecs_target.security_groups
+      assign_public_ip = module.contract.ecs_target.assign_public_ip
     }
   }
 

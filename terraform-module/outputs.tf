@@ -19,8 +19,8 @@ output "events_role_arn" {
 }
 
 output "lifecycle_rule_arns" {
-  description = "The lifecycle event rule's ARN for each Auto Scaling group."
-  value       = { for g, rule in aws_cloudwatch_event_rule.lifecycle : g => rule.arn }
+  description = "The lifecycle event rules' ARNs, one per group, in the order of autoscaling_group_names."
+  value       = [for g in var.autoscaling_group_names : aws_cloudwatch_event_rule.lifecycle[g].arn]
 }
 
 output "sweep_rule_arn" {
@@ -29,8 +29,8 @@ output "sweep_rule_arn" {
 }
 
 output "hook_names" {
-  description = "The lifecycle hook's name for each Auto Scaling group."
-  value       = { for g, hook in aws_autoscaling_lifecycle_hook.this : g => hook.name }
+  description = "The lifecycle hooks' names, one per group, in the order of autoscaling_group_names."
+  value       = [for g in var.autoscaling_group_names : aws_autoscaling_lifecycle_hook.this[g].name]
 }
 
 output "log_group_name" {

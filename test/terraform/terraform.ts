@@ -89,6 +89,24 @@ export interface ContractOutputs {
   ecs_tasks_assume_role_policy: string;
   events_assume_role_policy: string;
   retry_policy: { maximum_event_age_in_seconds: number; maximum_retry_attempts: number };
+  task_definition: {
+    network_mode: string;
+    requires_compatibilities: string[];
+    cpu: string;
+    memory: string;
+    operating_system_family: string;
+    cpu_architecture: string;
+  };
+  execution_role_policy_arn: string;
+  ecs_target: {
+    task_count: number;
+    launch_type: string;
+    platform_version: string | null;
+    subnets: string[];
+    security_groups: string[];
+    assign_public_ip: boolean;
+  };
+  dead_letter_queue: { message_retention_seconds: number; sqs_managed_sse_enabled: boolean };
 }
 
 /** A rejected plan: the variables Terraform named as invalid, and its message. */

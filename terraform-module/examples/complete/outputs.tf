@@ -4,7 +4,7 @@ output "task_definition_arn" {
 }
 
 output "hook_names" {
-  description = "The lifecycle hook's name for each Auto Scaling group."
+  description = "The lifecycle hooks' names, one per group."
   value       = module.scale_in_drainer.hook_names
 }
 

@@ -45,13 +45,45 @@ locals {
     )
   }
 
+  # The task definition's settings besides its containers and roles.
+  task_definition = {
+    network_mode             = "awsvpc"
+    requires_compatibilities = [var.launch_type]
+    cpu                      = tostring(var.cpu)
+    memory                   = tostring(var.memory)
+    operating_system_family  = "LINUX"
+    cpu_architecture         = "X86_64"
+  }
+
+  # AWS's managed policy does exactly what the execution role needs (pull the image, write the logs); a policy
+  # scoped to one repository would break images published elsewhere.
+  execution_role_policy_arn = "arn:${local.ecs_partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+
+  # How every EventBridge target runs the task: one task, awsvpc, on the latest Fargate platform or on EC2 (where a
+  # public IP is impossible).
+  ecs_target = {
+    task_count       = 1
+    launch_type      = var.launch_type
+    platform_version = var.launch_type == "FARGATE" ? "LATEST" : null
+    subnets          = var.subnet_ids
+    security_groups  = var.security_group_ids
+    assign_public_ip = var.launch_type == "FARGATE" ? var.assign_public_ip : false
+  }
+
+  # Events whose drainer could not be started, kept 14 days.
+  dead_letter_queue = {
+    message_retention_seconds = 1209600
+    sqs_managed_sse_enabled   = true
+  }
+
   # EventBridge retries a target that failed to start for an hour, then sends the event to the dead-letter queue.
   retry_policy = {
     maximum_event_age_in_seconds = 3600
     maximum_retry_attempts       = 10
   }
 
-  task_definition_family_arn = "${local.ecs_arn_prefix}:task-definition/${local.name}:*"
+  # The task definition is created by this provider, so it lives in the provider's partition, region and account.
+  task_definition_family_arn = "arn:${var.partition}:ecs:${var.region}:${var.account_id}:task-definition/${local.name}:*"
 
   # The lifecycle hook on every group. The API's default result is ABANDON, which would also cancel other hooks
   # on the instance (such as ECS managed draining's); CONTINUE is set explicitly.
@@ -125,7 +157,7 @@ locals {
         logDriver = "awslogs"
         options = {
           awslogs-group         = local.names.log_group
-          awslogs-region        = var.region
+          awslogs-region        = local.ecs_region
           awslogs-stream-prefix = local.container_name
         }
       }

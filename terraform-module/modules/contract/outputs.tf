@@ -77,3 +77,23 @@ output "dead_letter_queue_policy" {
   description = "The dead-letter queue's policy (JSON)."
   value       = local.dead_letter_queue_policy
 }
+
+output "task_definition" {
+  description = "The task definition's settings: network_mode, requires_compatibilities, cpu, memory, operating_system_family, cpu_architecture."
+  value       = local.task_definition
+}
+
+output "execution_role_policy_arn" {
+  description = "The managed policy attached to the execution role."
+  value       = local.execution_role_policy_arn
+}
+
+output "ecs_target" {
+  description = "How every EventBridge target runs the task: task_count, launch_type, platform_version, subnets, security_groups, assign_public_ip."
+  value       = local.ecs_target
+}
+
+output "dead_letter_queue" {
+  description = "The dead-letter queue's settings: message_retention_seconds, sqs_managed_sse_enabled."
+  value       = local.dead_letter_queue
+}

@@ -206,3 +206,36 @@ run "names_rules_within_64_characters" {
     error_message = "Rule names must be distinct."
   }
 }
+
+run "runs_fargate_tasks_on_the_latest_platform" {
+  command = plan
+  variables {
+    assign_public_ip = true
+  }
+
+  assert {
+    condition     = output.ecs_target.launch_type == "FARGATE" && output.ecs_target.platform_version == "LATEST" && output.ecs_target.assign_public_ip
+    error_message = "A Fargate target must run on the latest platform, with the public IP it was asked for."
+  }
+  assert {
+    condition     = output.task_definition.requires_compatibilities == ["FARGATE"] && output.task_definition.network_mode == "awsvpc"
+    error_message = "The task definition must be awsvpc and require the launch type."
+  }
+}
+
+run "runs_ec2_tasks_without_a_platform_version_or_public_ip" {
+  command = plan
+  variables {
+    launch_type = "EC2"
+    cpu         = 300
+  }
+
+  assert {
+    condition     = output.ecs_target.platform_version == null && output.ecs_target.assign_public_ip == false
+    error_message = "An EC2 target takes no platform version and no public IP."
+  }
+  assert {
+    condition     = output.task_definition.requires_compatibilities == ["EC2"] && output.task_definition.cpu == "300"
+    error_message = "The task definition must require EC2 and take any whole CPU size."
+  }
+}

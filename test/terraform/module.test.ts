@@ -257,6 +257,32 @@ describe("terraform module: files", function () {
     }
   });
 
+  it("lists every input with its default, and every output, in the README's tables", async () => {
+    const { readFileSync } = await import("node:fs");
+    const readme = readFileSync(`${MODULE_DIR}/README.md`, "utf8");
+    const section = (title: string) => readme.split(`\n## ${title}\n`)[1].split("\n## ")[0];
+    const rows = (text: string) =>
+      Object.fromEntries(
+        [...text.matchAll(/^\| `(\w+)` +\|(.*)\|$/gm)].map((m) => [
+          m[1],
+          m[2].split("|").map((c) => c.trim()),
+        ]),
+      );
+    const inputs = rows(section("Inputs"));
+    assert.deepEqual(Object.keys(inputs).sort(), Object.keys(root.variable).sort());
+    for (const [name, v] of Object.entries(root.variable)) {
+      const [, type, shown] = inputs[name];
+      assert.equal(type, "`" + v.type!.slice(2, -1) + "`", `README type of ${name}`);
+      const expected = !("default" in v) ? "(required)" : "`" + JSON.stringify(v.default) + "`";
+      assert.equal(shown, expected, `README default of ${name}`);
+    }
+    assert.deepEqual(Object.keys(rows(section("Outputs"))).sort(), Object.keys(root.output).sort());
+    assert.match(
+      readme,
+      /`terraform plan` and `terraform apply` of this module against an AWS account were \*\*not\*\*/,
+    );
+  });
+
   it("builds the per-group resources for each group and the sweep once, when enabled", () => {
     for (const [type, name] of [
       ["aws_autoscaling_lifecycle_hook", "this"],

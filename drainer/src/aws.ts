@@ -65,6 +65,8 @@ export interface LifecycleActionRef {
 /** Everything the drainer asks of AWS. Tests and the simulator can implement it; `createAwsPort` uses the SDK. */
 export interface AwsPort {
   findContainerInstances(cluster: string, ec2InstanceId: string): Promise<string[]>;
+  /** Every container instance of the cluster (all states but INACTIVE), for locating many instances at once. */
+  listContainerInstances(cluster: string): Promise<string[]>;
   describeContainerInstances(
     cluster: string,
     arns: readonly string[],
@@ -113,6 +115,14 @@ export function createAwsPort(ecs: ECSClient, autoscaling: AutoScalingClient): A
         { cluster, filter: `ec2InstanceId == ${ec2InstanceId}` },
       );
       for await (const page of pages) arns.push(...(page.containerInstanceArns ?? []));
+      return arns;
+    },
+
+    async listContainerInstances(cluster) {
+      const arns: string[] = [];
+      for await (const page of paginateListContainerInstances({ client: ecs }, { cluster })) {
+        arns.push(...(page.containerInstanceArns ?? []));
+      }
       return arns;
     },
 

@@ -74,14 +74,22 @@ export type Verdict =
       readonly stop: readonly TaskView[];
     };
 
+/** How much of an instance's tasks a poll lists. */
+export type Listing =
+  /** ECS's counters only (DescribeContainerInstances, shared by up to 100 instances). */
+  | "none"
+  /** Tasks whose desiredStatus is RUNNING (ListTasks' default), described: enough to say what blocks. */
+  | "running"
+  /** RUNNING and STOPPED-desired tasks, described: the only listing that can show a task still stopping. */
+  | "full";
+
 export interface InstanceObservation {
   /** The container instance as DescribeContainerInstances showed it in this poll. */
   readonly containerInstance: ContainerInstanceView;
-  /**
-   * Every task ListTasks gave for the instance (desiredStatus RUNNING and STOPPED) in this poll, described, less those
-   * already known to be STOPPED. Undefined when this poll did not list the instance's tasks.
-   */
-  readonly tasks: readonly TaskView[] | undefined;
+  /** What this poll listed (`none`: nothing). */
+  readonly listing: Listing;
+  /** The tasks listed and described in this poll, less those already known to be STOPPED. */
+  readonly tasks: readonly TaskView[];
   /** The drainer's own task, never waited for. */
   readonly ownTaskArn: string | undefined;
   readonly stopStandaloneTasks: boolean;
@@ -90,51 +98,72 @@ export interface InstanceObservation {
 /**
  * Decides what to do with one instance. It is drained only when a full listing in this very poll shows no task that
  * blocks, and ECS's own counters agree (they count tasks whose desiredStatus is RUNNING, including the drainer's own
- * task when it runs there). Without a listing in this poll, it never says drained.
+ * task when it runs there). Without a full listing in this poll, it never says drained.
  */
 export function assessInstance(o: InstanceObservation): Verdict {
   const ci = o.containerInstance;
   if (isGone(ci)) return { kind: "drained" };
-  if (o.tasks === undefined) return { kind: "wait", blocking: [] };
   const blocking = o.tasks.filter((t) => blocksDrain(t, o.ownTaskArn));
   const ownHere = o.tasks.some((t) => t.arn === o.ownTaskArn && t.lastStatus !== "STOPPED") ? 1 : 0;
   const counted = ci.runningTasksCount + ci.pendingTasksCount - ownHere;
-  if (blocking.length === 0 && counted <= 0) return { kind: "drained" };
-  if (blocking.length === 0) {
-    // ECS counts a task the listing did not show yet: wait for the two to agree rather than guess.
-    return { kind: "wait", blocking: [] };
-  }
-  if (o.stopStandaloneTasks && blocking.every((t) => !isServiceTask(t))) {
+  if (o.listing === "full" && blocking.length === 0 && counted <= 0) return { kind: "drained" };
+  if (
+    o.listing !== "none" &&
+    o.stopStandaloneTasks &&
+    blocking.length > 0 &&
+    blocking.every((t) => !isServiceTask(t)) &&
+    blocking.length >= counted
+  ) {
     const stop = blocking.filter((t) => t.desiredStatus !== "STOPPED");
     if (stop.length > 0) return { kind: "stop-standalone", blocking, stop };
   }
   return { kind: "wait", blocking };
 }
 
+/** Polls at least between two listings prompted by a change of ECS's counters. */
+export const LISTING_EVERY_POLLS = 3;
+
 /**
- * Whether this poll must list the instance's tasks (ListTasks + DescribeTasks), or whether ECS's counters suffice.
- * Listing is needed when the counters changed (something started, stopped or began stopping), when they say the
- * instance may be empty (only a listing can prove no task is still stopping), when tasks were shutting down at the
- * last listing (to see them finish), and at the first poll and the deadline (to log what blocks).
+ * How much of the instance's tasks this poll must list. ECS's counters (shared across instances) suffice while they
+ * show tasks that must stop anyway. A full listing is needed when they say the instance may be empty, since only a
+ * listing can prove that no task is still stopping, and at the deadline, to log exactly what blocks. A listing of
+ * RUNNING tasks is made at the first poll and, at most every few polls, when the counters change, to log what blocks.
  */
 export function needsListing(input: {
   readonly first: boolean;
   readonly atDeadline: boolean;
   readonly counts: readonly [number, number];
-  readonly lastCounts: readonly [number, number] | undefined;
+  /** The counters at the last listing. */
+  readonly countsAtListing: readonly [number, number] | undefined;
+  readonly pollsSinceListing: number;
   readonly ownTaskMayBeHere: boolean;
-  readonly lastBlockers: Blockers | undefined;
-  readonly stopStandaloneTasks: boolean;
-}): boolean {
+  /** A peer's instance, served by a leader: its own drainer lists it to log what blocks; the leader only completes. */
+  readonly peer: boolean;
+}): Listing {
   const [running, pending] = input.counts;
-  if (input.first || input.atDeadline || input.lastCounts === undefined) return true;
-  if (running !== input.lastCounts[0] || pending !== input.lastCounts[1]) return true;
-  if (running + pending <= (input.ownTaskMayBeHere ? 1 : 0)) return true;
-  const last = input.lastBlockers;
-  if (last && last.stopping > 0) return true;
-  if (input.stopStandaloneTasks && last && last.total > 0 && last.standalone === last.total)
-    return true;
-  return false;
+  if (input.atDeadline) return "full";
+  if (running + pending <= (input.ownTaskMayBeHere ? 1 : 0)) return "full";
+  if (input.peer) return "none";
+  if (input.first || input.countsAtListing === undefined) return "running";
+  const changed = running !== input.countsAtListing[0] || pending !== input.countsAtListing[1];
+  return changed && input.pollsSinceListing >= LISTING_EVERY_POLLS ? "running" : "none";
+}
+
+/** At most this many followers of a group look at ECS in one poll interval. */
+export const FOLLOWERS_PER_POLL = 10;
+
+/**
+ * Whether an event-mode drainer leads its group. When many instances terminate at once, every one of their drainers
+ * would poll ECS; instead the drainer of the waiting instance with the smallest ID serves them all, with shared reads,
+ * and the others only heartbeat their own instance and look at it now and then, in case the leader is gone.
+ */
+export function leadsGroup(ownInstanceId: string, waitingIds: readonly string[]): boolean {
+  return waitingIds.every((id) => ownInstanceId <= id);
+}
+
+/** How many poll intervals a follower waits between its own looks, so that followers share FOLLOWERS_PER_POLL. */
+export function followerPollEvery(waitingCount: number): number {
+  return Math.max(1, Math.ceil(waitingCount / FOLLOWERS_PER_POLL));
 }
 
 /** The hook's settings that bound the drain, and a warning when another drainer is acting too. */

@@ -1,8 +1,12 @@
 /**
  * The drain: finds each instance's container instance, sets it DRAINING, watches its tasks until none is running,
  * pending or still stopping, heartbeating the lifecycle hook meanwhile, and completes the lifecycle action.
- * One loop serves every instance of a run, so a sweep of many instances shares its ECS reads (one
- * DescribeContainerInstances covers 100 instances; one DescribeTasks covers 100 tasks).
+ *
+ * One loop serves every instance of a run and shares ECS reads between them: one DescribeContainerInstances covers
+ * 100 instances, one DescribeTasks 100 tasks. A sweep serves every waiting instance of its groups. In event mode,
+ * when several instances of a group terminate together, the drainer of the smallest waiting instance ID leads: it
+ * serves them all, while the others heartbeat their own instance and look at it only now and then, in case the
+ * leader is gone. The decisions themselves are the pure functions of decisions.ts.
  */
 import {
   AwsPort,
@@ -16,10 +20,13 @@ import { LifecycleResult } from "./contract";
 import {
   Blockers,
   HookPlan,
+  Listing,
   assessInstance,
   blockersKey,
   eventPrecheck,
+  followerPollEvery,
   isGone,
+  leadsGroup,
   needsListing,
   planHook,
   summarizeBlockers,
@@ -56,6 +63,8 @@ export interface Outcome {
   readonly tasksAtStart: number | null;
   /** The lifecycle result sent, when one was. */
   readonly lifecycleResult?: string;
+  /** True for an instance served for another drainer (this one led its group). */
+  readonly forPeer?: boolean;
   readonly error?: string;
 }
 
@@ -70,177 +79,311 @@ export interface DrainContext {
   readonly now: () => number;
   /** Resolves after `ms`, or early when `signal` aborts. */
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** A number in [0, 1), to spread followers' looks. Defaults to Math.random. */
+  readonly random?: () => number;
 }
 
 /** Consecutive failed polls of one instance after which the drainer gives up on it. */
 export const MAX_CONSECUTIVE_FAILURES = 5;
 
+/** Above this many instances to locate, list the cluster's container instances once rather than one by one. */
+export const BULK_LOCATE_ABOVE = 20;
+
+type Role = "sweep" | "leader" | "follower";
+
 interface InstanceState {
   readonly ref: LifecycleActionRef;
   readonly log: Logger;
   readonly startedAt: number;
-  plan: HookPlan;
+  /** This run answers for the instance: it heartbeats it and enforces its deadline. False for a peer's instance. */
+  readonly own: boolean;
+  readonly plan: HookPlan;
   containerInstanceArn?: string;
   drainingSet: boolean;
   nextHeartbeatAt: number;
-  lastCounts?: readonly [number, number];
+  countsAtListing?: readonly [number, number];
+  pollsSinceListing: number;
   lastBlockers?: Blockers;
   lastBlockersKey?: string;
-  knownStopped: Set<string>;
   stopRequested: Set<string>;
   tasksAtStart: number | null;
   failures: number;
   outcome?: Outcome;
 }
 
+interface Run {
+  readonly ctx: DrainContext;
+  readonly role: Role;
+  readonly states: InstanceState[];
+  readonly plans: Map<string, HookPlan>;
+  /** Tasks seen STOPPED: terminal, never described again. */
+  readonly knownStopped: Set<string>;
+}
+
 /** Drains the instances the configuration names (event mode) or finds (sweep mode). Never throws for AWS errors. */
 export async function drain(ctx: DrainContext): Promise<Outcome[]> {
   const { config, log } = ctx;
-  const targets = await findTargets(ctx);
-  if (!Array.isArray(targets)) return [targets];
-  if (targets.length === 0) {
+  const start = await findTargets(ctx);
+  if ("result" in start) return [start];
+  if (start.refs.length === 0) {
     log.log("info", "no instance is waiting to terminate", { action: "sweep", asgs: config.asgs });
     return [];
   }
 
-  const plans = new Map<string, HookPlan>();
-  for (const asg of new Set(targets.map((t) => t.asg))) {
-    plans.set(asg, await planForGroup(ctx, asg));
+  const run: Run = { ctx, role: start.role, states: [], plans: new Map(), knownStopped: new Set() };
+  for (const ref of start.refs)
+    await addInstance(run, ref, ref.instanceId === config.instanceId || start.role === "sweep");
+  await locate(run, run.states);
+
+  const pollEvery = start.role === "follower" ? followerPollEvery(start.waiting) : 1;
+  const pollMs = config.pollIntervalSeconds * 1000 * pollEvery;
+  if (start.role === "follower") {
+    log.log(
+      "info",
+      `another drainer leads ${start.waiting} waiting instances of the group; looking every ${pollMs / 1000} s in case it is gone`,
+      {
+        action: "follow",
+      },
+    );
   }
-
-  const start = ctx.now();
-  const states: InstanceState[] = targets.map((ref) => {
-    const plan = plans.get(ref.asg)!;
-    return {
-      ref,
-      log: log.with({ instanceId: ref.instanceId, asg: ref.asg }),
-      startedAt: start,
-      plan,
-      drainingSet: false,
-      nextHeartbeatAt: start + plan.heartbeatIntervalSeconds * 1000,
-      knownStopped: new Set(),
-      stopRequested: new Set(),
-      tasksAtStart: null,
-      failures: 0,
-    };
-  });
-
-  await Promise.all(states.map((s) => locate(ctx, s)));
-
+  // A follower's first look is spread over its interval, so that a large scale-in does not start with a burst.
+  let nextPollAt =
+    ctx.now() +
+    (start.role === "follower" ? Math.floor((ctx.random ?? Math.random)() * pollMs) : 0);
   let firstPoll = true;
+
   while (!ctx.signal.aborted) {
-    const active = states.filter((s) => !s.outcome);
-    if (active.length === 0) break;
-    await heartbeatDue(ctx, active);
-    await poll(
-      ctx,
-      active.filter((s) => !s.outcome),
-      firstPoll,
-    );
-    firstPoll = false;
-    if (config.dryRun) break;
-    const still = states.filter((s) => !s.outcome);
-    if (still.length === 0) break;
+    if (active(run).length === 0) break;
+    await heartbeatDue(run);
     const now = ctx.now();
+    const deadlineDue = active(run).some((s) => s.own && now >= deadlineOf(s));
+    if (now >= nextPollAt || deadlineDue) {
+      if (run.role === "follower" && !deadlineDue && !(await stillWaiting(run))) break;
+      if (run.role === "leader" && !firstPoll) await adoptNewcomers(run);
+      await poll(run, active(run), firstPoll);
+      firstPoll = false;
+      nextPollAt = ctx.now() + pollMs;
+      if (config.dryRun) break;
+    }
+    const still = active(run);
+    if (still.length === 0) break;
     const wakeAt = Math.min(
-      now + config.pollIntervalSeconds * 1000,
-      ...still.map((s) => s.nextHeartbeatAt),
+      nextPollAt,
+      ...still.filter((s) => s.own).flatMap((s) => [s.nextHeartbeatAt, deadlineOf(s)]),
     );
-    await ctx.sleep(Math.max(0, wakeAt - now), ctx.signal);
+    await ctx.sleep(Math.max(0, wakeAt - ctx.now()), ctx.signal);
   }
 
-  for (const s of states) {
-    if (!s.outcome) {
-      s.outcome = outcome(ctx, s, ctx.signal.aborted ? "interrupted" : "dry-run");
-      if (s.outcome.result === "interrupted") {
-        s.log.log(
-          "warn",
-          "stopped before the drain finished; the lifecycle action is left for the hook's heartbeat timeout or the next sweep",
-          { action: "interrupt" },
-        );
-      }
+  for (const s of run.states) {
+    if (s.outcome) continue;
+    s.outcome = outcome(ctx, s, ctx.signal.aborted ? "interrupted" : "dry-run");
+    if (s.outcome.result === "interrupted") {
+      s.log.log(
+        "warn",
+        "stopped before the drain finished; the lifecycle action is left for the hook's heartbeat timeout or the next sweep",
+        { action: "interrupt" },
+      );
     }
   }
-  return states.map((s) => s.outcome!);
+  return run.states.map((s) => s.outcome!);
 }
 
-/** The instances to drain: the event's one (after checking it is still held) or every waiting one of the groups. */
-async function findTargets(ctx: DrainContext): Promise<LifecycleActionRef[] | Outcome> {
+function active(run: Run): InstanceState[] {
+  return run.states.filter((s) => !s.outcome);
+}
+
+/** The instances to drain, and this run's role: the event's instance (and, leading, its group's), or a sweep's. */
+async function findTargets(
+  ctx: DrainContext,
+): Promise<Outcome | { role: Role; refs: LifecycleActionRef[]; waiting: number }> {
   const { config, port, log } = ctx;
   if (config.mode === "sweep") {
-    const instances = await port.describeGroupInstances(config.asgs);
-    const waiting = waitingInstances(instances);
+    const waiting = waitingInstances(await port.describeGroupInstances(config.asgs));
     log.log("info", `sweep found ${waiting.length} instance(s) in Terminating:Wait`, {
       action: "sweep",
       asgs: config.asgs,
       instances: waiting.map((i) => i.instanceId),
     });
-    return waiting.map((i) => ({ asg: i.asg, hook: config.hook, instanceId: i.instanceId }));
+    const refs = waiting.map((i) => ({ asg: i.asg, hook: config.hook, instanceId: i.instanceId }));
+    return { role: "sweep", refs, waiting: refs.length };
   }
-  const ref: LifecycleActionRef = {
+  const own: LifecycleActionRef = {
     asg: config.asg!,
     hook: config.hook,
     instanceId: config.instanceId!,
     token: config.token,
   };
-  const [found] = await port.describeAutoScalingInstances([ref.instanceId]);
+  const group = await port.describeGroupInstances([own.asg]);
+  const found = group.find((i) => i.instanceId === own.instanceId);
   const verdict = eventPrecheck(found?.lifecycleState);
-  if (verdict === "proceed") return [ref];
-  log.log(
-    verdict === "already-complete" ? "info" : "warn",
-    verdict === "already-complete"
-      ? "the instance is no longer waiting on a lifecycle action; nothing to do"
-      : "the instance is not terminating; the event is stale, nothing to do",
-    {
-      action: "precheck",
-      lifecycleState: found?.lifecycleState ?? null,
-    },
-  );
-  return {
-    instanceId: ref.instanceId,
-    asg: ref.asg,
-    result: verdict,
-    drainSeconds: 0,
-    tasksAtStart: null,
-  };
-}
-
-async function planForGroup(ctx: DrainContext, asg: string): Promise<HookPlan> {
-  const { config, log } = ctx;
-  const hooks = await ctx.port.describeLifecycleHooks(asg);
-  const plan = planHook({
-    hookName: config.hook,
-    hooks,
-    heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
-    drainTimeoutSeconds: config.drainTimeoutSeconds,
-  });
-  for (const w of plan.warnings) log.log("warn", w, { action: "plan", asg });
-  return plan;
-}
-
-async function locate(ctx: DrainContext, s: InstanceState): Promise<void> {
-  try {
-    const arns = await ctx.port.findContainerInstances(ctx.config.cluster, s.ref.instanceId);
-    if (arns.length === 0) {
-      s.log.log("info", "the instance is not in the cluster; completing at once", {
-        action: "locate",
-      });
-      await complete(ctx, s, LifecycleResult.Continue, "not-in-cluster");
-      return;
-    }
-    s.containerInstanceArn = arns[0];
-    s.log.log("info", "found the container instance", {
-      action: "locate",
-      containerInstanceArn: s.containerInstanceArn,
+  if (verdict !== "proceed") {
+    log.log(
+      verdict === "already-complete" ? "info" : "warn",
+      verdict === "already-complete"
+        ? "the instance is no longer waiting on a lifecycle action; nothing to do"
+        : "the instance is not terminating; the event is stale, nothing to do",
+      { action: "precheck", lifecycleState: found?.lifecycleState ?? null },
+    );
+    return {
+      instanceId: own.instanceId,
+      asg: own.asg,
+      result: verdict,
+      drainSeconds: 0,
+      tasksAtStart: null,
+    };
+  }
+  const peers = waitingInstances(group)
+    .map((i) => i.instanceId)
+    .filter((id) => id !== own.instanceId);
+  const lead = leadsGroup(own.instanceId, peers);
+  const refs = lead
+    ? [own, ...peers.map((instanceId) => ({ asg: own.asg, hook: own.hook, instanceId }))]
+    : [own];
+  if (lead && peers.length > 0) {
+    log.log("info", `leading the group's ${peers.length + 1} waiting instances`, {
+      action: "lead",
+      peers,
     });
+  }
+  return { role: lead ? "leader" : "follower", refs, waiting: peers.length + 1 };
+}
+
+async function addInstance(
+  run: Run,
+  ref: LifecycleActionRef,
+  own: boolean,
+): Promise<InstanceState> {
+  const { ctx } = run;
+  let plan = run.plans.get(ref.asg);
+  if (!plan) {
+    plan = planHook({
+      hookName: ctx.config.hook,
+      hooks: await ctx.port.describeLifecycleHooks(ref.asg),
+      heartbeatIntervalSeconds: ctx.config.heartbeatIntervalSeconds,
+      drainTimeoutSeconds: ctx.config.drainTimeoutSeconds,
+    });
+    for (const w of plan.warnings) ctx.log.log("warn", w, { action: "plan", asg: ref.asg });
+    run.plans.set(ref.asg, plan);
+  }
+  const now = ctx.now();
+  const state: InstanceState = {
+    ref,
+    log: ctx.log.with({ instanceId: ref.instanceId, asg: ref.asg }),
+    startedAt: now,
+    own,
+    plan,
+    drainingSet: false,
+    nextHeartbeatAt: own ? now + plan.heartbeatIntervalSeconds * 1000 : Infinity,
+    pollsSinceListing: 0,
+    stopRequested: new Set(),
+    tasksAtStart: null,
+    failures: 0,
+  };
+  run.states.push(state);
+  return state;
+}
+
+/** A leader takes on instances of its group that started waiting after it did. */
+async function adoptNewcomers(run: Run): Promise<void> {
+  const { ctx } = run;
+  const asg = ctx.config.asg!;
+  let group;
+  try {
+    group = await ctx.port.describeGroupInstances([asg]);
   } catch (err) {
-    failed(ctx, s, "finding the container instance", err);
+    ctx.log.log("warn", "reading the group's waiting instances failed; will retry", {
+      action: "lead",
+      error: errorText(err),
+    });
+    return;
+  }
+  const waiting = new Set(waitingInstances(group).map((i) => i.instanceId));
+  for (const s of active(run)) {
+    if (!s.own && !waiting.has(s.ref.instanceId)) {
+      s.outcome = { ...outcome(ctx, s, "already-complete"), forPeer: true };
+    }
+  }
+  const known = new Set(run.states.map((s) => s.ref.instanceId));
+  const added: InstanceState[] = [];
+  for (const id of waiting) {
+    if (!known.has(id))
+      added.push(await addInstance(run, { asg, hook: ctx.config.hook, instanceId: id }, false));
+  }
+  if (added.length > 0) {
+    ctx.log.log("info", `leading ${added.length} more waiting instance(s)`, {
+      action: "lead",
+      peers: added.map((s) => s.ref.instanceId),
+    });
+    await locate(run, added);
   }
 }
 
-async function heartbeatDue(ctx: DrainContext, active: InstanceState[]): Promise<void> {
+/** A follower's look at its own action: over when a leader, a sweep or the hook ended it. */
+async function stillWaiting(run: Run): Promise<boolean> {
+  const s = run.states[0];
+  try {
+    const [found] = await run.ctx.port.describeAutoScalingInstances([s.ref.instanceId]);
+    if (eventPrecheck(found?.lifecycleState) === "proceed") return true;
+    s.log.log("info", "another drainer completed the lifecycle action", {
+      action: "follow",
+      lifecycleState: found?.lifecycleState ?? null,
+    });
+    s.outcome = outcome(run.ctx, s, "already-complete");
+    return false;
+  } catch (err) {
+    s.log.log("warn", "reading the instance's lifecycle state failed; looking at ECS instead", {
+      action: "follow",
+      error: errorText(err),
+    });
+    return true;
+  }
+}
+
+async function locate(run: Run, states: InstanceState[]): Promise<void> {
+  const { ctx } = run;
+  const { cluster } = ctx.config;
+  const need = states.filter((s) => !s.outcome && s.containerInstanceArn === undefined);
+  if (need.length === 0) return;
+  const found = new Map<string, string>();
+  try {
+    if (need.length > BULK_LOCATE_ABOVE) {
+      const all = await ctx.port.listContainerInstances(cluster);
+      for (const ci of await ctx.port.describeContainerInstances(cluster, all)) {
+        if (ci.ec2InstanceId) found.set(ci.ec2InstanceId, ci.arn);
+      }
+    } else {
+      await Promise.all(
+        need.map(async (s) => {
+          const [arn] = await ctx.port.findContainerInstances(cluster, s.ref.instanceId);
+          if (arn) found.set(s.ref.instanceId, arn);
+        }),
+      );
+    }
+  } catch (err) {
+    for (const s of need) failed(run, s, "finding the container instance", err);
+    return;
+  }
+  for (const s of need) {
+    const arn = found.get(s.ref.instanceId);
+    if (!arn) {
+      s.log.log("info", "the instance is not in the cluster; completing at once", {
+        action: "locate",
+      });
+      await complete(run, s, LifecycleResult.Continue, "not-in-cluster");
+      continue;
+    }
+    s.containerInstanceArn = arn;
+    s.log.log("info", "found the container instance", {
+      action: "locate",
+      containerInstanceArn: arn,
+    });
+  }
+}
+
+async function heartbeatDue(run: Run): Promise<void> {
+  const { ctx } = run;
   const now = ctx.now();
-  const due = active.filter((s) => s.nextHeartbeatAt <= now);
+  const due = active(run).filter((s) => s.own && s.nextHeartbeatAt <= now);
   await Promise.all(
     due.map(async (s) => {
       if (ctx.config.dryRun) {
@@ -260,7 +403,7 @@ async function heartbeatDue(ctx: DrainContext, active: InstanceState[]): Promise
           s.outcome = outcome(ctx, s, "already-complete");
           return;
         }
-        // Try again at the next poll rather than a whole interval later.
+        // Try again soon rather than a whole interval later.
         s.nextHeartbeatAt =
           now + Math.min(ctx.config.pollIntervalSeconds, s.plan.heartbeatIntervalSeconds) * 1000;
         s.log.log("warn", "recording a lifecycle heartbeat failed; will retry", {
@@ -273,12 +416,11 @@ async function heartbeatDue(ctx: DrainContext, active: InstanceState[]): Promise
 }
 
 /** One look at every active instance: shared reads, then a decision for each. */
-async function poll(ctx: DrainContext, active: InstanceState[], first: boolean): Promise<void> {
+async function poll(run: Run, states: InstanceState[], first: boolean): Promise<void> {
+  const { ctx } = run;
   const { port, config } = ctx;
-  const located = active.filter((s) => s.containerInstanceArn !== undefined);
-  for (const s of active.filter((s) => s.containerInstanceArn === undefined)) {
-    await locate(ctx, s);
-  }
+  await locate(run, states);
+  const located = states.filter((s) => !s.outcome && s.containerInstanceArn !== undefined);
   if (located.length === 0) return;
 
   let views: Map<string, ContainerInstanceView>;
@@ -289,12 +431,13 @@ async function poll(ctx: DrainContext, active: InstanceState[], first: boolean):
     );
     views = new Map(described.map((v) => [v.arn, v]));
   } catch (err) {
-    for (const s of located) failed(ctx, s, "describing the container instance", err);
+    for (const s of located) failed(run, s, "describing the container instance", err);
     return;
   }
 
   const toDrain: InstanceState[] = [];
-  const live: { s: InstanceState; ci: ContainerInstanceView }[] = [];
+  const live: { s: InstanceState; ci: ContainerInstanceView; listing: Listing }[] = [];
+  const now = ctx.now();
   for (const s of located) {
     const ci = views.get(s.containerInstanceArn!);
     if (!ci || isGone(ci)) {
@@ -302,7 +445,7 @@ async function poll(ctx: DrainContext, active: InstanceState[], first: boolean):
         action: "describe",
         ecsStatus: ci?.status ?? "MISSING",
       });
-      await complete(ctx, s, LifecycleResult.Continue, "not-in-cluster");
+      await complete(run, s, LifecycleResult.Continue, "not-in-cluster");
       continue;
     }
     if (ci.status === "ACTIVE") toDrain.push(s);
@@ -310,109 +453,50 @@ async function poll(ctx: DrainContext, active: InstanceState[], first: boolean):
       s.drainingSet = true;
       s.log.log("info", "the container instance is already DRAINING", { action: "drain" });
     }
-    live.push({ s, ci });
+    s.pollsSinceListing++;
+    const listing = needsListing({
+      first: first || s.countsAtListing === undefined,
+      atDeadline: s.own && now >= deadlineOf(s),
+      counts: [ci.runningTasksCount, ci.pendingTasksCount],
+      countsAtListing: s.countsAtListing,
+      pollsSinceListing: s.pollsSinceListing,
+      ownTaskMayBeHere: ctx.ownTaskArn !== undefined,
+      peer: !s.own,
+    });
+    live.push({ s, ci, listing });
   }
+  await setDraining(run, toDrain);
 
-  if (toDrain.length > 0) {
-    const arns = toDrain.map((s) => s.containerInstanceArn!);
-    if (config.dryRun) {
-      for (const s of toDrain)
-        s.log.log("info", "would set the container instance to DRAINING", { action: "drain" });
-    } else {
-      try {
-        await port.setDraining(config.cluster, arns);
-        for (const s of toDrain) {
-          s.log.log(
-            "info",
-            s.drainingSet
-              ? "the container instance was ACTIVE again; set it back to DRAINING"
-              : "set the container instance to DRAINING",
-            { action: "drain" },
-          );
-          s.drainingSet = true;
-        }
-      } catch (err) {
-        for (const s of toDrain) failed(ctx, s, "setting the container instance to DRAINING", err);
-      }
-    }
-  }
-
-  // Decide which instances need their tasks listed in this poll, list them, and describe what is new.
-  const now = ctx.now();
-  const listed = new Map<InstanceState, TaskView[]>();
-  const toList = live.filter(
-    ({ s, ci }) =>
-      !s.outcome &&
-      needsListing({
-        first: first || s.lastCounts === undefined,
-        atDeadline: now >= deadlineOf(s),
-        counts: [ci.runningTasksCount, ci.pendingTasksCount],
-        lastCounts: s.lastCounts,
-        ownTaskMayBeHere: ctx.ownTaskArn !== undefined,
-        lastBlockers: s.lastBlockers,
-        stopStandaloneTasks: config.stopStandaloneTasks,
-      }),
+  const listed = await listTasks(
+    run,
+    live.filter((l) => l.listing !== "none").map((l) => ({ s: l.s, listing: l.listing })),
   );
-  const arnsByInstance = new Map<InstanceState, string[]>();
-  await Promise.all(
-    toList.map(async ({ s }) => {
-      try {
-        const [running, stopped] = await Promise.all([
-          port.listTasks(config.cluster, s.containerInstanceArn!, "RUNNING"),
-          port.listTasks(config.cluster, s.containerInstanceArn!, "STOPPED"),
-        ]);
-        const arns = [...new Set([...running, ...stopped])].filter((a) => !s.knownStopped.has(a));
-        arnsByInstance.set(s, arns);
-      } catch (err) {
-        failed(ctx, s, "listing the instance's tasks", err);
-      }
-    }),
-  );
-  const allArns = [...arnsByInstance.values()].flat();
-  if (allArns.length > 0) {
-    try {
-      const tasks = await port.describeTasks(config.cluster, allArns);
-      const byArn = new Map(tasks.map((t) => [t.arn, t]));
-      for (const [s, arns] of arnsByInstance) {
-        const mine = arns.map((a) => byArn.get(a)).filter((t): t is TaskView => t !== undefined);
-        for (const t of mine) if (t.lastStatus === "STOPPED") s.knownStopped.add(t.arn);
-        listed.set(s, mine);
-      }
-    } catch (err) {
-      for (const s of arnsByInstance.keys()) failed(ctx, s, "describing the instance's tasks", err);
-    }
-  } else {
-    for (const s of arnsByInstance.keys()) listed.set(s, []);
-  }
 
-  for (const { s, ci } of live) {
+  for (const { s, ci, listing } of live) {
     if (s.outcome) continue;
     const tasks = listed.get(s);
-    if (toList.some((l) => l.s === s) && tasks === undefined) continue; // the listing failed; counted above
-    s.lastCounts = [ci.runningTasksCount, ci.pendingTasksCount];
+    if (listing !== "none" && tasks === undefined) continue; // the listing failed, and was counted
     s.failures = 0;
+    if (listing !== "none") {
+      s.countsAtListing = [ci.runningTasksCount, ci.pendingTasksCount];
+      s.pollsSinceListing = 0;
+    }
     const verdict = assessInstance({
       containerInstance: ci,
-      tasks,
+      listing,
+      tasks: tasks ?? [],
       ownTaskArn: ctx.ownTaskArn,
       stopStandaloneTasks: config.stopStandaloneTasks,
     });
-    if (tasks !== undefined) noteBlockers(s, verdict.kind === "drained" ? [] : verdict.blocking);
+    if (listing !== "none") noteBlockers(s, verdict.kind === "drained" ? [] : verdict.blocking);
 
     if (verdict.kind === "drained") {
-      if (config.dryRun) {
-        s.log.log(
-          "info",
-          "would complete the lifecycle action with CONTINUE: nothing runs on the instance",
-          { action: "complete" },
-        );
-        s.outcome = outcome(ctx, s, "dry-run");
-      } else {
+      if (!config.dryRun) {
         s.log.log("info", "no task runs, starts or stops on the instance any more", {
           action: "drained",
         });
-        await complete(ctx, s, LifecycleResult.Continue, "completed");
       }
+      await complete(run, s, LifecycleResult.Continue, "completed");
       continue;
     }
     if (config.dryRun) {
@@ -423,7 +507,7 @@ async function poll(ctx: DrainContext, active: InstanceState[], first: boolean):
       s.outcome = outcome(ctx, s, "dry-run");
       continue;
     }
-    if (now >= deadlineOf(s) && tasks !== undefined) {
+    if (s.own && now >= deadlineOf(s) && listing === "full") {
       s.log.log("error", "the drain timed out; these tasks still block it", {
         action: "timeout",
         timeoutResult: config.timeoutResult,
@@ -434,11 +518,81 @@ async function poll(ctx: DrainContext, active: InstanceState[], first: boolean):
           desiredStatus: t.desiredStatus,
         })),
       });
-      await complete(ctx, s, config.timeoutResult, "timed-out");
+      await complete(run, s, config.timeoutResult, "timed-out");
       continue;
     }
-    if (verdict.kind === "stop-standalone") await stopStandalone(ctx, s, verdict.stop);
+    if (verdict.kind === "stop-standalone") await stopStandalone(run, s, verdict.stop);
   }
+}
+
+async function setDraining(run: Run, states: InstanceState[]): Promise<void> {
+  if (states.length === 0) return;
+  const { ctx } = run;
+  if (ctx.config.dryRun) {
+    for (const s of states)
+      s.log.log("info", "would set the container instance to DRAINING", { action: "drain" });
+    return;
+  }
+  try {
+    await ctx.port.setDraining(
+      ctx.config.cluster,
+      states.map((s) => s.containerInstanceArn!),
+    );
+    for (const s of states) {
+      s.log.log(
+        "info",
+        s.drainingSet
+          ? "the container instance was ACTIVE again; set it back to DRAINING"
+          : "set the container instance to DRAINING",
+        { action: "drain" },
+      );
+      s.drainingSet = true;
+    }
+  } catch (err) {
+    for (const s of states) failed(run, s, "setting the container instance to DRAINING", err);
+  }
+}
+
+/** Lists and describes the tasks of the instances that need it, sharing DescribeTasks between instances. */
+async function listTasks(
+  run: Run,
+  wanted: { s: InstanceState; listing: Listing }[],
+): Promise<Map<InstanceState, TaskView[]>> {
+  const { port, config } = run.ctx;
+  const listed = new Map<InstanceState, TaskView[]>();
+  const arnsByInstance = new Map<InstanceState, string[]>();
+  await Promise.all(
+    wanted.map(async ({ s, listing }) => {
+      try {
+        const [running, stopped] = await Promise.all([
+          port.listTasks(config.cluster, s.containerInstanceArn!, "RUNNING"),
+          listing === "full"
+            ? port.listTasks(config.cluster, s.containerInstanceArn!, "STOPPED")
+            : [],
+        ]);
+        const arns = [...new Set([...running, ...stopped])].filter((a) => !run.knownStopped.has(a));
+        arnsByInstance.set(s, arns);
+      } catch (err) {
+        failed(run, s, "listing the instance's tasks", err);
+      }
+    }),
+  );
+  const all = [...arnsByInstance.values()].flat();
+  if (all.length === 0) {
+    for (const s of arnsByInstance.keys()) listed.set(s, []);
+    return listed;
+  }
+  try {
+    const byArn = new Map((await port.describeTasks(config.cluster, all)).map((t) => [t.arn, t]));
+    for (const [s, arns] of arnsByInstance) {
+      const mine = arns.map((a) => byArn.get(a)).filter((t): t is TaskView => t !== undefined);
+      for (const t of mine) if (t.lastStatus === "STOPPED") run.knownStopped.add(t.arn);
+      listed.set(s, mine);
+    }
+  } catch (err) {
+    for (const s of arnsByInstance.keys()) failed(run, s, "describing the instance's tasks", err);
+  }
+  return listed;
 }
 
 function noteBlockers(s: InstanceState, blocking: readonly TaskView[]): void {
@@ -453,10 +607,11 @@ function noteBlockers(s: InstanceState, blocking: readonly TaskView[]): void {
 }
 
 async function stopStandalone(
-  ctx: DrainContext,
+  run: Run,
   s: InstanceState,
   tasks: readonly TaskView[],
 ): Promise<void> {
+  const { ctx } = run;
   for (const t of tasks.filter((t) => !s.stopRequested.has(t.arn))) {
     s.stopRequested.add(t.arn);
     try {
@@ -482,49 +637,55 @@ async function stopStandalone(
 }
 
 async function complete(
-  ctx: DrainContext,
+  run: Run,
   s: InstanceState,
   result: LifecycleResult,
   as: Result,
 ): Promise<void> {
+  const { ctx } = run;
+  const forPeer = s.own ? {} : { forPeer: true };
   if (ctx.config.dryRun) {
-    s.log.log("info", `would complete the lifecycle action with ${result}`, { action: "complete" });
+    const why = as === "completed" ? ": nothing runs on the instance" : "";
+    s.log.log("info", `would complete the lifecycle action with ${result}${why}`, {
+      action: "complete",
+    });
     s.outcome = outcome(ctx, s, "dry-run");
     return;
   }
   try {
-    await ctx.port.completeLifecycleAction(s.ref, result);
+    // A peer's action is completed by instance ID: only its own drainer has the token.
+    await ctx.port.completeLifecycleAction(s.own ? s.ref : { ...s.ref, token: undefined }, result);
     s.log.log("info", `completed the lifecycle action with ${result}`, {
       action: "complete",
       lifecycleResult: result,
+      ...forPeer,
     });
-    s.outcome = outcome(ctx, s, as, result);
+    s.outcome = { ...outcome(ctx, s, as, result), ...forPeer };
   } catch (err) {
     if (isNoActiveLifecycleAction(err)) {
       s.log.log("info", "the lifecycle action was already complete", { action: "complete" });
-      s.outcome = outcome(ctx, s, "already-complete");
+      s.outcome = { ...outcome(ctx, s, "already-complete"), ...forPeer };
       return;
     }
-    failed(ctx, s, "completing the lifecycle action", err);
+    failed(run, s, "completing the lifecycle action", err);
   }
 }
 
 /** Counts a failed step; gives up on the instance after repeated or permanent failures. */
-function failed(ctx: DrainContext, s: InstanceState, doing: string, err: unknown): void {
+function failed(run: Run, s: InstanceState, doing: string, err: unknown): void {
   s.failures += 1;
-  const permanent = isPermanent(err);
-  const giveUp = permanent || s.failures >= MAX_CONSECUTIVE_FAILURES;
-  const error = `${doing}: ${errorText(err)}`;
+  const giveUp = isPermanent(err) || s.failures >= MAX_CONSECUTIVE_FAILURES;
   s.log.log(
     giveUp ? "error" : "warn",
     giveUp ? `${doing} failed; giving up on this instance` : `${doing} failed; will retry`,
-    {
-      action: "error",
-      error: errorText(err),
-      consecutiveFailures: s.failures,
-    },
+    { action: "error", error: errorText(err), consecutiveFailures: s.failures },
   );
-  if (giveUp) s.outcome = outcome(ctx, s, "failed", undefined, error);
+  if (giveUp) {
+    s.outcome = {
+      ...outcome(run.ctx, s, "failed", undefined, `${doing}: ${errorText(err)}`),
+      ...(s.own ? {} : { forPeer: true }),
+    };
+  }
 }
 
 /** Client errors other than throttling will not go away by retrying (access denied, a bad parameter). */

@@ -1,6 +1,15 @@
 import { strict as assert } from "node:assert";
 import { TaskView } from "../../drainer/src/aws";
-import { assessInstance, eventPrecheck, needsListing, planHook } from "../../drainer/src/decisions";
+import {
+  FOLLOWERS_PER_POLL,
+  LISTING_EVERY_POLLS,
+  assessInstance,
+  eventPrecheck,
+  followerPollEvery,
+  leadsGroup,
+  needsListing,
+  planHook,
+} from "../../drainer/src/decisions";
 
 const ci = (running: number, pending = 0, status = "DRAINING") => ({
   arn: "ci",
@@ -31,7 +40,7 @@ const hook = (heartbeatTimeout: number, globalTimeout = 0) => ({
 });
 
 describe("assessInstance", () => {
-  const base = { ownTaskArn: undefined, stopStandaloneTasks: false };
+  const base = { ownTaskArn: undefined, stopStandaloneTasks: false, listing: "full" as const };
 
   for (const [last, desired] of [
     ["RUNNING", "RUNNING"],
@@ -62,16 +71,18 @@ describe("assessInstance", () => {
     assert.equal(v.kind, "drained");
   });
 
-  it("never says drained without a listing in this poll", () => {
-    assert.equal(
-      assessInstance({ ...base, containerInstance: ci(0), tasks: undefined }).kind,
-      "wait",
-    );
+  it("never says drained without a full listing in this poll", () => {
+    for (const listing of ["none", "running"] as const) {
+      assert.equal(
+        assessInstance({ ...base, listing, containerInstance: ci(0), tasks: [] }).kind,
+        "wait",
+      );
+    }
   });
 
   it("says drained for a container instance that left the cluster", () => {
     assert.equal(
-      assessInstance({ ...base, containerInstance: ci(3, 0, "INACTIVE"), tasks: undefined }).kind,
+      assessInstance({ ...base, containerInstance: ci(3, 0, "INACTIVE"), tasks: [] }).kind,
       "drained",
     );
   });
@@ -113,27 +124,50 @@ describe("needsListing", () => {
     first: false,
     atDeadline: false,
     counts: [3, 0] as const,
-    lastCounts: [3, 0] as const,
+    countsAtListing: [3, 0] as const,
+    pollsSinceListing: 1,
     ownTaskMayBeHere: false,
-    lastBlockers: { total: 3, groups: { "service:web": 3 }, standalone: 0, stopping: 0 },
-    stopStandaloneTasks: false,
+    peer: false,
   };
-  it("skips the listing while ECS's counters are unchanged and nothing is stopping", () => {
-    assert.equal(needsListing(base), false);
+  it("lists nothing while ECS's counters show tasks and have not changed", () => {
+    assert.equal(needsListing(base), "none");
+    assert.equal(needsListing({ ...base, pollsSinceListing: 10 }), "none");
   });
-  it("lists when the counters change, when they reach zero, when tasks were stopping, first and at the deadline", () => {
-    assert.equal(needsListing({ ...base, counts: [2, 0] }), true);
-    assert.equal(needsListing({ ...base, counts: [0, 0], lastCounts: [0, 0] }), true);
+  it("lists RUNNING tasks first, and when the counters change, at most every few polls", () => {
+    assert.equal(needsListing({ ...base, first: true }), "running");
+    assert.equal(needsListing({ ...base, countsAtListing: undefined }), "running");
+    assert.equal(needsListing({ ...base, counts: [2, 0], pollsSinceListing: 1 }), "none");
     assert.equal(
-      needsListing({ ...base, counts: [1, 0], lastCounts: [1, 0], ownTaskMayBeHere: true }),
-      true,
+      needsListing({ ...base, counts: [2, 0], pollsSinceListing: LISTING_EVERY_POLLS }),
+      "running",
     );
+  });
+  it("lists fully when the instance may be empty, its own task aside, and at the deadline", () => {
+    assert.equal(needsListing({ ...base, counts: [0, 0] }), "full");
+    assert.equal(needsListing({ ...base, counts: [1, 0] }), "none");
+    assert.equal(needsListing({ ...base, counts: [1, 0], ownTaskMayBeHere: true }), "full");
+    assert.equal(needsListing({ ...base, atDeadline: true }), "full");
+  });
+  it("for a peer's instance, lists only to prove it empty", () => {
+    assert.equal(needsListing({ ...base, peer: true, first: true }), "none");
     assert.equal(
-      needsListing({ ...base, lastBlockers: { ...base.lastBlockers, stopping: 1 } }),
-      true,
+      needsListing({ ...base, peer: true, counts: [1, 0], pollsSinceListing: 9 }),
+      "none",
     );
-    assert.equal(needsListing({ ...base, first: true }), true);
-    assert.equal(needsListing({ ...base, atDeadline: true }), true);
+    assert.equal(needsListing({ ...base, peer: true, counts: [0, 0] }), "full");
+  });
+});
+
+describe("leading a group", () => {
+  it("the smallest waiting instance ID leads", () => {
+    assert.equal(leadsGroup("i-0a", ["i-0b", "i-0c"]), true);
+    assert.equal(leadsGroup("i-0b", ["i-0a", "i-0c"]), false);
+    assert.equal(leadsGroup("i-0a", []), true);
+  });
+  it("followers look at ECS so that at most FOLLOWERS_PER_POLL of them do in one poll interval", () => {
+    assert.equal(followerPollEvery(1), 1);
+    assert.equal(followerPollEvery(FOLLOWERS_PER_POLL), 1);
+    assert.equal(followerPollEvery(500), 500 / FOLLOWERS_PER_POLL);
   });
 });
 

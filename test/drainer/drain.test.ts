@@ -1,9 +1,11 @@
 import {
   CompleteLifecycleActionCommand,
+  DescribeAutoScalingInstancesCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from "@aws-sdk/client-auto-scaling";
 import {
   DescribeContainerInstancesCommand,
+  ListContainerInstancesCommand,
   ListTasksCommand,
   StopTaskCommand,
   UpdateContainerInstancesStateCommand,
@@ -591,10 +593,12 @@ describe("drain (sweep mode)", () => {
     assert.equal(outs.length, 120);
     assert.ok(outs.every((o) => o.result === "completed"));
     const describes = h.world.ecsMock.commandCalls(DescribeContainerInstancesCommand);
+    // Located in bulk (ListContainerInstances + one describe of the cluster), then polled: 100 + 20 each time.
     assert.deepEqual(
       describes.map((d) => d.args[0].input.containerInstances!.length),
-      [100, 20],
+      [100, 20, 100, 20],
     );
+    assert.equal(h.world.count(ListContainerInstancesCommand), 1);
     const updates = h.world.ecsMock.commandCalls(UpdateContainerInstancesStateCommand);
     assert.equal(updates.length, 12);
     assert.ok(updates.every((u) => u.args[0].input.containerInstances!.length <= 10));
@@ -614,8 +618,8 @@ describe("drain (sweep mode)", () => {
     await h.run({ AUTOSCALING_GROUP_NAMES: "asg-a", ...FAST });
     const polls = h.world.count(DescribeContainerInstancesCommand);
     assert.equal(polls, 21);
-    // Listed at the first poll and at the poll after the job stopped: 2 polls x 2 ListTasks.
-    assert.equal(h.world.count(ListTasksCommand), 4);
+    // RUNNING tasks listed at the first poll; RUNNING and STOPPED ones at the poll after the job stopped.
+    assert.equal(h.world.count(ListTasksCommand), 3);
     assert.equal(h.world.count(RecordLifecycleActionHeartbeatCommand), 1);
   });
 
@@ -625,5 +629,157 @@ describe("drain (sweep mode)", () => {
     const outs = await h.run({ AUTOSCALING_GROUP_NAMES: "asg-a" });
     assert.deepEqual(outs, []);
     assert.equal(h.world.count(DescribeContainerInstancesCommand), 0);
+  });
+});
+
+describe("drain (many instances of a group at once)", () => {
+  const ids = ["i-00000000000000e1", "i-00000000000000e2", "i-00000000000000e3"];
+  function group() {
+    const h = harness();
+    for (const [n, id] of ids.entries()) {
+      h.world
+        .addInstance(id, "asg-a")
+        .addTask(
+          `web-${n}`,
+          id,
+          "service:web",
+          [0, "RUNNING", "RUNNING"],
+          [15 + 10 * n, "STOPPED", "STOPPED"],
+        );
+    }
+    return h;
+  }
+
+  it("the drainer of the smallest waiting instance ID leads: it drains and completes them all", async () => {
+    const h = group();
+    const outs = await h.run({ ...eventVars(ids[0]), ...FAST, LIFECYCLE_ACTION_TOKEN: "tok-e1" });
+    assert.deepEqual(
+      outs.map((o) => [o.instanceId, o.result, o.forPeer ?? false]),
+      [
+        [ids[0], "completed", false],
+        [ids[1], "completed", true],
+        [ids[2], "completed", true],
+      ],
+    );
+    for (const id of ids) assert.deepEqual(h.world.killedAtCompletion(id), []);
+    assert.deepEqual(
+      h.world.completions.map((c) => [c.instanceId, c.at]),
+      [
+        [ids[0], 20],
+        [ids[1], 30],
+        [ids[2], 40],
+      ],
+    );
+    // Peers' actions are completed by instance ID: only their own drainers hold their tokens.
+    const completes = h.world.asMock
+      .commandCalls(CompleteLifecycleActionCommand)
+      .map((c) => c.args[0].input);
+    assert.deepEqual(
+      completes.map((i) => [i.InstanceId, i.LifecycleActionToken]),
+      [
+        [ids[0], "tok-e1"],
+        [ids[1], undefined],
+        [ids[2], undefined],
+      ],
+    );
+    // One shared DescribeContainerInstances a poll, and heartbeats for its own instance only.
+    assert.ok(
+      h.world.ecsMock
+        .commandCalls(DescribeContainerInstancesCommand)
+        .every((c) => c.args[0].input.containerInstances!.length <= 3),
+    );
+    assert.ok(h.world.heartbeats.every((b) => b.instanceId === ids[0]));
+  });
+
+  it("a follower heartbeats its own instance and stops once the leader has completed it", async () => {
+    const h = group();
+    let sleeps = 0;
+    const [out] = await h.run(
+      { ...eventVars(ids[1]), ...FAST, HEARTBEAT_INTERVAL_SECONDS: "5" },
+      {
+        random: () => 0.5,
+        sleep: async (ms, signal) => {
+          // The leader completes the follower's instance a little later.
+          if (++sleeps === 4) h.world.instances.get(ids[1])!.lifecycleState = "Terminating:Proceed";
+          await h.clock.sleep(ms, signal);
+        },
+      },
+    );
+    assert.equal(out.result, "already-complete");
+    assert.equal(h.world.completions.length, 0, "the follower completed nothing itself");
+    assert.ok(h.world.count(DescribeAutoScalingInstancesCommand) >= 1);
+    assert.ok(h.world.heartbeats.length >= 1);
+    assert.ok(h.world.heartbeats.every((b) => b.instanceId === ids[1]));
+  });
+
+  it("a follower still drains its own instance when no leader does", async () => {
+    const h = group();
+    const [out] = await h.run({ ...eventVars(ids[2]), ...FAST }, { random: () => 0 });
+    assert.equal(out.result, "completed");
+    assert.deepEqual(h.world.killedAtCompletion(ids[2]), []);
+    assert.equal(h.world.completions.length, 1);
+    assert.equal(
+      h.world.instances.get(ids[0])!.ecsStatus,
+      "ACTIVE",
+      "it leaves its peers to their drainers",
+    );
+  });
+
+  it("followers of a large group look at ECS less often, so that together they stay within a budget", async () => {
+    const h = harness();
+    for (let i = 0; i < 50; i++)
+      h.world.addInstance(`i-${(0x200 + i).toString(16).padStart(17, "0")}`, "asg-a");
+    const me = "i-00000000000000220";
+    h.world.addTask(
+      "web",
+      me,
+      "service:web",
+      [0, "RUNNING", "RUNNING"],
+      [200, "STOPPED", "STOPPED"],
+    );
+    const [out] = await h.run({ ...eventVars(me), ...FAST }, { random: () => 0 });
+    assert.equal(out.result, "completed");
+    // 50 waiting: it looks every 5 polls (50 s): at 0, 50, 100, 150, 200.
+    assert.equal(h.world.count(DescribeContainerInstancesCommand), 5);
+    assert.equal(h.world.completions[0].at, 200);
+  });
+
+  it("a leader takes on instances that start waiting after it did", async () => {
+    const h = harness();
+    h.world
+      .addInstance(ids[0], "asg-a")
+      .addTask(
+        "web-0",
+        ids[0],
+        "service:web",
+        [0, "RUNNING", "RUNNING"],
+        [35, "STOPPED", "STOPPED"],
+      )
+      .addInstance(ids[1], "asg-a", "ACTIVE", "InService")
+      .addTask(
+        "web-1",
+        ids[1],
+        "service:web",
+        [0, "RUNNING", "RUNNING"],
+        [25, "STOPPED", "STOPPED"],
+      );
+    let sleeps = 0;
+    const outs = await h.run(
+      { ...eventVars(ids[0]), ...FAST },
+      {
+        sleep: async (ms, signal) => {
+          if (++sleeps === 1) h.world.instances.get(ids[1])!.lifecycleState = "Terminating:Wait";
+          await h.clock.sleep(ms, signal);
+        },
+      },
+    );
+    assert.deepEqual(
+      outs.map((o) => [o.instanceId, o.result]),
+      [
+        [ids[0], "completed"],
+        [ids[1], "completed"],
+      ],
+    );
+    assert.deepEqual(h.world.killedAtCompletion(ids[1]), []);
   });
 });

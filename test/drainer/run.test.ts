@@ -100,7 +100,7 @@ describe("the command line", () => {
     assert.equal(summary.results[0].instanceId, "i-0000000000000101");
     assert.equal(summary.results[0].result, "completed");
     assert.equal(summary.results[0].tasksAtStart, 1);
-    assert.ok(summary.results[0].drainSeconds >= 0.05);
+    assert.ok(summary.results[0].drainSeconds > 0);
     assert.deepEqual(world.killedAtCompletion("i-0000000000000101"), []);
   });
 

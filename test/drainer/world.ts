@@ -169,7 +169,11 @@ export class FakeWorld {
     const a = this.asMock;
     e.on(ListContainerInstancesCommand).callsFake((input) => {
       this.record("ListContainerInstancesCommand");
-      const id = /ec2InstanceId == (i-[0-9a-f]+)/.exec(input.filter ?? "")?.[1];
+      if (input.filter === undefined) {
+        const all = [...this.instances.values()].filter((i) => this.ecsStatus(i));
+        return { containerInstanceArns: all.map((i) => this.ciArn(i.instanceId)) };
+      }
+      const id = /^ec2InstanceId == (i-[0-9a-f]+)$/.exec(input.filter)?.[1];
       const i = id ? this.instances.get(id) : undefined;
       return { containerInstanceArns: i && this.ecsStatus(i) ? [this.ciArn(i.instanceId)] : [] };
     });

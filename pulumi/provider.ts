@@ -31,7 +31,7 @@ export function createComponentProvider(): ComponentProvider {
   });
 }
 
-/** The schema as committed: pretty-printed with a final newline. */
+/** The schema as JSON text. */
 export async function renderSchema(provider = createComponentProvider()): Promise<string> {
   return JSON.stringify(JSON.parse(await provider.getSchema()), null, 2) + "\n";
 }

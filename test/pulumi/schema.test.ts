@@ -8,6 +8,7 @@ import {
   createComponentProvider,
   renderSchema,
 } from "../../pulumi/provider";
+import { writeSchema } from "../../pulumi/generateSchema";
 
 /**
  * The multi-language schema, generated offline from the components' TypeScript types the way `pulumi package add`
@@ -24,7 +25,7 @@ describe("the component package schema (Pulumi)", function () {
     installMocks();
     text = await renderSchema(provider);
     schema = JSON.parse(text);
-    if (process.env.UPDATE_SCHEMA === "1") fs.writeFileSync(SCHEMA_PATH, text);
+    if (process.env.UPDATE_SCHEMA === "1") await writeSchema(text);
   });
 
   it("names the package after package.json, as Pulumi's plugin host does", () => {

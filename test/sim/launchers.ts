@@ -6,6 +6,7 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { runDrainer } from "../../drainer/src/run";
 
 /** A started drainer. */
 export interface DrainerHandle {
@@ -86,36 +87,8 @@ export function bundleLauncher(bundle = BUNDLE): DrainerLauncher {
   };
 }
 
-/** The signature of drainer/src/run.ts's entry point. */
-export type RunDrainer = (
-  argv: string[],
-  env: Record<string, string | undefined>,
-  options?: {
-    write?: (line: string) => void;
-    signal?: AbortSignal;
-    clientConfig?: {
-      endpoint?: string;
-      region?: string;
-      credentials?: { accessKeyId: string; secretAccessKey: string };
-      maxAttempts?: number;
-    };
-  },
-) => Promise<number>;
-
-function loadRunDrainer(): RunDrainer {
-  // Loaded when first used, so the simulator also works where only the bundle exists.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(join(__dirname, "..", "..", "drainer", "src", "run")) as {
-    runDrainer?: RunDrainer;
-  };
-  if (typeof mod.runDrainer !== "function") {
-    throw new Error("drainer/src/run.ts does not export runDrainer");
-  }
-  return mod.runDrainer;
-}
-
 /** The drainer's own code in this process: hundreds of drains without hundreds of processes. */
-export function inProcessLauncher(runDrainer: RunDrainer = loadRunDrainer()): DrainerLauncher {
+export function inProcessLauncher(): DrainerLauncher {
   return (env, ctx) => {
     const lines: string[] = [];
     const stderr: string[] = [];
@@ -126,12 +99,13 @@ export function inProcessLauncher(runDrainer: RunDrainer = loadRunDrainer()): Dr
       { ...env },
       {
         write: (line) => push(line.endsWith("\n") ? line : `${line}\n`),
+        writeError: (line) => stderr.push(line),
         signal: abort.signal,
         clientConfig: {
           endpoint: ctx.endpoint,
           region: ctx.region,
           credentials: FAKE_CREDENTIALS,
-          maxAttempts: ctx.maxAttempts,
+          ...(ctx.maxAttempts !== undefined ? { maxAttempts: ctx.maxAttempts } : {}),
         },
       },
     ).catch((err: unknown) => {

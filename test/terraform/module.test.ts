@@ -150,6 +150,65 @@ describe("terraform module: files", function () {
     }
   });
 
+  it("has no dependency cycle between the resources and modules/contract (what terraform validate would find)", () => {
+    // Terraform graphs each module variable, local and output on its own, so a resource may feed one of the
+    // submodule's variables and read another of its outputs. Build that graph from the references and look for cycles.
+    const edges = new Map<string, Set<string>>();
+    const refsOf = (value: unknown, inContract: boolean): string[] => {
+      const text = stringsIn(value).join("\n");
+      if (inContract) {
+        return [
+          ...referencedNames([text], "var").map((n) => `contract.var.${n}`),
+          ...referencedNames([text], "local").map((n) => `contract.local.${n}`),
+        ];
+      }
+      return [
+        ...[...text.matchAll(/(?<![\w.])(data\.)?(aws_\w+)\.(\w+)/g)].map((m) => m[0]),
+        ...referencedNames([text], "module.contract").map((n) => `contract.output.${n}`),
+        ...referencedNames([text], "local").map((n) => `local.${n}`),
+      ];
+    };
+    const add = (node: string, deps: string[]) => edges.set(node, new Set(deps));
+    for (const [type, byName] of Object.entries(root.resource))
+      for (const [name, b] of Object.entries(byName)) add(`${type}.${name}`, refsOf(b, false));
+    for (const [type, byName] of Object.entries(root.data))
+      for (const [name, b] of Object.entries(byName)) add(`data.${type}.${name}`, refsOf(b, false));
+    for (const [name, value] of Object.entries(root.locals))
+      add(`local.${name}`, refsOf(value, false));
+    for (const [name, value] of Object.entries(root.module.contract))
+      add(`contract.var.${name}`, refsOf(value, false));
+    for (const [name, value] of Object.entries(contract.locals))
+      add(`contract.local.${name}`, refsOf(value, true));
+    for (const [name, o] of Object.entries(contract.output))
+      add(`contract.output.${name}`, refsOf(o.value, true));
+    // A validation refers to its own variable (not a dependency) and sometimes to others (which are).
+    for (const [name, v] of Object.entries(contract.variable)) {
+      const node = `contract.var.${name}`;
+      const checks = refsOf(v.validation ?? [], true).filter((ref) => ref !== node);
+      edges.set(node, new Set([...(edges.get(node) ?? []), ...checks]));
+    }
+
+    const state = new Map<string, "visiting" | "done">();
+    const visit = (node: string, path: string[]) => {
+      if (state.get(node) === "done") return;
+      assert.notEqual(
+        state.get(node),
+        "visiting",
+        `dependency cycle: ${[...path, node].join(" -> ")}`,
+      );
+      assert.ok(edges.has(node), `${path.at(-1)} refers to ${node}, which is not declared`);
+      state.set(node, "visiting");
+      for (const dep of edges.get(node)!) visit(dep, [...path, node]);
+      state.set(node, "done");
+    };
+    for (const node of edges.keys()) visit(node, []);
+    assert.ok(
+      edges
+        .get("aws_sqs_queue_policy.dead_letter")!
+        .has("contract.output.dead_letter_queue_policy"),
+    );
+  });
+
   it("passes every root variable to modules/contract, which checks it", () => {
     const call = root.module.contract;
     assert.equal(call.source, "./modules/contract");

@@ -40,7 +40,10 @@ describe("terraform CLI", function () {
     const summary = /Success! (\d+) passed, 0 failed\./.exec(r.stdout);
     assert.ok(summary, r.stdout);
     const files = readdirSync(join(CONTRACT_DIR, "tests")).filter((f) => f.endsWith(".tftest.hcl"));
-    assert.deepEqual(files.sort(), ["rendering.tftest.hcl", "validation.tftest.hcl"]);
+    assert.deepEqual(files.sort(), [
+      "rejects_invalid_settings.tftest.hcl",
+      "renders_policies_events_and_task.tftest.hcl",
+    ]);
     assert.ok(Number(summary[1]) >= 40, `only ${summary[1]} terraform test runs passed`);
   });
 

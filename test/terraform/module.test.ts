@@ -248,6 +248,20 @@ describe("terraform module: files", function () {
     assert.deepEqual(providers, ["aws"]);
   });
 
+  it("gives every required input of the example a value in terraform.tfvars.example", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { parse } = await import("@cdktf/hcl2json");
+    const file = `${EXAMPLE_DIR}/terraform.tfvars.example`;
+    const values = await parse("terraform.tfvars", readFileSync(file, "utf8"));
+    const required = Object.entries(example.variable)
+      .filter(([, v]) => !("default" in v))
+      .map(([name]) => name);
+    for (const name of required)
+      assert.ok(name in values, `terraform.tfvars.example lacks ${name}`);
+    for (const name of Object.keys(values))
+      assert.ok(name in example.variable, `${name} is not a variable of the example`);
+  });
+
   it("requires exactly the inputs Terraform cannot default", () => {
     const required = Object.entries(root.variable)
       .filter(([, v]) => !("default" in v))

@@ -41,14 +41,20 @@ export class DrainerImage extends pulumi.ComponentResource {
         { forceDelete: true, tags: args.tags },
         { parent: this },
       );
-      // A path relative to the working directory keeps the input the same on every machine.
+      // Run from this repository (its own Pulumi.yaml), the paths are relative and the same on every machine.
+      // Run from a program that depends on this package, the Dockerfile's path is absolute: it then means the
+      // same file whether the builder reads it relative to the working directory or to the context.
       const context = path.relative(process.cwd(), DRAINER_BUILD_CONTEXT) || ".";
+      const dockerfile =
+        context === "."
+          ? path.join("drainer", "Dockerfile")
+          : path.join(DRAINER_BUILD_CONTEXT, "drainer", "Dockerfile");
       const image = new awsx.ecr.Image(
         name,
         {
           repositoryUrl: repository.url,
           context,
-          dockerfile: path.join(context, "drainer", "Dockerfile"),
+          dockerfile,
           platform: DRAINER_IMAGE_PLATFORM,
         },
         { parent: this },

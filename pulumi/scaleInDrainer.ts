@@ -137,10 +137,11 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
         return { heartbeat, drain };
       });
 
+    const clusterName = checked(args, "clusterName", "");
     const invoke = { parent: this };
     const scope = pulumi
       .all([
-        args.clusterName,
+        clusterName,
         aws.getPartitionOutput({}, invoke).partition,
         aws.getRegionOutput({}, invoke).region,
         aws.getCallerIdentityOutput({}, invoke).accountId,
@@ -157,7 +158,7 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
 
     const environment = pulumi
       .all([
-        args.clusterName,
+        clusterName,
         hookName,
         checked(args, "pollInterval", DEFAULTS.pollIntervalSeconds),
         settled,
@@ -204,8 +205,8 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
     const network = {
       taskDefinitionArn: task.taskDefinitionArn,
       launchType,
-      subnetIds: args.subnetIds,
-      securityGroupIds: args.securityGroupIds,
+      subnetIds: checked<pulumi.Input<string>[]>(args, "subnetIds", []),
+      securityGroupIds: checked<pulumi.Input<string>[]>(args, "securityGroupIds", []),
       assignPublicIp,
     };
 

@@ -1,4 +1,7 @@
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 // The mocks must be installed before the component (and @pulumi/aws) is loaded.
 import {
   MOCK_ACCOUNT,
@@ -368,6 +371,28 @@ describe("ScaleInDrainer (Pulumi, under mocks)", () => {
     it("runs the given image", async () => {
       assert.equal(container(name).image, PREBUILT);
       assert.equal(await valueOf(drainer.imageUri), PREBUILT);
+    });
+  });
+
+  describe("a built image, from a program in another directory (a package consumer)", () => {
+    const name = "consumer";
+    before(async () => {
+      const cwd = process.cwd();
+      process.chdir(os.tmpdir());
+      try {
+        const pending = deploy(name, BASE);
+        process.chdir(cwd);
+        await pending;
+      } finally {
+        process.chdir(cwd);
+      }
+    });
+
+    it("builds this package's drainer/Dockerfile, by an absolute path, from this package's root", () => {
+      const image = one(T.image, `${name}-image`).inputs;
+      assert.equal(path.resolve(os.tmpdir(), image.context), path.resolve("."));
+      assert.equal(image.dockerfile, path.resolve("drainer", "Dockerfile"));
+      assert.ok(fs.existsSync(image.dockerfile));
     });
   });
 

@@ -10,6 +10,21 @@ const BASE: ScaleInDrainerArgs = {
   securityGroupIds: ["sg-1"],
 };
 
+/**
+ * The message of the error an Output's check raises once `trigger` makes the program wait on it. Pulumi's runtime
+ * surfaces such a failure under mocks as an unhandled rejection.
+ */
+function rejectionOf(trigger: () => unknown): Promise<string> {
+  return new Promise<string>((resolve) => {
+    const onRejection = (err: unknown) => {
+      process.off("unhandledRejection", onRejection);
+      resolve((err as Error).message);
+    };
+    process.on("unhandledRejection", onRejection);
+    trigger();
+  });
+}
+
 /** The message ScaleInDrainer throws for `args`. */
 function errorOf(args: Partial<Record<keyof ScaleInDrainerArgs, unknown>>): string {
   try {
@@ -132,18 +147,20 @@ describe("ScaleInDrainer validation (Pulumi)", () => {
       ...BASE,
       heartbeatTimeout: pulumi.output(10),
     });
-    const failure = await new Promise<string>((resolve) => {
-      const onRejection = (err: unknown) => {
-        process.off("unhandledRejection", onRejection);
-        resolve((err as Error).message);
-      };
-      process.on("unhandledRejection", onRejection);
-      drainer.taskDefinitionArn.apply(() => undefined);
-    });
+    const failure = await rejectionOf(() => drainer.taskDefinitionArn.apply(() => undefined));
     assert.match(
       failure,
       /`heartbeatTimeout` is 10: set it to a whole number of seconds from 30 to 7200/,
     );
+  });
+
+  it("checks a cluster that arrives as an Output when it resolves", async () => {
+    const drainer = new ScaleInDrainer("late-cluster", {
+      ...BASE,
+      clusterName: pulumi.output("not a cluster"),
+    });
+    const failure = await rejectionOf(() => valueOf(drainer.taskRoleArn));
+    assert.match(failure, /`clusterName` is "not a cluster": set it to the ECS cluster's name/);
   });
 
   it("cross-checks values that arrive as Outputs", async () => {
@@ -152,14 +169,7 @@ describe("ScaleInDrainer validation (Pulumi)", () => {
       heartbeatTimeout: pulumi.output(30),
       drainTimeout: pulumi.output(4000),
     });
-    const failure = await new Promise<string>((resolve) => {
-      const onRejection = (err: unknown) => {
-        process.off("unhandledRejection", onRejection);
-        resolve((err as Error).message);
-      };
-      process.on("unhandledRejection", onRejection);
-      void valueOf(drainer.hookNames);
-    });
+    const failure = await rejectionOf(() => valueOf(drainer.hookNames));
     assert.match(failure, /`drainTimeout` is 4000 s, longer than the 3000 s/);
   });
 });

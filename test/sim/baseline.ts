@@ -79,21 +79,31 @@ async function complete(c: Clients, asg: string, hook: string, instanceId: strin
   }
 }
 
-/** Looks up container instances one EC2 instance at a time, as the seed did; then describes them 100 at a time. */
+/**
+ * Looks up the container instances of `instanceIds` (100 EC2 ids a ListContainerInstances filter, generous to the
+ * seed, which asked per instance), then describes them 100 at a time.
+ */
 async function countsFor(
   c: Clients,
   cluster: string,
   instanceIds: readonly string[],
 ): Promise<Map<string, { arn: string; status: string; count: number }>> {
-  const arnToEc2 = new Map<string, string>();
-  for (const id of instanceIds) {
-    const out = await c.ecs.send(
-      new ListContainerInstancesCommand({ cluster, filter: `ec2InstanceId == ${id}` }),
-    );
-    for (const arn of out.containerInstanceArns ?? []) arnToEc2.set(arn, id);
+  const arnSet = new Set<string>();
+  for (let i = 0; i < instanceIds.length; i += 100) {
+    const ids = instanceIds.slice(i, i + 100);
+    const filter =
+      ids.length === 1 ? `ec2InstanceId == ${ids[0]}` : `ec2InstanceId in [${ids.join(", ")}]`;
+    let nextToken: string | undefined;
+    do {
+      const out = await c.ecs.send(
+        new ListContainerInstancesCommand({ cluster, filter, nextToken }),
+      );
+      for (const arn of out.containerInstanceArns ?? []) arnSet.add(arn);
+      nextToken = out.nextToken;
+    } while (nextToken);
   }
   const result = new Map<string, { arn: string; status: string; count: number }>();
-  const arns = [...arnToEc2.keys()];
+  const arns = [...arnSet];
   for (let i = 0; i < arns.length; i += 100) {
     const out = await c.ecs.send(
       new DescribeContainerInstancesCommand({

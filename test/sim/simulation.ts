@@ -117,9 +117,10 @@ export class Simulation {
     if (d.heartbeatIntervalSeconds !== undefined) {
       env.HEARTBEAT_INTERVAL_SECONDS = seconds(this.clock.toReal(d.heartbeatIntervalSeconds));
     }
-    if (d.drainTimeoutSeconds !== undefined) {
-      env.DRAIN_TIMEOUT_SECONDS = seconds(this.clock.toReal(d.drainTimeoutSeconds));
-    }
+    // Always set, so that the drainer's own default (3600 s) is scaled like every other duration.
+    env.DRAIN_TIMEOUT_SECONDS = seconds(
+      this.clock.toReal(d.drainTimeoutSeconds ?? DEFAULTS.drainTimeoutSeconds),
+    );
     if (d.timeoutResult) env.TIMEOUT_RESULT = d.timeoutResult;
     if (d.stopStandaloneTasks !== undefined)
       env.STOP_STANDALONE_TASKS = String(d.stopStandaloneTasks);

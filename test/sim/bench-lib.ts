@@ -1,0 +1,317 @@
+/**
+ * The benchmark: N concurrent terminations in one cluster, with AWS's ECS throttle buckets on, for the drainer, the
+ * seed's original algorithm and no drainer at all. Used by `npm run bench` (bench.ts) and its test.
+ */
+import { statSync } from "node:fs";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
+import { seedBaseline } from "./baseline";
+import { BUNDLE, DrainerLauncher, bundleLauncher, inProcessLauncher } from "./launchers";
+import { Simulation, percentile, readRate } from "./simulation";
+import { WorldSpec } from "./world";
+
+export type Contender = "drainer" | "seed-baseline" | "no-drainer";
+export const CONTENDERS: readonly Contender[] = ["drainer", "seed-baseline", "no-drainer"];
+
+export interface BenchOptions {
+  readonly sizes: readonly number[];
+  readonly contenders: readonly Contender[];
+  /** Simulated seconds per wall-clock second. */
+  readonly timeScale: number;
+  /** The drainers' poll interval, simulated seconds. */
+  readonly pollIntervalSeconds: number;
+  /** The hook's HeartbeatTimeout, simulated seconds (a multiple of timeScale). */
+  readonly heartbeatTimeoutSeconds: number;
+  /** Progress lines. */
+  readonly progress?: (line: string) => void;
+  /** Overrides how a contender's drainers start (tests). */
+  readonly launchers?: Partial<Record<Contender, DrainerLauncher>>;
+}
+
+export const DEFAULT_BENCH: BenchOptions = {
+  sizes: [1, 50, 200, 500],
+  contenders: CONTENDERS,
+  timeScale: 10,
+  pollIntervalSeconds: 10,
+  heartbeatTimeoutSeconds: 300,
+};
+
+/** The figures for one N and one contender. Rates are per simulated second; times in simulated seconds. */
+export interface BenchRow {
+  readonly n: number;
+  readonly contender: Contender;
+  readonly ecsCallsPerInstance: number;
+  readonly autoScalingCallsPerInstance: number;
+  readonly ecsReadsPerSecondPeak: number;
+  readonly ecsReadsPerSecondMean: number;
+  /** ECS reads per instance per poll interval of its drain. */
+  readonly ecsReadsPerInstancePerPoll: number | null;
+  readonly lagP50Polls: number | null;
+  readonly lagP99Polls: number | null;
+  readonly throttled: number;
+  readonly retries: number;
+  /** Instances not completed by a drainer's CompleteLifecycleAction (hook timeout instead), null without a drainer. */
+  readonly failedDrains: number | null;
+  /** Drainer runs that exited with a code other than 0. */
+  readonly failedRuns: number;
+  readonly tasksKilled: number;
+  readonly tasksAtScaleIn: number;
+  /** From scale-in to the last termination. */
+  readonly simSeconds: number;
+  readonly wallSeconds: number;
+  /** The benchmark's own event loop delay, p99 in ms: when high, the lag figures include the harness's delay. */
+  readonly eventLoopDelayP99Ms: number;
+}
+
+export interface BenchResult {
+  readonly date: string;
+  readonly node: string;
+  readonly options: Omit<BenchOptions, "progress" | "launchers">;
+  readonly bundleBytes: number;
+  /** Wall-clock milliseconds from spawning `node dist/drainer.js` to its first AWS request, median of 5. */
+  readonly startupToFirstCallMs: number;
+  readonly startupSamplesMs: number[];
+  readonly rows: BenchRow[];
+  readonly goals: { readonly goal: string; readonly met: boolean; readonly detail: string }[];
+}
+
+/** The cluster: N instances to terminate plus a tenth more to take the replacements; two services on each. */
+export function benchWorld(n: number, heartbeatTimeout: number, withHook: boolean): WorldSpec {
+  const total = n + Math.max(2, Math.ceil(n / 10));
+  return {
+    cluster: "bench",
+    groups: [
+      {
+        name: "bench-asg",
+        instances: total,
+        hooks: withHook ? [{ name: "bench-hook", heartbeatTimeout }] : [],
+      },
+    ],
+    services: [
+      {
+        name: "web",
+        desiredCount: total,
+        startSeconds: 10,
+        deactivatingSeconds: 30,
+        stoppingSeconds: 5,
+      },
+      { name: "worker", desiredCount: total, startSeconds: 10, stoppingSeconds: 10 },
+    ],
+  };
+}
+
+function launcherFor(contender: Contender, options: BenchOptions): DrainerLauncher | undefined {
+  const own = options.launchers?.[contender];
+  if (own) return own;
+  if (contender === "drainer") return inProcessLauncher();
+  if (contender === "seed-baseline") return seedBaseline;
+  return undefined;
+}
+
+export async function runCase(
+  n: number,
+  contender: Contender,
+  options: BenchOptions,
+): Promise<BenchRow> {
+  const poll = options.pollIntervalSeconds;
+  const sim = await Simulation.start({
+    world: benchWorld(n, options.heartbeatTimeoutSeconds, contender !== "no-drainer"),
+    timeScale: options.timeScale,
+    hook: "bench-hook",
+    launcher: launcherFor(contender, options),
+    drainer: { pollIntervalSeconds: poll },
+  });
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  const wallStart = performance.now();
+  try {
+    const ids = sim.scaleIn("bench-asg", n);
+    const report = await sim.settle(options.heartbeatTimeoutSeconds * 3);
+    const recs = ids.map((id) => sim.recorder.instances.get(id)!);
+    const start = Math.min(...recs.map((r) => r.scaleInAt));
+    const end = Math.max(...recs.map((r) => r.terminatedAt!));
+    const rate = readRate(sim.recorder.ecsReadTimes, start, Math.max(end, start + 1));
+    const drainPolls = recs.reduce((sum, r) => sum + (r.terminatedAt! - r.scaleInAt) / poll, 0);
+    const reads = sim.recorder.ecsReadTimes.length;
+    const lags = report.lags.map((l) => l / poll);
+    const hasDrainer = contender !== "no-drainer";
+    return {
+      n,
+      contender,
+      ecsCallsPerInstance: report.ecsCalls / n,
+      autoScalingCallsPerInstance: report.autoScalingCalls / n,
+      ecsReadsPerSecondPeak: rate.peak,
+      ecsReadsPerSecondMean: rate.mean,
+      ecsReadsPerInstancePerPoll: hasDrainer && drainPolls > 0 ? reads / drainPolls : null,
+      lagP50Polls: percentile(lags, 50) ?? null,
+      lagP99Polls: percentile(lags, 99) ?? null,
+      throttled: report.throttled,
+      retries: report.retries,
+      failedDrains: hasDrainer
+        ? recs.filter((r) => !r.completions.some((c) => c.hook === "bench-hook" && c.via === "api"))
+            .length
+        : null,
+      failedRuns: report.exitCodes.filter((c) => c !== 0).length,
+      tasksKilled: report.tasksKilled,
+      tasksAtScaleIn: recs.reduce((s, r) => s + r.tasksAtScaleIn, 0),
+      simSeconds: end - start,
+      wallSeconds: (performance.now() - wallStart) / 1000,
+      eventLoopDelayP99Ms: loop.percentile(99) / 1e6,
+    };
+  } finally {
+    loop.disable();
+    await sim.stop();
+  }
+}
+
+/** Wall-clock ms from spawning the bundle to the first AWS request it makes, `samples` times. */
+export async function measureStartup(samples = 5, bundle = BUNDLE): Promise<number[]> {
+  const launch = bundleLauncher(bundle);
+  const out: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const sim = await Simulation.start({
+      world: {
+        cluster: "startup",
+        groups: [{ name: "g", instances: 0, unregistered: 1, hooks: [] }],
+      },
+      timeScale: 1,
+    });
+    try {
+      const id = sim.world.group("g").instances[0].id;
+      let first: number | undefined;
+      sim.server.listeners.push(() => (first ??= performance.now()));
+      const t0 = performance.now();
+      const handle = launch(
+        {
+          ECS_CLUSTER: "startup",
+          LIFECYCLE_HOOK_NAME: "h",
+          AUTOSCALING_GROUP_NAME: "g",
+          EC2_INSTANCE_ID: id,
+        },
+        { endpoint: sim.endpoint, region: sim.world.region },
+      );
+      await handle.exit;
+      if (first === undefined)
+        throw new Error(`the bundle made no AWS call: ${handle.stderr.join("\n")}`);
+      out.push(first - t0);
+    } finally {
+      await sim.stop();
+    }
+  }
+  return out;
+}
+
+export function evaluateGoals(rows: readonly BenchRow[]): BenchResult["goals"] {
+  const mine = rows.filter((r) => r.contender === "drainer");
+  const goals: BenchResult["goals"] = [];
+  if (mine.length === 0) return goals;
+  const worstLag = Math.max(...mine.map((r) => r.lagP99Polls ?? 0));
+  goals.push({
+    goal: "lag p99 <= 1 poll interval",
+    met: worstLag <= 1,
+    detail: mine.map((r) => `N=${r.n}: ${fmt(r.lagP99Polls)}`).join(", "),
+  });
+  const big = mine.find((r) => r.n === 500) ?? mine[mine.length - 1];
+  goals.push({
+    goal: `at N=${big.n}: ECS read rate under 20/s, 0 failed drains, 0 killed`,
+    met:
+      big.ecsReadsPerSecondMean < 20 &&
+      big.ecsReadsPerSecondPeak < 20 &&
+      big.failedDrains === 0 &&
+      big.tasksKilled === 0,
+    detail: `mean ${fmt(big.ecsReadsPerSecondMean)}/s, peak ${big.ecsReadsPerSecondPeak}/s, failed ${big.failedDrains}, killed ${big.tasksKilled}`,
+  });
+  const worstReads = Math.max(...mine.map((r) => r.ecsReadsPerInstancePerPoll ?? 0));
+  goals.push({
+    goal: "ECS reads per instance <= 1 per poll",
+    met: worstReads <= 1,
+    detail: mine.map((r) => `N=${r.n}: ${fmt(r.ecsReadsPerInstancePerPoll)}`).join(", "),
+  });
+  return goals;
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchResult> {
+  const progress = options.progress ?? (() => undefined);
+  const startupSamplesMs = await measureStartup();
+  progress(
+    `bundle start-up to first AWS call: ${startupSamplesMs.map((x) => x.toFixed(0)).join(", ")} ms`,
+  );
+  const rows: BenchRow[] = [];
+  for (const n of options.sizes) {
+    for (const contender of options.contenders) {
+      progress(`N=${n} ${contender} ...`);
+      const row = await runCase(n, contender, options);
+      rows.push(row);
+      progress(
+        `N=${n} ${contender}: killed ${row.tasksKilled}, failed ${row.failedDrains ?? "-"}, ` +
+          `reads/s peak ${row.ecsReadsPerSecondPeak} mean ${fmt(row.ecsReadsPerSecondMean)}, ` +
+          `throttled ${row.throttled}, ${row.wallSeconds.toFixed(1)} s (event loop delay p99 ${row.eventLoopDelayP99Ms.toFixed(0)} ms)`,
+      );
+    }
+  }
+  const { progress: _p, launchers: _l, ...rest } = options;
+  void _p;
+  void _l;
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    options: rest,
+    bundleBytes: statSync(BUNDLE).size,
+    startupToFirstCallMs: percentile(startupSamplesMs, 50)!,
+    startupSamplesMs,
+    rows,
+    goals: evaluateGoals(rows),
+  };
+}
+
+function fmt(v: number | null | undefined, digits = 2): string {
+  if (v === null || v === undefined) return "-";
+  return Number.isInteger(v) ? String(v) : v.toFixed(digits);
+}
+
+/** The results as a Markdown table (the README's figures). */
+export function formatTable(result: BenchResult): string {
+  const head = [
+    "N",
+    "contender",
+    "ECS calls/inst",
+    "ASG calls/inst",
+    "ECS reads/s peak",
+    "ECS reads/s mean",
+    "reads/inst/poll",
+    "lag p50 (polls)",
+    "lag p99 (polls)",
+    "throttled",
+    "failed drains",
+    "tasks killed",
+  ];
+  const lines = [
+    `| ${head.join(" | ")} |`,
+    `|${head.map(() => "---").join("|")}|`,
+    ...result.rows.map(
+      (r) =>
+        `| ${[
+          r.n,
+          r.contender,
+          fmt(r.ecsCallsPerInstance, 1),
+          fmt(r.autoScalingCallsPerInstance, 1),
+          fmt(r.ecsReadsPerSecondPeak),
+          fmt(r.ecsReadsPerSecondMean),
+          fmt(r.ecsReadsPerInstancePerPoll),
+          fmt(r.lagP50Polls),
+          fmt(r.lagP99Polls),
+          r.throttled,
+          r.failedDrains === null ? "-" : r.failedDrains,
+          `${r.tasksKilled}/${r.tasksAtScaleIn}`,
+        ].join(" | ")} |`,
+    ),
+  ];
+  const o = result.options;
+  return [
+    ...lines,
+    "",
+    `Bundle: ${(result.bundleBytes / 1024).toFixed(0)} KiB; start-up to first AWS call: ${result.startupToFirstCallMs.toFixed(0)} ms (median of ${result.startupSamplesMs.length}).`,
+    `Poll interval ${o.pollIntervalSeconds} s, hook heartbeat timeout ${o.heartbeatTimeoutSeconds} s, time scale ${o.timeScale}x; rates per simulated second; ECS buckets: reads 100 burst + 20/s, modifications 100 burst + 40/s.`,
+    "",
+    ...result.goals.map((g) => `- ${g.met ? "MET" : "MISSED"}: ${g.goal} (${g.detail})`),
+  ].join("\n");
+}

@@ -1,0 +1,83 @@
+/**
+ * `npm run bench`: N concurrent terminations in one cluster, N in {1, 50, 200, 500}, with AWS's ECS throttle buckets
+ * on; the drainer (in-process), the seed's original algorithm and no drainer. Prints a table and writes JSON and
+ * Markdown to bench-results/.
+ *
+ *   npm run bench -- --sizes 1,50 --contenders drainer,no-drainer --time-scale 10 --poll 10
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { CONTENDERS, Contender, DEFAULT_BENCH, formatTable, runBench } from "./bench-lib";
+
+const USAGE = `Usage: npm run bench -- [--sizes 1,50,200,500] [--contenders ${CONTENDERS.join(",")}]
+                        [--time-scale 10] [--poll 10] [--heartbeat-timeout 300] [--out bench-results]`;
+
+function numbers(text: string, name: string): number[] {
+  const out = text.split(",").map((s) => Number(s.trim()));
+  if (out.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new Error(
+      `--${name} must be a comma-separated list of positive whole numbers, got ${text}`,
+    );
+  }
+  return out;
+}
+
+function positive(text: string | undefined, name: string, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!(n > 0)) throw new Error(`--${name} must be a number greater than 0, got ${text}`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: "string" },
+      contenders: { type: "string" },
+      "time-scale": { type: "string" },
+      poll: { type: "string" },
+      "heartbeat-timeout": { type: "string" },
+      out: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const contenders = (values.contenders ?? CONTENDERS.join(",")).split(",").map((s) => s.trim());
+  for (const c of contenders) {
+    if (!CONTENDERS.includes(c as Contender)) {
+      throw new Error(`--contenders: unknown contender ${c}; use ${CONTENDERS.join(", ")}`);
+    }
+  }
+  const options = {
+    sizes: values.sizes ? numbers(values.sizes, "sizes") : DEFAULT_BENCH.sizes,
+    contenders: contenders as Contender[],
+    timeScale: positive(values["time-scale"], "time-scale", DEFAULT_BENCH.timeScale),
+    pollIntervalSeconds: positive(values.poll, "poll", DEFAULT_BENCH.pollIntervalSeconds),
+    heartbeatTimeoutSeconds: positive(
+      values["heartbeat-timeout"],
+      "heartbeat-timeout",
+      DEFAULT_BENCH.heartbeatTimeoutSeconds,
+    ),
+    progress: (line: string) => console.error(line),
+  };
+  const result = await runBench(options);
+  const table = formatTable(result);
+  console.log(table);
+  const dir = values.out ?? join(__dirname, "..", "..", "bench-results");
+  mkdirSync(dir, { recursive: true });
+  const stamp = result.date.replace(/[:.]/g, "-");
+  writeFileSync(join(dir, `bench-${stamp}.json`), JSON.stringify(result, null, 2) + "\n");
+  writeFileSync(join(dir, "latest.json"), JSON.stringify(result, null, 2) + "\n");
+  writeFileSync(join(dir, "latest.md"), table + "\n");
+  console.error(`wrote ${join(dir, "latest.json")} and ${join(dir, "latest.md")}`);
+}
+
+main().catch((err: unknown) => {
+  console.error((err as Error).message ?? err);
+  console.error(USAGE);
+  process.exit(1);
+});

@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { CONTENDERS, Contender, DEFAULT_BENCH, formatTable, runBench } from "./bench-lib";
 
 const USAGE = `Usage: npm run bench -- [--sizes 1,50,200,500] [--contenders ${CONTENDERS.join(",")}]
-                        [--time-scale 10] [--poll 10] [--heartbeat-timeout 300] [--out bench-results]`;
+                        [--time-scale X (default by N: 10, 5 at 200, 2 at 500)] [--poll 10] [--heartbeat-timeout 300] [--case-timeout S] [--out bench-results]`;
 
 function numbers(text: string, name: string): number[] {
   const out = text.split(",").map((s) => Number(s.trim()));
@@ -38,6 +38,7 @@ async function main(): Promise<void> {
       "time-scale": { type: "string" },
       poll: { type: "string" },
       "heartbeat-timeout": { type: "string" },
+      "case-timeout": { type: "string" },
       out: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -55,13 +56,20 @@ async function main(): Promise<void> {
   const options = {
     sizes: values.sizes ? numbers(values.sizes, "sizes") : DEFAULT_BENCH.sizes,
     contenders: contenders as Contender[],
-    timeScale: positive(values["time-scale"], "time-scale", DEFAULT_BENCH.timeScale),
+    timeScale:
+      values["time-scale"] === undefined
+        ? undefined
+        : positive(values["time-scale"], "time-scale", 1),
     pollIntervalSeconds: positive(values.poll, "poll", DEFAULT_BENCH.pollIntervalSeconds),
     heartbeatTimeoutSeconds: positive(
       values["heartbeat-timeout"],
       "heartbeat-timeout",
       DEFAULT_BENCH.heartbeatTimeoutSeconds,
     ),
+    caseTimeoutSeconds:
+      values["case-timeout"] === undefined
+        ? undefined
+        : positive(values["case-timeout"], "case-timeout", 1),
     progress: (line: string) => console.error(line),
   };
   const result = await runBench(options);

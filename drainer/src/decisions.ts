@@ -81,7 +81,12 @@ export type Listing =
   /** Tasks whose desiredStatus is RUNNING (ListTasks' default), described: enough to say what blocks. */
   | "running"
   /** RUNNING and STOPPED-desired tasks, described: the only listing that can show a task still stopping. */
-  | "full";
+  | "full"
+  /**
+   * The tasks a full listing saw still stopping, described again (one DescribeTasks shared by all instances). Used
+   * while ECS's counters stay at zero: nothing new can start on a DRAINING instance without them changing.
+   */
+  | "watch";
 
 export interface InstanceObservation {
   /** The container instance as DescribeContainerInstances showed it in this poll. */
@@ -139,13 +144,21 @@ export function needsListing(input: {
   readonly ownTaskMayBeHere: boolean;
   /** A peer's instance, served by a leader: its own drainer lists it to log what blocks; the leader only completes. */
   readonly peer: boolean;
+  /** Whether the last listing was full, and how many tasks it saw still stopping. */
+  readonly lastListingFull: boolean;
+  readonly stoppingAtListing: number;
 }): Listing {
   const [running, pending] = input.counts;
+  const changed =
+    input.countsAtListing === undefined ||
+    running !== input.countsAtListing[0] ||
+    pending !== input.countsAtListing[1];
   if (input.atDeadline) return "full";
-  if (running + pending <= (input.ownTaskMayBeHere ? 1 : 0)) return "full";
+  if (running + pending <= (input.ownTaskMayBeHere ? 1 : 0)) {
+    return input.lastListingFull && !changed && input.stoppingAtListing > 0 ? "watch" : "full";
+  }
   if (input.peer) return "none";
   if (input.first || input.countsAtListing === undefined) return "running";
-  const changed = running !== input.countsAtListing[0] || pending !== input.countsAtListing[1];
   return changed && input.pollsSinceListing >= LISTING_EVERY_POLLS ? "running" : "none";
 }
 

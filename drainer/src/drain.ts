@@ -103,6 +103,9 @@ interface InstanceState {
   nextHeartbeatAt: number;
   countsAtListing?: readonly [number, number];
   pollsSinceListing: number;
+  lastListingFull: boolean;
+  /** Tasks the last full (or watch) listing saw still stopping: what a `watch` describes again. */
+  watching: string[];
   lastBlockers?: Blockers;
   lastBlockersKey?: string;
   stopRequested: Set<string>;
@@ -133,7 +136,8 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
   const run: Run = { ctx, role: start.role, states: [], plans: new Map(), knownStopped: new Set() };
   for (const ref of start.refs)
     await addInstance(run, ref, ref.instanceId === config.instanceId || start.role === "sweep");
-  await locate(run, run.states);
+  // A follower locates its instance at its first look, so that a large scale-in does not start with a burst.
+  if (run.role !== "follower") await locate(run, run.states);
 
   const pollEvery = start.role === "follower" ? followerPollEvery(start.waiting) : 1;
   const pollMs = config.pollIntervalSeconds * 1000 * pollEvery;
@@ -275,6 +279,8 @@ async function addInstance(
     drainingSet: false,
     nextHeartbeatAt: own ? now + plan.heartbeatIntervalSeconds * 1000 : Infinity,
     pollsSinceListing: 0,
+    lastListingFull: false,
+    watching: [],
     stopRequested: new Set(),
     tasksAtStart: null,
     failures: 0,
@@ -462,6 +468,8 @@ async function poll(run: Run, states: InstanceState[], first: boolean): Promise<
       pollsSinceListing: s.pollsSinceListing,
       ownTaskMayBeHere: ctx.ownTaskArn !== undefined,
       peer: !s.own,
+      lastListingFull: s.lastListingFull,
+      stoppingAtListing: s.watching.length,
     });
     live.push({ s, ci, listing });
   }
@@ -471,6 +479,23 @@ async function poll(run: Run, states: InstanceState[], first: boolean): Promise<
     run,
     live.filter((l) => l.listing !== "none").map((l) => ({ s: l.s, listing: l.listing })),
   );
+  // A watch that sees every watched task STOPPED is confirmed by a full listing in the same poll: only a full
+  // listing may say an instance is drained.
+  const confirm = live.filter(
+    (l) => l.listing === "watch" && listed.get(l.s)?.every((t) => t.lastStatus === "STOPPED"),
+  );
+  if (confirm.length > 0) {
+    for (const l of confirm) l.listing = "full";
+    const confirmed = await listTasks(
+      run,
+      confirm.map((l) => ({ s: l.s, listing: "full" as const })),
+    );
+    for (const l of confirm) {
+      const tasks = confirmed.get(l.s);
+      if (tasks) listed.set(l.s, tasks);
+      else listed.delete(l.s);
+    }
+  }
 
   for (const { s, ci, listing } of live) {
     if (s.outcome) continue;
@@ -480,6 +505,10 @@ async function poll(run: Run, states: InstanceState[], first: boolean): Promise<
     if (listing !== "none") {
       s.countsAtListing = [ci.runningTasksCount, ci.pendingTasksCount];
       s.pollsSinceListing = 0;
+      s.lastListingFull = listing === "full" || listing === "watch";
+      s.watching = tasks!
+        .filter((t) => t.lastStatus !== "STOPPED" && t.arn !== ctx.ownTaskArn)
+        .map((t) => t.arn);
     }
     const verdict = assessInstance({
       containerInstance: ci,
@@ -563,6 +592,10 @@ async function listTasks(
   const arnsByInstance = new Map<InstanceState, string[]>();
   await Promise.all(
     wanted.map(async ({ s, listing }) => {
+      if (listing === "watch") {
+        arnsByInstance.set(s, [...s.watching]);
+        return;
+      }
       try {
         const [running, stopped] = await Promise.all([
           port.listTasks(config.cluster, s.containerInstanceArn!, "RUNNING"),

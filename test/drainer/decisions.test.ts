@@ -128,6 +128,8 @@ describe("needsListing", () => {
     pollsSinceListing: 1,
     ownTaskMayBeHere: false,
     peer: false,
+    lastListingFull: false,
+    stoppingAtListing: 0,
   };
   it("lists nothing while ECS's counters show tasks and have not changed", () => {
     assert.equal(needsListing(base), "none");
@@ -148,6 +150,20 @@ describe("needsListing", () => {
     assert.equal(needsListing({ ...base, counts: [1, 0], ownTaskMayBeHere: true }), "full");
     assert.equal(needsListing({ ...base, atDeadline: true }), "full");
   });
+  it("while the counters stay at zero, watches the tasks a full listing saw stopping instead of listing again", () => {
+    const end = {
+      ...base,
+      counts: [0, 0] as const,
+      countsAtListing: [0, 0] as const,
+      lastListingFull: true,
+    };
+    assert.equal(needsListing({ ...end, stoppingAtListing: 2 }), "watch");
+    assert.equal(needsListing({ ...end, stoppingAtListing: 0 }), "full");
+    assert.equal(needsListing({ ...end, stoppingAtListing: 2, lastListingFull: false }), "full");
+    assert.equal(needsListing({ ...end, stoppingAtListing: 2, countsAtListing: [1, 0] }), "full");
+    assert.equal(needsListing({ ...end, stoppingAtListing: 2, atDeadline: true }), "full");
+  });
+
   it("for a peer's instance, lists only to prove it empty", () => {
     assert.equal(needsListing({ ...base, peer: true, first: true }), "none");
     assert.equal(

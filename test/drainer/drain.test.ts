@@ -81,6 +81,9 @@ describe("drain (event mode)", () => {
       waits.some((l) => l.blockers.stopping === 1),
       "logs the stopping task as what blocks",
     );
+    // Listed at 0 (RUNNING) and 10 (full); watched with DescribeTasks alone from 20 to 60; at 70 the watch saw it
+    // STOPPED and a full listing confirmed the instance empty.
+    assert.equal(h.world.count(ListTasksCommand), 5);
   });
 
   it("never completes while a task is PENDING", async () => {

@@ -69,6 +69,8 @@ export interface BenchRow {
   readonly wallSeconds: number;
   /** The benchmark's own event loop delay, p99 in ms: when high, the lag figures include the harness's delay. */
   readonly eventLoopDelayP99Ms: number;
+  /** Calls by operation (`ecs:ListTasks`, ...), all attempts. */
+  readonly calls: Record<string, number>;
 }
 
 export interface BenchResult {
@@ -200,6 +202,7 @@ export async function runCase(
       simSeconds: end - start,
       wallSeconds: (performance.now() - wallStart) / 1000,
       eventLoopDelayP99Ms: loop.percentile(99) / 1e6,
+      calls: report.calls,
     };
   } finally {
     loop.disable();
@@ -326,6 +329,8 @@ export function formatTable(result: BenchResult): string {
     "lag p99 (polls)",
     "throttled",
     "failed drains",
+    "drainer exits != 0",
+    "drainers left running",
     "tasks killed",
     "harness delay p99 (ms)",
   ];
@@ -346,6 +351,8 @@ export function formatTable(result: BenchResult): string {
           fmt(r.lagP99Polls),
           r.throttled,
           r.failedDrains === null ? "-" : r.failedDrains,
+          r.failedRuns,
+          r.drainersLingering,
           `${r.tasksKilled}/${r.tasksAtScaleIn}`,
           r.eventLoopDelayP99Ms.toFixed(0),
         ].join(" | ")} |`,
@@ -356,6 +363,7 @@ export function formatTable(result: BenchResult): string {
     ...lines,
     "",
     `Bundle: ${(result.bundleBytes / 1024).toFixed(0)} KiB; start-up to first AWS call: ${result.startupToFirstCallMs.toFixed(0)} ms (median of ${result.startupSamplesMs.length}).`,
+    "Drainers left running: still running two poll intervals after the last instance terminated (their work is done; they hold a task until they notice).",
     "Harness delay: the benchmark process's event-loop delay (simulator and in-process drainers share it); above ~100 ms the harness, not AWS, is slowing the drainers down.",
     `Poll interval ${o.pollIntervalSeconds} s, hook heartbeat timeout ${o.heartbeatTimeoutSeconds} s, time scale ${[...new Set(result.rows.map((r) => `${r.timeScale}x (N=${r.n})`))].join(", ")}; rates per simulated second; ECS buckets: reads 100 burst + 20/s, modifications 100 burst + 40/s.`,
     "",

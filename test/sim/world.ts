@@ -384,7 +384,7 @@ export class World extends EventEmitter {
     ci.tasks.push(task);
     this.tasks.set(task.arn, task);
     t.service?.tasks.push(task);
-    ci.emptySince = undefined;
+    this.refreshEmpty(ci);
     return task;
   }
 

@@ -78,15 +78,21 @@ export type Verdict =
 export type Listing =
   /** ECS's counters only (DescribeContainerInstances, shared by up to 100 instances). */
   | "none"
-  /** Tasks whose desiredStatus is RUNNING (ListTasks' default), described: enough to say what blocks. */
+  /** Tasks whose desiredStatus is RUNNING (ListTasks' default), described: what blocks, and the instance's tasks. */
   | "running"
-  /** RUNNING and STOPPED-desired tasks, described: the only listing that can show a task still stopping. */
+  /** RUNNING and STOPPED-desired tasks, described: a fresh listing that shows every task still stopping. */
   | "full"
   /**
-   * The tasks a full listing saw still stopping, described again (one DescribeTasks shared by all instances). Used
-   * while ECS's counters stay at zero: nothing new can start on a DRAINING instance without them changing.
+   * STOPPED-desired tasks only, described: the same proof as `full` when ECS's counters already show no task whose
+   * desiredStatus is RUNNING.
    */
-  | "watch";
+  | "stopped"
+  /**
+   * The instance's known tasks, described again (one DescribeTasks shared by 100 tasks of any instances), without
+   * ListTasks. Complete once a full listing of a DRAINING instance (RUNNING- and STOPPED-desired tasks) agreed with
+   * ECS's counters: ECS places no new task on a DRAINING instance, so every task that can still block is one of them.
+   */
+  | "known";
 
 export interface InstanceObservation {
   /** The container instance as DescribeContainerInstances showed it in this poll. */
@@ -95,15 +101,17 @@ export interface InstanceObservation {
   readonly listing: Listing;
   /** The tasks listed and described in this poll, less those already known to be STOPPED. */
   readonly tasks: readonly TaskView[];
+  /** Whether the instance's known tasks are all its tasks (see `knownTasksComplete`). */
+  readonly knownComplete: boolean;
   /** The drainer's own task, never waited for. */
   readonly ownTaskArn: string | undefined;
   readonly stopStandaloneTasks: boolean;
 }
 
 /**
- * Decides what to do with one instance. It is drained only when a full listing in this very poll shows no task that
- * blocks, and ECS's own counters agree (they count tasks whose desiredStatus is RUNNING, including the drainer's own
- * task when it runs there). Without a full listing in this poll, it never says drained.
+ * Decides what to do with one instance. It is drained only when, in this very poll, ECS's counters show no task whose
+ * desiredStatus is RUNNING (the drainer's own task aside) and either a full listing or a description of the complete
+ * set of the instance's known tasks shows no task that blocks: nothing running, pending, or still stopping.
  */
 export function assessInstance(o: InstanceObservation): Verdict {
   const ci = o.containerInstance;
@@ -111,7 +119,11 @@ export function assessInstance(o: InstanceObservation): Verdict {
   const blocking = o.tasks.filter((t) => blocksDrain(t, o.ownTaskArn));
   const ownHere = o.tasks.some((t) => t.arn === o.ownTaskArn && t.lastStatus !== "STOPPED") ? 1 : 0;
   const counted = ci.runningTasksCount + ci.pendingTasksCount - ownHere;
-  if (o.listing === "full" && blocking.length === 0 && counted <= 0) return { kind: "drained" };
+  const proof =
+    o.listing === "full" ||
+    (o.listing === "stopped" && counted <= 0 && ownHere === 0) ||
+    (o.listing === "known" && o.knownComplete);
+  if (proof && blocking.length === 0 && counted <= 0) return { kind: "drained" };
   if (
     o.listing !== "none" &&
     o.stopStandaloneTasks &&
@@ -125,14 +137,28 @@ export function assessInstance(o: InstanceObservation): Verdict {
   return { kind: "wait", blocking };
 }
 
+/**
+ * Whether a full listing (RUNNING- and STOPPED-desired tasks) holds every task of the instance that can still block:
+ * the instance was DRAINING (ECS places no new task on it), and the listing counted as many RUNNING-desired tasks as
+ * ECS's counters did. Tasks already stopping are not counted by ECS, which is why the listing must be full.
+ */
+export function knownTasksComplete(
+  ci: ContainerInstanceView,
+  listed: readonly TaskView[],
+): boolean {
+  const desiredRunning = listed.filter((t) => t.desiredStatus === "RUNNING").length;
+  return ci.status === "DRAINING" && desiredRunning === ci.runningTasksCount + ci.pendingTasksCount;
+}
+
 /** Polls at least between two listings prompted by a change of ECS's counters. */
 export const LISTING_EVERY_POLLS = 3;
 
 /**
  * How much of the instance's tasks this poll must list. ECS's counters (shared across instances) suffice while they
- * show tasks that must stop anyway. A full listing is needed when they say the instance may be empty, since only a
- * listing can prove that no task is still stopping, and at the deadline, to log exactly what blocks. A listing of
- * RUNNING tasks is made at the first poll and, at most every few polls, when the counters change, to log what blocks.
+ * show tasks that must stop anyway. When they say the instance may be empty, its known tasks are described again if
+ * they are complete, and otherwise it is listed in full: only then can a task still stopping be seen. At the
+ * deadline it is listed in full, to log exactly what blocks. It is listed in full until its known tasks are
+ * complete, and its RUNNING tasks at most every few polls when the counters change, to log what blocks.
  */
 export function needsListing(input: {
   readonly first: boolean;
@@ -144,22 +170,27 @@ export function needsListing(input: {
   readonly ownTaskMayBeHere: boolean;
   /** A peer's instance, served by a leader: its own drainer lists it to log what blocks; the leader only completes. */
   readonly peer: boolean;
-  /** Whether the last listing was full, and how many tasks it saw still stopping. */
-  readonly lastListingFull: boolean;
-  readonly stoppingAtListing: number;
+  readonly knownComplete: boolean;
 }): Listing {
   const [running, pending] = input.counts;
-  const changed =
-    input.countsAtListing === undefined ||
-    running !== input.countsAtListing[0] ||
-    pending !== input.countsAtListing[1];
   if (input.atDeadline) return "full";
   if (running + pending <= (input.ownTaskMayBeHere ? 1 : 0)) {
-    return input.lastListingFull && !changed && input.stoppingAtListing > 0 ? "watch" : "full";
+    if (input.knownComplete) return "known";
+    return running + pending === 0 ? "stopped" : "full";
   }
+  if (!input.knownComplete) return "full";
   if (input.peer) return "none";
   if (input.first || input.countsAtListing === undefined) return "running";
+  const changed = running !== input.countsAtListing[0] || pending !== input.countsAtListing[1];
   return changed && input.pollsSinceListing >= LISTING_EVERY_POLLS ? "running" : "none";
+}
+
+/** ListTasks calls one poll may make, per second of poll interval: half of ECS's sustained read rate. */
+export const LIST_TASKS_PER_POLL_SECOND = 10;
+
+/** ListTasks calls a listing makes. */
+export function listTasksCalls(listing: Listing): number {
+  return listing === "full" ? 2 : listing === "running" || listing === "stopped" ? 1 : 0;
 }
 
 /** At most this many followers of a group look at ECS in one poll interval. */

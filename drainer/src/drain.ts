@@ -26,7 +26,10 @@ import {
   eventPrecheck,
   followerPollEvery,
   isGone,
+  knownTasksComplete,
   leadsGroup,
+  LIST_TASKS_PER_POLL_SECOND,
+  listTasksCalls,
   needsListing,
   planHook,
   summarizeBlockers,
@@ -103,9 +106,10 @@ interface InstanceState {
   nextHeartbeatAt: number;
   countsAtListing?: readonly [number, number];
   pollsSinceListing: number;
-  lastListingFull: boolean;
-  /** Tasks the last full (or watch) listing saw still stopping: what a `watch` describes again. */
-  watching: string[];
+  /** The instance's tasks seen not STOPPED: what a `known` listing describes again. */
+  known: Set<string>;
+  /** Whether `known` holds every task that can still block (see `knownTasksComplete`). */
+  knownComplete: boolean;
   lastBlockers?: Blockers;
   lastBlockersKey?: string;
   stopRequested: Set<string>;
@@ -279,8 +283,8 @@ async function addInstance(
     drainingSet: false,
     nextHeartbeatAt: own ? now + plan.heartbeatIntervalSeconds * 1000 : Infinity,
     pollsSinceListing: 0,
-    lastListingFull: false,
-    watching: [],
+    known: new Set(),
+    knownComplete: false,
     stopRequested: new Set(),
     tasksAtStart: null,
     failures: 0,
@@ -468,35 +472,21 @@ async function poll(run: Run, states: InstanceState[], first: boolean): Promise<
       pollsSinceListing: s.pollsSinceListing,
       ownTaskMayBeHere: ctx.ownTaskArn !== undefined,
       peer: !s.own,
-      lastListingFull: s.lastListingFull,
-      stoppingAtListing: s.watching.length,
+      knownComplete: s.knownComplete,
     });
     live.push({ s, ci, listing });
   }
   await setDraining(run, toDrain);
+  for (const l of live) {
+    // Someone set the instance ACTIVE again: ECS may place new tasks on it until it drains again.
+    if (l.ci.status === "ACTIVE") l.s.knownComplete = false;
+  }
+  budgetListings(run, live);
 
   const listed = await listTasks(
     run,
     live.filter((l) => l.listing !== "none").map((l) => ({ s: l.s, listing: l.listing })),
   );
-  // A watch that sees every watched task STOPPED is confirmed by a full listing in the same poll: only a full
-  // listing may say an instance is drained.
-  const confirm = live.filter(
-    (l) => l.listing === "watch" && listed.get(l.s)?.every((t) => t.lastStatus === "STOPPED"),
-  );
-  if (confirm.length > 0) {
-    for (const l of confirm) l.listing = "full";
-    const confirmed = await listTasks(
-      run,
-      confirm.map((l) => ({ s: l.s, listing: "full" as const })),
-    );
-    for (const l of confirm) {
-      const tasks = confirmed.get(l.s);
-      if (tasks) listed.set(l.s, tasks);
-      else listed.delete(l.s);
-    }
-  }
-
   for (const { s, ci, listing } of live) {
     if (s.outcome) continue;
     const tasks = listed.get(s);
@@ -505,15 +495,19 @@ async function poll(run: Run, states: InstanceState[], first: boolean): Promise<
     if (listing !== "none") {
       s.countsAtListing = [ci.runningTasksCount, ci.pendingTasksCount];
       s.pollsSinceListing = 0;
-      s.lastListingFull = listing === "full" || listing === "watch";
-      s.watching = tasks!
-        .filter((t) => t.lastStatus !== "STOPPED" && t.arn !== ctx.ownTaskArn)
-        .map((t) => t.arn);
+      for (const t of tasks!) {
+        if (t.lastStatus === "STOPPED") s.known.delete(t.arn);
+        else s.known.add(t.arn);
+      }
+      if (listing === "full" || listing === "stopped") {
+        s.knownComplete ||= knownTasksComplete(drainedView(s, ci), tasks!);
+      }
     }
     const verdict = assessInstance({
       containerInstance: ci,
       listing,
       tasks: tasks ?? [],
+      knownComplete: s.knownComplete,
       ownTaskArn: ctx.ownTaskArn,
       stopStandaloneTasks: config.stopStandaloneTasks,
     });
@@ -551,6 +545,31 @@ async function poll(run: Run, states: InstanceState[], first: boolean): Promise<
       continue;
     }
     if (verdict.kind === "stop-standalone") await stopStandalone(run, s, verdict.stop);
+  }
+}
+
+/** The instance as it is after this poll set it DRAINING (the view was read just before). */
+function drainedView(s: InstanceState, ci: ContainerInstanceView): ContainerInstanceView {
+  return s.drainingSet && ci.status === "ACTIVE" ? { ...ci, status: "DRAINING" } : ci;
+}
+
+/**
+ * Keeps one poll's ListTasks calls within LIST_TASKS_PER_POLL_SECOND per second of poll interval, so that a leader
+ * serving hundreds of instances stays inside ECS's read budget. Proofs of emptiness and deadlines go first, then the
+ * run's own instances, then peers'; what does not fit waits for the next poll.
+ */
+function budgetListings(run: Run, live: { s: InstanceState; listing: Listing }[]): void {
+  let budget = Math.max(
+    10,
+    Math.floor(LIST_TASKS_PER_POLL_SECOND * run.ctx.config.pollIntervalSeconds),
+  );
+  const rank = (l: { s: InstanceState; listing: Listing }) =>
+    (l.listing === "full" || l.listing === "stopped" ? 0 : 2) + (l.s.own ? 0 : 1);
+  for (const l of [...live].sort((a, b) => rank(a) - rank(b))) {
+    const cost = listTasksCalls(l.listing);
+    if (cost === 0) continue;
+    if (cost <= budget) budget -= cost;
+    else l.listing = "none";
   }
 }
 
@@ -592,16 +611,18 @@ async function listTasks(
   const arnsByInstance = new Map<InstanceState, string[]>();
   await Promise.all(
     wanted.map(async ({ s, listing }) => {
-      if (listing === "watch") {
-        arnsByInstance.set(s, [...s.watching]);
+      if (listing === "known") {
+        arnsByInstance.set(s, [...s.known]);
         return;
       }
       try {
         const [running, stopped] = await Promise.all([
-          port.listTasks(config.cluster, s.containerInstanceArn!, "RUNNING"),
-          listing === "full"
-            ? port.listTasks(config.cluster, s.containerInstanceArn!, "STOPPED")
-            : [],
+          listing === "stopped"
+            ? []
+            : port.listTasks(config.cluster, s.containerInstanceArn!, "RUNNING"),
+          listing === "running"
+            ? []
+            : port.listTasks(config.cluster, s.containerInstanceArn!, "STOPPED"),
         ]);
         const arns = [...new Set([...running, ...stopped])].filter((a) => !run.knownStopped.has(a));
         arnsByInstance.set(s, arns);

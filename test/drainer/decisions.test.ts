@@ -6,6 +6,7 @@ import {
   assessInstance,
   eventPrecheck,
   followerPollEvery,
+  knownTasksComplete,
   leadsGroup,
   needsListing,
   planHook,
@@ -40,7 +41,12 @@ const hook = (heartbeatTimeout: number, globalTimeout = 0) => ({
 });
 
 describe("assessInstance", () => {
-  const base = { ownTaskArn: undefined, stopStandaloneTasks: false, listing: "full" as const };
+  const base = {
+    ownTaskArn: undefined,
+    stopStandaloneTasks: false,
+    listing: "full" as const,
+    knownComplete: false,
+  };
 
   for (const [last, desired] of [
     ["RUNNING", "RUNNING"],
@@ -71,13 +77,29 @@ describe("assessInstance", () => {
     assert.equal(v.kind, "drained");
   });
 
-  it("never says drained without a full listing in this poll", () => {
+  it("never says drained without a full listing, or the complete known tasks, in this poll", () => {
     for (const listing of ["none", "running"] as const) {
       assert.equal(
         assessInstance({ ...base, listing, containerInstance: ci(0), tasks: [] }).kind,
         "wait",
       );
     }
+    const stopped = [task("t", "STOPPED", "STOPPED")];
+    assert.equal(
+      assessInstance({ ...base, listing: "known", containerInstance: ci(0), tasks: stopped }).kind,
+      "wait",
+      "known tasks that may be incomplete prove nothing",
+    );
+    assert.equal(
+      assessInstance({
+        ...base,
+        listing: "known",
+        knownComplete: true,
+        containerInstance: ci(0),
+        tasks: stopped,
+      }).kind,
+      "drained",
+    );
   });
 
   it("says drained for a container instance that left the cluster", () => {
@@ -119,6 +141,27 @@ describe("assessInstance", () => {
   });
 });
 
+describe("knownTasksComplete", () => {
+  it("holds when a listing of a DRAINING instance counts what ECS's counters count", () => {
+    const tasks = [
+      task("a", "RUNNING", "RUNNING"),
+      task("b", "PENDING", "RUNNING"),
+      task("c", "STOPPING", "STOPPED"),
+    ];
+    assert.equal(knownTasksComplete(ci(1, 1), tasks), true);
+    assert.equal(
+      knownTasksComplete(ci(2, 1), tasks),
+      false,
+      "ECS counts a task the listing missed",
+    );
+    assert.equal(
+      knownTasksComplete(ci(1, 1, "ACTIVE"), tasks),
+      false,
+      "an ACTIVE instance may still get tasks",
+    );
+  });
+});
+
 describe("needsListing", () => {
   const base = {
     first: false,
@@ -128,49 +171,43 @@ describe("needsListing", () => {
     pollsSinceListing: 1,
     ownTaskMayBeHere: false,
     peer: false,
-    lastListingFull: false,
-    stoppingAtListing: 0,
+    knownComplete: true,
   };
   it("lists nothing while ECS's counters show tasks and have not changed", () => {
     assert.equal(needsListing(base), "none");
     assert.equal(needsListing({ ...base, pollsSinceListing: 10 }), "none");
   });
-  it("lists RUNNING tasks first, and when the counters change, at most every few polls", () => {
-    assert.equal(needsListing({ ...base, first: true }), "running");
-    assert.equal(needsListing({ ...base, countsAtListing: undefined }), "running");
+  it("lists in full until its tasks are known, then RUNNING tasks on changes at most every few polls", () => {
+    assert.equal(needsListing({ ...base, first: true, knownComplete: false }), "full");
+    assert.equal(needsListing({ ...base, knownComplete: false }), "full");
     assert.equal(needsListing({ ...base, counts: [2, 0], pollsSinceListing: 1 }), "none");
     assert.equal(
       needsListing({ ...base, counts: [2, 0], pollsSinceListing: LISTING_EVERY_POLLS }),
       "running",
     );
   });
-  it("lists fully when the instance may be empty, its own task aside, and at the deadline", () => {
-    assert.equal(needsListing({ ...base, counts: [0, 0] }), "full");
+  it("when the instance may be empty, describes its known tasks if complete, else lists in full", () => {
+    assert.equal(needsListing({ ...base, counts: [0, 0] }), "known");
+    assert.equal(needsListing({ ...base, counts: [0, 0], knownComplete: false }), "stopped");
+    assert.equal(
+      needsListing({ ...base, counts: [1, 0], ownTaskMayBeHere: true, knownComplete: false }),
+      "full",
+      "its own task may be the one ECS counts: list RUNNING tasks too",
+    );
     assert.equal(needsListing({ ...base, counts: [1, 0] }), "none");
-    assert.equal(needsListing({ ...base, counts: [1, 0], ownTaskMayBeHere: true }), "full");
+    assert.equal(needsListing({ ...base, counts: [1, 0], ownTaskMayBeHere: true }), "known");
+  });
+  it("lists in full at the deadline, to log exactly what blocks", () => {
     assert.equal(needsListing({ ...base, atDeadline: true }), "full");
   });
-  it("while the counters stay at zero, watches the tasks a full listing saw stopping instead of listing again", () => {
-    const end = {
-      ...base,
-      counts: [0, 0] as const,
-      countsAtListing: [0, 0] as const,
-      lastListingFull: true,
-    };
-    assert.equal(needsListing({ ...end, stoppingAtListing: 2 }), "watch");
-    assert.equal(needsListing({ ...end, stoppingAtListing: 0 }), "full");
-    assert.equal(needsListing({ ...end, stoppingAtListing: 2, lastListingFull: false }), "full");
-    assert.equal(needsListing({ ...end, stoppingAtListing: 2, countsAtListing: [1, 0] }), "full");
-    assert.equal(needsListing({ ...end, stoppingAtListing: 2, atDeadline: true }), "full");
-  });
-
-  it("for a peer's instance, lists only to prove it empty", () => {
+  it("for a peer's instance, lists only to learn its tasks and to prove it empty", () => {
     assert.equal(needsListing({ ...base, peer: true, first: true }), "none");
     assert.equal(
       needsListing({ ...base, peer: true, counts: [1, 0], pollsSinceListing: 9 }),
       "none",
     );
-    assert.equal(needsListing({ ...base, peer: true, counts: [0, 0] }), "full");
+    assert.equal(needsListing({ ...base, peer: true, knownComplete: false }), "full");
+    assert.equal(needsListing({ ...base, peer: true, counts: [0, 0] }), "known");
   });
 });
 

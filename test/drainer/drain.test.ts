@@ -81,9 +81,9 @@ describe("drain (event mode)", () => {
       waits.some((l) => l.blockers.stopping === 1),
       "logs the stopping task as what blocks",
     );
-    // Listed at 0 (RUNNING) and 10 (full); watched with DescribeTasks alone from 20 to 60; at 70 the watch saw it
-    // STOPPED and a full listing confirmed the instance empty.
-    assert.equal(h.world.count(ListTasksCommand), 5);
+    // Listed once in full (RUNNING and STOPPED), at 0, after setting DRAINING: that listing agreed with ECS's
+    // counters, so it holds every task that can still block. Then the drainer describes them again, without listing.
+    assert.equal(h.world.count(ListTasksCommand), 2);
   });
 
   it("never completes while a task is PENDING", async () => {
@@ -124,6 +124,45 @@ describe("drain (event mode)", () => {
     await h.run({ ...eventVars("i-0000000000000004"), ...FAST });
     assert.equal(h.world.completions.length, 1);
     assert.equal(described, 3, "two polls saw a counted task and held the instance");
+  });
+
+  it("lists again when a listing and ECS's counters disagree, and never trusts an incomplete set of tasks", async () => {
+    const h = harness();
+    h.world
+      .addInstance("i-0000000000000025", "asg-a")
+      .addTask(
+        "web-1",
+        "i-0000000000000025",
+        "service:web",
+        [0, "RUNNING", "RUNNING"],
+        [15, "STOPPED", "STOPPED"],
+      )
+      .addTask(
+        "web-2",
+        "i-0000000000000025",
+        "service:web",
+        [0, "RUNNING", "RUNNING"],
+        [5, "DEACTIVATING", "STOPPED"],
+        [45, "STOPPED", "STOPPED"],
+      );
+    // The first ListTasks misses web-2 (ListTasks is eventually consistent); the counters still count it.
+    let lists = 0;
+    h.world.ecsMock.on(ListTasksCommand).callsFake((input) => {
+      const all = h.world.tasks.filter(
+        (t) => h.world.taskState(t)?.[1] === (input.desiredStatus ?? "RUNNING"),
+      );
+      return {
+        taskArns: all.map((t) => t.arn).filter((a) => !(lists++ === 0 && a.endsWith("web-2"))),
+      };
+    });
+    const [out] = await h.run({ ...eventVars("i-0000000000000025"), ...FAST });
+    assert.equal(out.result, "completed");
+    assert.equal(
+      h.world.completions[0].at,
+      50,
+      "waits for web-2, which the first listing missed, to stop",
+    );
+    assert.deepEqual(h.world.killedAtCompletion("i-0000000000000025"), []);
   });
 
   it("logs what blocks the drain only when it changes, with counts per service and group", async () => {
@@ -597,10 +636,13 @@ describe("drain (sweep mode)", () => {
     assert.ok(outs.every((o) => o.result === "completed"));
     const describes = h.world.ecsMock.commandCalls(DescribeContainerInstancesCommand);
     // Located in bulk (ListContainerInstances + one describe of the cluster), then polled: 100 + 20 each time.
+    // Proving 120 instances empty takes one ListTasks each; a poll makes at most 100 (10 per second of interval),
+    // so the last 20 wait for the second poll.
     assert.deepEqual(
       describes.map((d) => d.args[0].input.containerInstances!.length),
-      [100, 20, 100, 20],
+      [100, 20, 100, 20, 20],
     );
+    assert.equal(h.world.count(ListTasksCommand), 120);
     assert.equal(h.world.count(ListContainerInstancesCommand), 1);
     const updates = h.world.ecsMock.commandCalls(UpdateContainerInstancesStateCommand);
     assert.equal(updates.length, 12);
@@ -621,8 +663,8 @@ describe("drain (sweep mode)", () => {
     await h.run({ AUTOSCALING_GROUP_NAMES: "asg-a", ...FAST });
     const polls = h.world.count(DescribeContainerInstancesCommand);
     assert.equal(polls, 21);
-    // RUNNING tasks listed at the first poll; RUNNING and STOPPED ones at the poll after the job stopped.
-    assert.equal(h.world.count(ListTasksCommand), 3);
+    // Listed once in full, at the first poll; the end proven by describing its tasks again.
+    assert.equal(h.world.count(ListTasksCommand), 2);
     assert.equal(h.world.count(RecordLifecycleActionHeartbeatCommand), 1);
   });
 

@@ -1,9 +1,21 @@
 import * as awsx from "@pulumi/awsx";
+import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 
+/**
+ * This package's root: the nearest directory above `dir` that holds package.json. The component runs from its
+ * source (`pulumi/`) or compiled (`lib/pulumi/`, what `require("ecs-scale-in-drainer")` loads), one level deeper.
+ */
+function packageRoot(dir: string): string {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, "package.json"))) return d;
+    if (path.dirname(d) === d) throw new Error(`no package.json above ${dir}`);
+  }
+}
+
 /** The directory holding `drainer/Dockerfile`: the build context (this package's root). */
-export const DRAINER_BUILD_CONTEXT = path.resolve(__dirname, "..");
+export const DRAINER_BUILD_CONTEXT = packageRoot(__dirname);
 
 /** The platform the drainer image is built for; the task definition asks for the same (Linux, x86_64). */
 export const DRAINER_IMAGE_PLATFORM = "linux/amd64";

@@ -52,6 +52,8 @@ export interface BenchRow {
   readonly autoScalingCallsPerInstance: number;
   readonly ecsReadsPerSecondPeak: number;
   readonly ecsReadsPerSecondMean: number;
+  /** The busiest poll interval's read rate: what the bucket's 20/s refill must carry (bursts ride on its 100). */
+  readonly ecsReadsPerSecondPeakPerPoll: number;
   /** ECS reads per instance per poll interval of its drain. */
   readonly ecsReadsPerInstancePerPoll: number | null;
   readonly lagP50Polls: number | null;
@@ -71,6 +73,8 @@ export interface BenchRow {
   readonly eventLoopDelayP99Ms: number;
   /** Calls by operation (`ecs:ListTasks`, ...), all attempts. */
   readonly calls: Record<string, number>;
+  /** The busiest second of ECS reads: when (seconds after the scale-in) and its reads by operation. */
+  readonly peakSecond: { at: number; calls: Record<string, number> } | null;
 }
 
 export interface BenchResult {
@@ -169,12 +173,26 @@ export async function runCase(
     const now = sim.clock.now();
     const start = Math.min(...recs.map((r) => r.scaleInAt));
     const end = Math.max(...recs.map((r) => r.terminatedAt ?? now));
-    const rate = readRate(sim.recorder.ecsReadTimes, start, Math.max(end, start + 1));
+    const rate = readRate(sim.recorder.ecsReadTimes, start, Math.max(end, start + 1), poll);
     const drainPolls = recs.reduce(
       (sum, r) => sum + ((r.terminatedAt ?? now) - r.scaleInAt) / poll,
       0,
     );
     const reads = sim.recorder.ecsReadTimes.length;
+    // What the busiest second of ECS reads was made of.
+    const perSecond = new Map<number, Record<string, number>>();
+    sim.recorder.ecsReadTimes.forEach((t, i) => {
+      const bucket = perSecond.get(Math.floor(t)) ?? {};
+      const op = sim.recorder.ecsReadOps[i];
+      bucket[op] = (bucket[op] ?? 0) + 1;
+      perSecond.set(Math.floor(t), bucket);
+    });
+    let peakSecond: { at: number; calls: Record<string, number> } | null = null;
+    for (const [at, calls] of perSecond) {
+      const total = Object.values(calls).reduce((a, b) => a + b, 0);
+      const best = peakSecond ? Object.values(peakSecond.calls).reduce((a, b) => a + b, 0) : -1;
+      if (total > best) peakSecond = { at: at - start, calls };
+    }
     const lags = report.lags.map((l) => l / poll);
     const hasDrainer = contender !== "no-drainer";
     return {
@@ -187,6 +205,7 @@ export async function runCase(
       autoScalingCallsPerInstance: report.autoScalingCalls / n,
       ecsReadsPerSecondPeak: rate.peak,
       ecsReadsPerSecondMean: rate.mean,
+      ecsReadsPerSecondPeakPerPoll: rate.peakSustained,
       ecsReadsPerInstancePerPoll: hasDrainer && drainPolls > 0 ? reads / drainPolls : null,
       lagP50Polls: percentile(lags, 50) ?? null,
       lagP99Polls: percentile(lags, 99) ?? null,
@@ -203,6 +222,7 @@ export async function runCase(
       wallSeconds: (performance.now() - wallStart) / 1000,
       eventLoopDelayP99Ms: loop.percentile(99) / 1e6,
       calls: report.calls,
+      peakSecond,
     };
   } finally {
     loop.disable();
@@ -259,13 +279,14 @@ export function evaluateGoals(rows: readonly BenchRow[]): BenchResult["goals"] {
   });
   const big = mine.find((r) => r.n === 500) ?? mine[mine.length - 1];
   goals.push({
-    goal: `at N=${big.n}: ECS read rate under 20/s, 0 failed drains, 0 killed`,
+    goal: `at N=${big.n}: ECS read rate under 20/s (mean and busiest poll interval, 0 throttled), 0 failed drains, 0 killed`,
     met:
       big.ecsReadsPerSecondMean < 20 &&
-      big.ecsReadsPerSecondPeak < 20 &&
+      big.ecsReadsPerSecondPeakPerPoll < 20 &&
+      big.throttled === 0 &&
       big.failedDrains === 0 &&
       big.tasksKilled === 0,
-    detail: `mean ${fmt(big.ecsReadsPerSecondMean)}/s, peak ${big.ecsReadsPerSecondPeak}/s, failed ${big.failedDrains}, killed ${big.tasksKilled}`,
+    detail: `mean ${fmt(big.ecsReadsPerSecondMean)}/s, busiest poll interval ${fmt(big.ecsReadsPerSecondPeakPerPoll)}/s, busiest second ${big.ecsReadsPerSecondPeak}, throttled ${big.throttled}, failed ${big.failedDrains}, killed ${big.tasksKilled}`,
   });
   const worstReads = Math.max(...mine.map((r) => r.ecsReadsPerInstancePerPoll ?? 0));
   goals.push({
@@ -322,8 +343,9 @@ export function formatTable(result: BenchResult): string {
     "contender",
     "ECS calls/inst",
     "ASG calls/inst",
-    "ECS reads/s peak",
-    "ECS reads/s mean",
+    "ECS reads/s: busiest second",
+    "busiest poll interval",
+    "mean",
     "reads/inst/poll",
     "lag p50 (polls)",
     "lag p99 (polls)",
@@ -345,6 +367,7 @@ export function formatTable(result: BenchResult): string {
           fmt(r.ecsCallsPerInstance, 1),
           fmt(r.autoScalingCallsPerInstance, 1),
           fmt(r.ecsReadsPerSecondPeak),
+          fmt(r.ecsReadsPerSecondPeakPerPoll),
           fmt(r.ecsReadsPerSecondMean),
           fmt(r.ecsReadsPerInstancePerPoll),
           fmt(r.lagP50Polls),

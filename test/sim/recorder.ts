@@ -72,6 +72,8 @@ export class Recorder {
   readonly calls = new Map<string, CallStats>();
   /** Simulated time of every ECS read call (all attempts), for read rates. */
   readonly ecsReadTimes: number[] = [];
+  /** The operation of each entry of ecsReadTimes. */
+  readonly ecsReadOps: string[] = [];
   readonly drainerRuns: DrainerRunRecord[] = [];
   /** Requests the simulator could not answer (an unknown operation or a malformed request). */
   readonly unsupported: string[] = [];

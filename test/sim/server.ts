@@ -181,7 +181,10 @@ export class SimServer {
     const at = this.clock.now();
     const stats = this.recorder.call("ecs", op, at, attempt);
     const isRead = ECS_READS.has(op);
-    if (isRead) this.recorder.ecsReadTimes.push(at);
+    if (isRead) {
+      this.recorder.ecsReadTimes.push(at);
+      this.recorder.ecsReadOps.push(op);
+    }
     const finish = (outcome: string) =>
       this.notify({ service: "ecs", op, at, attempt, outcome, input });
     const bucket = isRead ? this.reads : ECS_MODIFICATIONS.has(op) ? this.modifications : undefined;

@@ -199,7 +199,7 @@ export interface Report {
   readonly unsupported: string[];
   /** Simulated seconds from scale-in to termination, per instance. */
   readonly drainSeconds: number[];
-  readonly ecsReadRate: { peak: number; mean: number };
+  readonly ecsReadRate: { peak: number; mean: number; peakSustained: number };
 }
 
 export function percentile(values: readonly number[], p: number): number | undefined {
@@ -214,14 +214,22 @@ export function readRate(
   times: readonly number[],
   from: number,
   to: number,
-): { peak: number; mean: number } {
-  const inRange = times.filter((t) => t >= from && t <= to);
+  sustainedWindow = 10,
+): { peak: number; mean: number; peakSustained: number } {
+  const inRange = times.filter((t) => t >= from && t <= to).sort((a, b) => a - b);
   const buckets = new Map<number, number>();
   for (const t of inRange) buckets.set(Math.floor(t), (buckets.get(Math.floor(t)) ?? 0) + 1);
   const span = Math.max(to - from, 1);
+  // The busiest sliding window of `sustainedWindow` seconds: what a token bucket's refill rate has to carry.
+  let best = 0;
+  for (let lo = 0, hi = 0; hi < inRange.length; hi++) {
+    while (inRange[hi] - inRange[lo] >= sustainedWindow) lo++;
+    best = Math.max(best, hi - lo + 1);
+  }
   return {
     peak: Math.max(0, ...buckets.values()),
     mean: inRange.length / span,
+    peakSustained: best / Math.min(sustainedWindow, span),
   };
 }
 
@@ -260,6 +268,9 @@ function buildReport(sim: Simulation): Report {
     drainSeconds: recs
       .filter((x) => x.terminatedAt !== undefined)
       .map((x) => x.terminatedAt! - x.scaleInAt),
-    ecsReadRate: recs.length > 0 ? readRate(r.ecsReadTimes, start, end) : { peak: 0, mean: 0 },
+    ecsReadRate:
+      recs.length > 0
+        ? readRate(r.ecsReadTimes, start, end)
+        : { peak: 0, mean: 0, peakSustained: 0 },
   };
 }

@@ -27,7 +27,7 @@ import { countTrustingDrainer } from "./baseline";
 import { SimClock } from "./clock";
 import { environmentFor } from "./eventbridge";
 import { FAKE_CREDENTIALS } from "./launchers";
-import { Simulation } from "./simulation";
+import { Simulation, percentile, readRate } from "./simulation";
 import { WorldSpec } from "./world";
 
 const HOOK = "drain-hook";
@@ -99,6 +99,22 @@ describe("simulator", function () {
     c?.asg.destroy();
     await c?.sim.stop();
     c = undefined;
+  });
+
+  describe("figures", () => {
+    it("gives the busiest second, the busiest window and the mean of a read rate", () => {
+      // 30 reads in the first second, then one a second for 20 s.
+      const times = [
+        ...Array.from({ length: 30 }, (_, i) => i / 30),
+        ...Array.from({ length: 20 }, (_, i) => 1 + i),
+      ];
+      const rate = readRate(times, 0, 21, 10);
+      assert.equal(rate.peak, 30, "the 30 reads of [0, 1)");
+      assert.equal(rate.peakSustained, 3.9, "[0, 10) holds 30 + 9 reads");
+      assert.equal(rate.mean, 50 / 21);
+      assert.equal(percentile([5, 1, 4, 2, 3], 50), 3);
+      assert.equal(percentile([5, 1, 4, 2, 3], 99), 5);
+    });
   });
 
   describe("clock", () => {

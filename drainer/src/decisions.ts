@@ -186,7 +186,7 @@ export function needsListing(input: {
 }
 
 /** ListTasks calls one poll may make, per second of poll interval: half of ECS's sustained read rate. */
-export const LIST_TASKS_PER_POLL_SECOND = 10;
+export const LIST_TASKS_PER_POLL_SECOND = 15;
 
 /** ListTasks calls a listing makes. */
 export function listTasksCalls(listing: Listing): number {

@@ -553,18 +553,23 @@ function drainedView(s: InstanceState, ci: ContainerInstanceView): ContainerInst
   return s.drainingSet && ci.status === "ACTIVE" ? { ...ci, status: "DRAINING" } : ci;
 }
 
+/** ListTasks calls one poll may make. */
+function listTasksBudget(run: Run): number {
+  return Math.max(10, Math.floor(LIST_TASKS_PER_POLL_SECOND * run.ctx.config.pollIntervalSeconds));
+}
+
+/** Which listings go first: proofs of emptiness and deadlines, then the run's own instances, then peers'. */
+function rank(l: { s: InstanceState; listing: Listing }): number {
+  return (l.listing === "full" || l.listing === "stopped" ? 0 : 2) + (l.s.own ? 0 : 1);
+}
+
 /**
  * Keeps one poll's ListTasks calls within LIST_TASKS_PER_POLL_SECOND per second of poll interval, so that a leader
  * serving hundreds of instances stays inside ECS's read budget. Proofs of emptiness and deadlines go first, then the
  * run's own instances, then peers'; what does not fit waits for the next poll.
  */
 function budgetListings(run: Run, live: { s: InstanceState; listing: Listing }[]): void {
-  let budget = Math.max(
-    10,
-    Math.floor(LIST_TASKS_PER_POLL_SECOND * run.ctx.config.pollIntervalSeconds),
-  );
-  const rank = (l: { s: InstanceState; listing: Listing }) =>
-    (l.listing === "full" || l.listing === "stopped" ? 0 : 2) + (l.s.own ? 0 : 1);
+  let budget = listTasksBudget(run);
   for (const l of [...live].sort((a, b) => rank(a) - rank(b))) {
     const cost = listTasksCalls(l.listing);
     if (cost === 0) continue;
@@ -609,8 +614,52 @@ async function listTasks(
   const { port, config } = run.ctx;
   const listed = new Map<InstanceState, TaskView[]>();
   const arnsByInstance = new Map<InstanceState, string[]>();
+  // The poll's ListTasks calls are spread over a tenth of its budget at a time, a tenth of the poll interval apart,
+  // so that even a leader listing hundreds of instances keeps a steady read rate rather than a burst.
+  const batchCost = Math.ceil(listTasksBudget(run) / 10);
+  const batches: { s: InstanceState; listing: Listing }[][] = [[]];
+  let cost = 0;
+  for (const l of [...wanted].sort((a, b) => rank(a) - rank(b))) {
+    const c = listTasksCalls(l.listing);
+    if (c > 0 && cost + c > batchCost && batches[batches.length - 1].length > 0) {
+      batches.push([]);
+      cost = 0;
+    }
+    cost += c;
+    batches[batches.length - 1].push(l);
+  }
+  for (const [i, batch] of batches.entries()) {
+    if (i > 0) await run.ctx.sleep((config.pollIntervalSeconds * 1000) / 10, run.ctx.signal);
+    if (run.ctx.signal.aborted) break;
+    await listBatch(run, batch, arnsByInstance);
+  }
+  const all = [...arnsByInstance.values()].flat();
+  if (all.length === 0) {
+    for (const s of arnsByInstance.keys()) listed.set(s, []);
+    return listed;
+  }
+  try {
+    const byArn = new Map((await port.describeTasks(config.cluster, all)).map((t) => [t.arn, t]));
+    for (const [s, arns] of arnsByInstance) {
+      const mine = arns.map((a) => byArn.get(a)).filter((t): t is TaskView => t !== undefined);
+      for (const t of mine) if (t.lastStatus === "STOPPED") run.knownStopped.add(t.arn);
+      listed.set(s, mine);
+    }
+  } catch (err) {
+    for (const s of arnsByInstance.keys()) failed(run, s, "describing the instance's tasks", err);
+  }
+  return listed;
+}
+
+/** Lists (or, for `known`, recalls) one batch of instances' task ARNs, less those known to be STOPPED. */
+async function listBatch(
+  run: Run,
+  batch: { s: InstanceState; listing: Listing }[],
+  arnsByInstance: Map<InstanceState, string[]>,
+): Promise<void> {
+  const { port, config } = run.ctx;
   await Promise.all(
-    wanted.map(async ({ s, listing }) => {
+    batch.map(async ({ s, listing }) => {
       if (listing === "known") {
         arnsByInstance.set(s, [...s.known]);
         return;
@@ -631,22 +680,6 @@ async function listTasks(
       }
     }),
   );
-  const all = [...arnsByInstance.values()].flat();
-  if (all.length === 0) {
-    for (const s of arnsByInstance.keys()) listed.set(s, []);
-    return listed;
-  }
-  try {
-    const byArn = new Map((await port.describeTasks(config.cluster, all)).map((t) => [t.arn, t]));
-    for (const [s, arns] of arnsByInstance) {
-      const mine = arns.map((a) => byArn.get(a)).filter((t): t is TaskView => t !== undefined);
-      for (const t of mine) if (t.lastStatus === "STOPPED") run.knownStopped.add(t.arn);
-      listed.set(s, mine);
-    }
-  } catch (err) {
-    for (const s of arnsByInstance.keys()) failed(run, s, "describing the instance's tasks", err);
-  }
-  return listed;
 }
 
 function noteBlockers(s: InstanceState, blocking: readonly TaskView[]): void {

@@ -635,14 +635,15 @@ describe("drain (sweep mode)", () => {
     assert.equal(outs.length, 120);
     assert.ok(outs.every((o) => o.result === "completed"));
     const describes = h.world.ecsMock.commandCalls(DescribeContainerInstancesCommand);
-    // Located in bulk (ListContainerInstances + one describe of the cluster), then polled: 100 + 20 each time.
-    // Proving 120 instances empty takes one ListTasks each; a poll makes at most 100 (10 per second of interval),
-    // so the last 20 wait for the second poll.
+    // Located in bulk (ListContainerInstances + one describe of the cluster), then polled: 100 + 20.
     assert.deepEqual(
       describes.map((d) => d.args[0].input.containerInstances!.length),
-      [100, 20, 100, 20, 20],
+      [100, 20, 100, 20],
     );
+    // Proving 120 instances empty takes one ListTasks each, within the poll's budget (15 a second of interval),
+    // spread in batches of 15 a tenth of the interval apart: 8 batches, the last at 7 s.
     assert.equal(h.world.count(ListTasksCommand), 120);
+    assert.ok(h.world.completions.every((c) => c.at === 7));
     assert.equal(h.world.count(ListContainerInstancesCommand), 1);
     const updates = h.world.ecsMock.commandCalls(UpdateContainerInstancesStateCommand);
     assert.equal(updates.length, 12);

@@ -521,6 +521,28 @@ describe("simulator", function () {
       assert.equal(c.sim.recorder.total().retries, 2);
     });
 
+    it("adds latency in simulated seconds and can throttle Auto Scaling with a bucket of its own", async () => {
+      c = await start(
+        { groups: oneGroup(1) },
+        {
+          startPaused: false,
+          maxAttempts: 1,
+          faults: { latencySeconds: 10, autoScalingBucket: { burst: 2, refillPerSecond: 0.001 } },
+        },
+      );
+      const t0 = Date.now();
+      await c.ecs.send(new ListTasksCommand({ cluster: "sim" }));
+      assert.ok(Date.now() - t0 >= 100, "10 simulated seconds are 100 ms at time scale 100");
+      c.sim.server.faults.latencySeconds = 0;
+      await c.asg.send(new DescribeAutoScalingGroupsCommand({}));
+      await c.asg.send(new DescribeAutoScalingGroupsCommand({}));
+      await assert.rejects(c.asg.send(new DescribeAutoScalingGroupsCommand({})), (err: Error) => {
+        assert.equal(err.name, "Throttling");
+        assert.equal(err.message, "Rate exceeded");
+        return true;
+      });
+    });
+
     it("an instance that vanishes leaves no active action and no container instance", async () => {
       c = await start({ groups: oneGroup(2), services: [{ name: "web", desiredCount: 2 }] });
       const [id] = c.sim.scaleIn("asg-a", 1);

@@ -280,6 +280,30 @@ describe("end-to-end scale-in (the real bundle against the simulator)", function
     );
   });
 
+  it("7b. lost events in two groups: the sweep completes both instances", async () => {
+    sim = await startScenario({
+      world: { groups: [group("asg-a"), group("asg-b")], services: [WEB, API] },
+      sweepIntervalSeconds: 30,
+    });
+    const ids = [
+      sim.world.group("asg-a").instances[2].id,
+      sim.world.group("asg-b").instances[2].id,
+    ];
+    sim.eventBridge.faults = { lose: ids };
+    sim.scaleIn("asg-a", [ids[0]]);
+    sim.scaleIn("asg-b", [ids[1]]);
+    const report = await sim.settle(600);
+    assertClean(sim, report);
+    assert.equal(report.tasksKilled, 0);
+    assert.deepEqual(report.results, { CONTINUE: 2 });
+    assert.equal(sim.eventBridge.runs[0].env.AUTOSCALING_GROUP_NAMES, "asg-a,asg-b");
+    const completed = summaries(sim)
+      .filter((s) => s.result === "completed")
+      .map((s) => s.instanceId)
+      .sort();
+    assert.deepEqual(completed, [...ids].sort());
+  });
+
   describe("8. the drainer killed mid-drain", () => {
     it("exits 143 without completing, and the sweep recovers", async () => {
       sim = await startScenario({

@@ -496,7 +496,7 @@ describe("simulator", function () {
       assert.equal(s.calls, 130 + s.retries);
     });
 
-    it("answers 5xx and ResourceContention in the real shapes, which the SDK retries", async () => {
+    it("answers 5xx, ResourceContention and Auto Scaling's Throttling in the real shapes, which the SDK retries", async () => {
       c = await start({ groups: oneGroup(1) }, { faults: { serverErrorRate: 1 }, maxAttempts: 2 });
       await assert.rejects(
         c.ecs.send(new ListTasksCommand({ cluster: "sim" })),
@@ -518,7 +518,17 @@ describe("simulator", function () {
           return true;
         },
       );
-      assert.equal(c.sim.recorder.total().retries, 2);
+      c.sim.server.faults.contentionRate = 0;
+      c.sim.server.faults.throttleRate = 1;
+      await assert.rejects(
+        c.asg.send(new DescribeAutoScalingGroupsCommand({})),
+        (err: Error & { $metadata: { attempts: number } }) => {
+          assert.equal(err.name, "Throttling");
+          assert.equal(err.$metadata.attempts, 2);
+          return true;
+        },
+      );
+      assert.equal(c.sim.recorder.total().retries, 3);
     });
 
     it("adds latency in simulated seconds and can throttle Auto Scaling with a bucket of its own", async () => {

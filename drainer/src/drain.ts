@@ -166,11 +166,13 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
     const now = ctx.now();
     const deadlineDue = active(run).some((s) => s.own && now >= deadlineOf(s));
     if (now >= nextPollAt || deadlineDue) {
+      // Polls start every interval, however long one takes (its ListTasks calls are spread over the interval).
+      const pollStart = now;
       if (run.role === "follower" && !deadlineDue && !(await stillWaiting(run))) break;
       if (run.role === "leader" && !firstPoll) await adoptNewcomers(run);
       await poll(run, active(run), firstPoll);
       firstPoll = false;
-      nextPollAt = ctx.now() + pollMs;
+      nextPollAt = Math.max(pollStart + pollMs, ctx.now());
       if (config.dryRun) break;
     }
     const still = active(run);
@@ -446,7 +448,7 @@ async function poll(run: Run, states: InstanceState[], first: boolean): Promise<
   }
 
   const toDrain: InstanceState[] = [];
-  const live: { s: InstanceState; ci: ContainerInstanceView; listing: Listing }[] = [];
+  const live: Planned[] = [];
   const now = ctx.now();
   for (const s of located) {
     const ci = views.get(s.containerInstanceArn!);
@@ -474,7 +476,13 @@ async function poll(run: Run, states: InstanceState[], first: boolean): Promise<
       peer: !s.own,
       knownComplete: s.knownComplete,
     });
-    live.push({ s, ci, listing });
+    // A peer's instance that still has running tasks is listed only to learn its tasks: nothing is decided on it in
+    // this poll, so those listings go last, after the decisions.
+    const learn =
+      !s.own &&
+      listing === "full" &&
+      ci.runningTasksCount + ci.pendingTasksCount > (ctx.ownTaskArn !== undefined ? 1 : 0);
+    live.push({ s, ci, listing, learn });
   }
   await setDraining(run, toDrain);
   for (const l of live) {
@@ -483,26 +491,18 @@ async function poll(run: Run, states: InstanceState[], first: boolean): Promise<
   }
   budgetListings(run, live);
 
+  const learning = live.filter((l) => l.learn);
+  const deciding = live.filter((l) => !l.learn);
   const listed = await listTasks(
     run,
-    live.filter((l) => l.listing !== "none").map((l) => ({ s: l.s, listing: l.listing })),
+    deciding.filter((l) => l.listing !== "none"),
   );
-  for (const { s, ci, listing } of live) {
+  for (const { s, ci, listing } of deciding) {
     if (s.outcome) continue;
     const tasks = listed.get(s);
     if (listing !== "none" && tasks === undefined) continue; // the listing failed, and was counted
     s.failures = 0;
-    if (listing !== "none") {
-      s.countsAtListing = [ci.runningTasksCount, ci.pendingTasksCount];
-      s.pollsSinceListing = 0;
-      for (const t of tasks!) {
-        if (t.lastStatus === "STOPPED") s.known.delete(t.arn);
-        else s.known.add(t.arn);
-      }
-      if (listing === "full" || listing === "stopped") {
-        s.knownComplete ||= knownTasksComplete(drainedView(s, ci), tasks!);
-      }
-    }
+    if (listing !== "none") recordListing(s, ci, listing, tasks!);
     const verdict = assessInstance({
       containerInstance: ci,
       listing,
@@ -546,6 +546,32 @@ async function poll(run: Run, states: InstanceState[], first: boolean): Promise<
     }
     if (verdict.kind === "stop-standalone") await stopStandalone(run, s, verdict.stop);
   }
+
+  const learned = await listTasks(run, learning);
+  for (const { s, ci, listing } of learning) {
+    const tasks = learned.get(s);
+    if (s.outcome || tasks === undefined) continue;
+    s.failures = 0;
+    recordListing(s, ci, listing, tasks);
+  }
+}
+
+/** Remembers what a listing showed: the instance's tasks, and whether they are all of them. */
+function recordListing(
+  s: InstanceState,
+  ci: ContainerInstanceView,
+  listing: Listing,
+  tasks: readonly TaskView[],
+): void {
+  s.countsAtListing = [ci.runningTasksCount, ci.pendingTasksCount];
+  s.pollsSinceListing = 0;
+  for (const t of tasks) {
+    if (t.lastStatus === "STOPPED") s.known.delete(t.arn);
+    else s.known.add(t.arn);
+  }
+  if (listing === "full" || listing === "stopped") {
+    s.knownComplete ||= knownTasksComplete(drainedView(s, ci), tasks);
+  }
 }
 
 /** The instance as it is after this poll set it DRAINING (the view was read just before). */
@@ -558,9 +584,22 @@ function listTasksBudget(run: Run): number {
   return Math.max(10, Math.floor(LIST_TASKS_PER_POLL_SECOND * run.ctx.config.pollIntervalSeconds));
 }
 
-/** Which listings go first: proofs of emptiness and deadlines, then the run's own instances, then peers'. */
-function rank(l: { s: InstanceState; listing: Listing }): number {
+/**
+ * Which listings go first: proofs of emptiness and deadlines (the run's own instances first), then the run's own
+ * instances' other listings, and last what a leader lists only to learn its peers' tasks.
+ */
+function rank(l: { s: InstanceState; listing: Listing; learn?: boolean }): number {
+  if (l.learn) return 4;
   return (l.listing === "full" || l.listing === "stopped" ? 0 : 2) + (l.s.own ? 0 : 1);
+}
+
+/** An instance in this poll: how ECS's counters show it, and what it will list. */
+interface Planned {
+  readonly s: InstanceState;
+  readonly ci: ContainerInstanceView;
+  listing: Listing;
+  /** Listed only to learn its tasks (a peer's instance with tasks still running). */
+  readonly learn: boolean;
 }
 
 /**
@@ -568,7 +607,7 @@ function rank(l: { s: InstanceState; listing: Listing }): number {
  * serving hundreds of instances stays inside ECS's read budget. Proofs of emptiness and deadlines go first, then the
  * run's own instances, then peers'; what does not fit waits for the next poll.
  */
-function budgetListings(run: Run, live: { s: InstanceState; listing: Listing }[]): void {
+function budgetListings(run: Run, live: Planned[]): void {
   let budget = listTasksBudget(run);
   for (const l of [...live].sort((a, b) => rank(a) - rank(b))) {
     const cost = listTasksCalls(l.listing);

@@ -16,6 +16,8 @@ export interface DrainerConfig {
   /** Undefined: derived from the hook's HeartbeatTimeout. */
   readonly heartbeatIntervalSeconds?: number;
   readonly drainTimeoutSeconds: number;
+  /** ListTasks calls a second one run may make. */
+  readonly listTasksPerSecond: number;
   readonly timeoutResult: LifecycleResult;
   readonly stopStandaloneTasks: boolean;
   readonly dryRun: boolean;
@@ -92,9 +94,10 @@ export function parseConfig(vars: Vars): DrainerConfig {
     const tooLow = s.minExclusive ? n <= low : n < low;
     if (!Number.isFinite(n) || tooLow || (s.max !== undefined && n > s.max)) {
       const lowText = s.minExclusive ? `greater than ${low}` : `at least ${low}`;
+      const what = s.kind === "rate" ? "a number" : "a number of seconds";
       problem(
         env,
-        `${JSON.stringify(v)} is not valid: it must be a number of seconds ${lowText}` +
+        `${JSON.stringify(v)} is not valid: it must be ${what} ${lowText}` +
           (s.max !== undefined ? ` and at most ${s.max}` : "") +
           ` (decimals such as 0.5 are allowed).`,
       );
@@ -174,6 +177,7 @@ export function parseConfig(vars: Vars): DrainerConfig {
   const pollIntervalSeconds = seconds("POLL_INTERVAL_SECONDS");
   const heartbeatIntervalSeconds = seconds("HEARTBEAT_INTERVAL_SECONDS");
   const drainTimeoutSeconds = seconds("DRAIN_TIMEOUT_SECONDS");
+  const listTasksPerSecond = seconds("LIST_TASKS_PER_SECOND");
 
   const resultRaw = (raw("TIMEOUT_RESULT") ?? setting("TIMEOUT_RESULT").default!).toUpperCase();
   const timeoutResult = Object.values(LifecycleResult).find((r) => r === resultRaw);
@@ -199,6 +203,7 @@ export function parseConfig(vars: Vars): DrainerConfig {
     pollIntervalSeconds: pollIntervalSeconds!,
     heartbeatIntervalSeconds,
     drainTimeoutSeconds: drainTimeoutSeconds!,
+    listTasksPerSecond: listTasksPerSecond!,
     timeoutResult: timeoutResult!,
     stopStandaloneTasks,
     dryRun,

@@ -42,7 +42,7 @@ export enum LifecycleResult {
 }
 
 /** The kind of value a setting takes. */
-export type SettingKind = "string" | "id-list" | "seconds" | "boolean" | "result";
+export type SettingKind = "string" | "id-list" | "seconds" | "rate" | "boolean" | "result";
 
 /** One setting: an environment variable, its CLI flag, and its rules. */
 export interface Setting {
@@ -67,6 +67,8 @@ export interface Setting {
 export const DEFAULTS = {
   pollIntervalSeconds: 10,
   drainTimeoutSeconds: 3600,
+  /** ListTasks calls a second: ECS's cluster reads refill at 20/s per account and region, shared with all. */
+  listTasksPerSecond: 15,
   timeoutResult: LifecycleResult.Continue,
   stopStandaloneTasks: false,
   /** The Pulumi and Terraform default for the hook's HeartbeatTimeout. */
@@ -181,6 +183,17 @@ export const SETTINGS: readonly Setting[] = [
     default: String(DEFAULTS.stopStandaloneTasks),
     description:
       "Stop standalone tasks (not owned by a service) once only they remain. Otherwise wait for them.",
+  },
+  {
+    env: "LIST_TASKS_PER_SECOND",
+    flag: "list-tasks-per-second",
+    kind: "rate",
+    default: String(DEFAULTS.listTasksPerSecond),
+    min: 0,
+    minExclusive: true,
+    max: 1000,
+    description:
+      "ListTasks calls a second a drainer serving many instances may make, spread over each poll. ECS refills cluster reads at 20/s per account and region, shared with everything else.",
   },
   {
     env: "DRY_RUN",

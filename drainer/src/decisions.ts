@@ -185,9 +185,6 @@ export function needsListing(input: {
   return changed && input.pollsSinceListing >= LISTING_EVERY_POLLS ? "running" : "none";
 }
 
-/** ListTasks calls one poll may make, per second of poll interval: half of ECS's sustained read rate. */
-export const LIST_TASKS_PER_POLL_SECOND = 15;
-
 /** ListTasks calls a listing makes. */
 export function listTasksCalls(listing: Listing): number {
   return listing === "full" ? 2 : listing === "running" || listing === "stopped" ? 1 : 0;

@@ -28,7 +28,6 @@ import {
   isGone,
   knownTasksComplete,
   leadsGroup,
-  LIST_TASKS_PER_POLL_SECOND,
   listTasksCalls,
   needsListing,
   planHook,
@@ -581,7 +580,8 @@ function drainedView(s: InstanceState, ci: ContainerInstanceView): ContainerInst
 
 /** ListTasks calls one poll may make. */
 function listTasksBudget(run: Run): number {
-  return Math.max(10, Math.floor(LIST_TASKS_PER_POLL_SECOND * run.ctx.config.pollIntervalSeconds));
+  const { listTasksPerSecond, pollIntervalSeconds } = run.ctx.config;
+  return Math.max(2, Math.floor(listTasksPerSecond * pollIntervalSeconds));
 }
 
 /**
@@ -603,7 +603,7 @@ interface Planned {
 }
 
 /**
- * Keeps one poll's ListTasks calls within LIST_TASKS_PER_POLL_SECOND per second of poll interval, so that a leader
+ * Keeps one poll's ListTasks calls within LIST_TASKS_PER_SECOND per second of poll interval, so that a leader
  * serving hundreds of instances stays inside ECS's read budget. Proofs of emptiness and deadlines go first, then the
  * run's own instances, then peers'; what does not fit waits for the next poll.
  */

@@ -33,6 +33,7 @@ describe("parseConfig", () => {
       pollIntervalSeconds: DEFAULTS.pollIntervalSeconds,
       heartbeatIntervalSeconds: undefined,
       drainTimeoutSeconds: DEFAULTS.drainTimeoutSeconds,
+      listTasksPerSecond: DEFAULTS.listTasksPerSecond,
       timeoutResult: LifecycleResult.Continue,
       stopStandaloneTasks: false,
       dryRun: false,
@@ -83,6 +84,7 @@ describe("parseConfig", () => {
       LIFECYCLE_HOOK_NAME: "h",
       POLL_INTERVAL_SECONDS: "0",
       DRAIN_TIMEOUT_SECONDS: "10m",
+      LIST_TASKS_PER_SECOND: "-1",
       TIMEOUT_RESULT: "RETRY",
       DRY_RUN: "maybe",
     });
@@ -94,6 +96,7 @@ describe("parseConfig", () => {
         "AUTOSCALING_GROUP_NAME",
         "POLL_INTERVAL_SECONDS",
         "DRAIN_TIMEOUT_SECONDS",
+        "LIST_TASKS_PER_SECOND",
         "TIMEOUT_RESULT",
         "DRY_RUN",
       ],
@@ -109,6 +112,10 @@ describe("parseConfig", () => {
     assert.match(
       byName.DRAIN_TIMEOUT_SECONDS,
       /"10m" is not valid: it must be a number of seconds/,
+    );
+    assert.match(
+      byName.LIST_TASKS_PER_SECOND,
+      /"-1" is not valid: it must be a number greater than 0/,
     );
     assert.match(byName.TIMEOUT_RESULT, /use CONTINUE or ABANDON/);
     assert.match(byName.DRY_RUN, /use true or false/);

@@ -650,6 +650,25 @@ describe("drain (sweep mode)", () => {
     assert.ok(updates.every((u) => u.args[0].input.containerInstances!.length <= 10));
   });
 
+  it("keeps a poll's ListTasks calls within LIST_TASKS_PER_SECOND x the poll interval", async () => {
+    const h = harness();
+    for (let i = 0; i < 120; i++)
+      h.world.addInstance(`i-${(0x300 + i).toString(16).padStart(17, "0")}`, "asg-big");
+    await h.run({ AUTOSCALING_GROUP_NAMES: "asg-big", ...FAST, LIST_TASKS_PER_SECOND: "5" });
+    // 50 a poll: 120 proofs of emptiness take the polls at 0, 10 and 20 s.
+    const byTime = new Map<number, number>();
+    for (const c of h.world.completions)
+      byTime.set(Math.floor(c.at / 10) * 10, (byTime.get(Math.floor(c.at / 10) * 10) ?? 0) + 1);
+    assert.deepEqual(
+      [...byTime.entries()],
+      [
+        [0, 50],
+        [10, 50],
+        [20, 20],
+      ],
+    );
+  });
+
   it("lists each instance's tasks only when ECS's counters change or near the end", async () => {
     const h = harness();
     h.world

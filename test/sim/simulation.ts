@@ -113,6 +113,8 @@ export class Simulation {
       ECS_CLUSTER: this.world.clusterName,
       LIFECYCLE_HOOK_NAME: this.hook,
       POLL_INTERVAL_SECONDS: seconds(this.clock.toReal(this.pollIntervalSeconds)),
+      // A rate, so scaled the other way: the drainer's ListTasks budget per simulated second stays the default.
+      LIST_TASKS_PER_SECOND: String(DEFAULTS.listTasksPerSecond / this.clock.toReal(1)),
     };
     if (d.heartbeatIntervalSeconds !== undefined) {
       env.HEARTBEAT_INTERVAL_SECONDS = seconds(this.clock.toReal(d.heartbeatIntervalSeconds));

@@ -490,7 +490,7 @@ async function poll(run: Run, states: InstanceState[], first: boolean): Promise<
   }
   budgetListings(run, live);
 
-  const learning = live.filter((l) => l.learn);
+  const learning = live.filter((l) => l.learn && l.listing !== "none");
   const deciding = live.filter((l) => !l.learn);
   const listed = await listTasks(
     run,
@@ -699,6 +699,7 @@ async function listBatch(
   const { port, config } = run.ctx;
   await Promise.all(
     batch.map(async ({ s, listing }) => {
+      if (listing === "none") return;
       if (listing === "known") {
         arnsByInstance.set(s, [...s.known]);
         return;

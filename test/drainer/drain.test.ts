@@ -809,6 +809,34 @@ describe("drain (many instances of a group at once)", () => {
     assert.equal(h.world.completions[0].at, 200);
   });
 
+  it("a leader learning many peers' tasks stays within its ListTasks budget in every poll", async () => {
+    const h = harness();
+    const leader = "i-00000000000000400";
+    for (let i = 0; i < 40; i++) {
+      const id = `i-${(0x400 + i).toString(16).padStart(17, "0")}`;
+      h.world
+        .addInstance(id, "asg-a")
+        .addTask(
+          `web-${i}`,
+          id,
+          "service:web",
+          [0, "RUNNING", "RUNNING"],
+          [95, "STOPPED", "STOPPED"],
+        );
+    }
+    const outs = await h.run({ ...eventVars(leader), ...FAST, LIST_TASKS_PER_SECOND: "1" });
+    assert.equal(outs.length, 40);
+    assert.ok(outs.every((o) => o.result === "completed"));
+    for (const id of h.world.instances.keys()) assert.deepEqual(h.world.killedAtCompletion(id), []);
+    // 10 ListTasks a 10 s poll, whatever the leader has to learn or prove.
+    const perPoll = new Map<number, number>();
+    for (const c of h.world.calls.filter((c) => c.name === "ListTasksCommand")) {
+      const poll = Math.floor(c.at / 10);
+      perPoll.set(poll, (perPoll.get(poll) ?? 0) + 1);
+    }
+    assert.ok(Math.max(...perPoll.values()) <= 10, JSON.stringify([...perPoll]));
+  });
+
   it("a leader takes on instances that start waiting after it did", async () => {
     const h = harness();
     h.world

@@ -159,8 +159,12 @@ export class FakeWorld {
     return i.ecsStatus;
   }
 
+  /** Every command this world answered, with the clock's time. */
+  readonly calls: { name: string; at: number }[] = [];
+
   private record(name: string): void {
     commandsSeen.add(name);
+    this.calls.push({ name, at: this.now() });
     this.fail(name);
   }
 

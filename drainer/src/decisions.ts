@@ -202,7 +202,10 @@ export function leadsGroup(ownInstanceId: string, waitingIds: readonly string[])
   return waitingIds.every((id) => ownInstanceId <= id);
 }
 
-/** How many poll intervals a follower waits between its own looks, so that followers share FOLLOWERS_PER_POLL. */
+/** A follower's looks back off, doubling their interval up to this many poll intervals (or its first, if longer). */
+export const FOLLOWER_MAX_POLLS = 30;
+
+/** How many poll intervals a follower waits before its second look, so that followers share FOLLOWERS_PER_POLL. */
 export function followerPollEvery(waitingCount: number): number {
   return Math.max(1, Math.ceil(waitingCount / FOLLOWERS_PER_POLL));
 }

@@ -24,6 +24,7 @@ import {
   assessInstance,
   blockersKey,
   eventPrecheck,
+  FOLLOWER_MAX_POLLS,
   followerPollEvery,
   isGone,
   knownTasksComplete,
@@ -143,7 +144,9 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
   if (run.role !== "follower") await locate(run, run.states);
 
   const pollEvery = start.role === "follower" ? followerPollEvery(start.waiting) : 1;
-  const pollMs = config.pollIntervalSeconds * 1000 * pollEvery;
+  let pollMs = config.pollIntervalSeconds * 1000 * pollEvery;
+  // A follower backs off: the group it saw at its start may have been only the first of a large scale-in.
+  const longestMs = config.pollIntervalSeconds * 1000 * Math.max(pollEvery, FOLLOWER_MAX_POLLS);
   if (start.role === "follower") {
     log.log(
       "info",
@@ -172,6 +175,7 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
       await poll(run, active(run), firstPoll);
       firstPoll = false;
       nextPollAt = Math.max(pollStart + pollMs, ctx.now());
+      if (run.role === "follower") pollMs = Math.min(pollMs * 2, longestMs);
       if (config.dryRun) break;
     }
     const still = active(run);

@@ -2,7 +2,7 @@
  * One simulation run: the world, its API endpoint, the EventBridge step and the recorder, wired together, with
  * helpers to scale in, wait for the outcome and read the figures.
  */
-import { DEFAULTS } from "../../drainer/src/contract";
+import { DEFAULTS, setting } from "../../drainer/src/contract";
 import { SimClock } from "./clock";
 import { EventBridge, EventBridgeFaults } from "./eventbridge";
 import { DrainerLauncher } from "./launchers";
@@ -54,6 +54,18 @@ export function seconds(value: number): string {
   return text;
 }
 
+/** A per-second rate for the drainer's wall clock; refuses one the drainer's own limit would reject. */
+export function scaledRate(perSimSecond: number, timeScale: number): string {
+  const limit = setting("LIST_TASKS_PER_SECOND").max ?? Infinity;
+  const wall = perSimSecond * timeScale;
+  if (wall > limit) {
+    throw new Error(
+      `time scale ${timeScale} makes LIST_TASKS_PER_SECOND ${wall}, above the drainer's limit of ${limit}: use a time scale of at most ${Math.floor(limit / perSimSecond)} when a drainer runs`,
+    );
+  }
+  return String(wall);
+}
+
 export class Simulation {
   readonly clock: SimClock;
   readonly recorder = new Recorder();
@@ -92,7 +104,8 @@ export class Simulation {
       { endpoint, region: sim.world.region, maxAttempts: options.maxAttempts },
       {
         launcher: options.launcher,
-        taskEnvironment: sim.taskEnvironment(),
+        // Only a simulation that starts drainers needs (and checks) their environment.
+        taskEnvironment: options.launcher ? sim.taskEnvironment() : {},
         hook: sim.hook,
         deliveryDelaySeconds: options.deliveryDelaySeconds,
         sweepIntervalSeconds: options.sweepIntervalSeconds,
@@ -114,7 +127,7 @@ export class Simulation {
       LIFECYCLE_HOOK_NAME: this.hook,
       POLL_INTERVAL_SECONDS: seconds(this.clock.toReal(this.pollIntervalSeconds)),
       // A rate, so scaled the other way: the drainer's ListTasks budget per simulated second stays the default.
-      LIST_TASKS_PER_SECOND: String(DEFAULTS.listTasksPerSecond / this.clock.toReal(1)),
+      LIST_TASKS_PER_SECOND: scaledRate(DEFAULTS.listTasksPerSecond, this.clock.timeScale),
     };
     if (d.heartbeatIntervalSeconds !== undefined) {
       env.HEARTBEAT_INTERVAL_SECONDS = seconds(this.clock.toReal(d.heartbeatIntervalSeconds));

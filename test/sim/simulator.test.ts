@@ -22,12 +22,12 @@ import {
 } from "@aws-sdk/client-ecs";
 import assert from "node:assert/strict";
 import { parseConfig } from "../../drainer/src/config";
-import { ECS_MANAGED_DRAINING_HOOK } from "../../drainer/src/contract";
+import { DEFAULTS, ECS_MANAGED_DRAINING_HOOK } from "../../drainer/src/contract";
 import { countTrustingDrainer } from "./baseline";
 import { SimClock } from "./clock";
 import { environmentFor } from "./eventbridge";
 import { FAKE_CREDENTIALS } from "./launchers";
-import { Simulation, percentile, readRate } from "./simulation";
+import { Simulation, percentile, readRate, scaledRate } from "./simulation";
 import { WorldSpec } from "./world";
 
 const HOOK = "drain-hook";
@@ -583,7 +583,7 @@ describe("simulator", function () {
 
   describe("EventBridge step", () => {
     it("gives the drainer the task's environment plus the event's four fields, which the drainer's parser accepts", async () => {
-      c = await start({ groups: oneGroup(1) });
+      c = await start({ groups: oneGroup(1) }, { timeScale: 50 });
       const events: Parameters<typeof environmentFor>[0][] = [];
       c.sim.world.on("lifecycle-event", (e) => events.push(e));
       const [id] = c.sim.scaleIn("asg-a", 1);
@@ -594,7 +594,17 @@ describe("simulator", function () {
       assert.equal(env.LIFECYCLE_ACTION_TOKEN, c.sim.world.actions.get(`${id} ${HOOK}`)!.token);
       const config = parseConfig(env);
       assert.equal(config.mode, "event");
-      assert.equal(config.pollIntervalSeconds, 0.1, "10 simulated seconds at time scale 100");
+      assert.equal(config.pollIntervalSeconds, 0.2, "10 simulated seconds at time scale 50");
+      assert.equal(config.drainTimeoutSeconds, 72, "the drainer's default 3600 s, scaled");
+      assert.equal(
+        env.LIST_TASKS_PER_SECOND,
+        String(DEFAULTS.listTasksPerSecond * 50),
+        "the drainer's default rate per simulated second",
+      );
+      assert.throws(
+        () => scaledRate(15, 100),
+        /LIST_TASKS_PER_SECOND 1500, above the drainer's limit of 1000: use a time scale of at most 66/,
+      );
     });
 
     it("delivers duplicated events twice and lost events never", async () => {

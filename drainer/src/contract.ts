@@ -191,7 +191,7 @@ export const SETTINGS: readonly Setting[] = [
     default: String(DEFAULTS.listTasksPerSecond),
     min: 0,
     minExclusive: true,
-    max: 1000,
+    max: 10000,
     description:
       "ListTasks calls a second a drainer serving many instances may make, spread over each poll. ECS refills cluster reads at 20/s per account and region, shared with everything else.",
   },

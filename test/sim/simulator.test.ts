@@ -602,8 +602,8 @@ describe("simulator", function () {
         "the drainer's default rate per simulated second",
       );
       assert.throws(
-        () => scaledRate(15, 100),
-        /LIST_TASKS_PER_SECOND 1500, above the drainer's limit of 1000: use a time scale of at most 66/,
+        () => scaledRate(15, 1000),
+        /LIST_TASKS_PER_SECOND 15000, above the drainer's limit of 10000: use a time scale of at most 666/,
       );
     });
 

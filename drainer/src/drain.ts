@@ -162,9 +162,13 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
     (start.role === "follower" ? Math.floor((ctx.random ?? Math.random)() * pollMs) : 0);
   let firstPoll = true;
 
+  // Heartbeats run on their own timer, so that a slow poll (ECS throttling, the SDK's retries, a leader's spread-out
+  // listings) never delays one past the hook's heartbeat timeout.
+  const stopHeartbeats = new AbortController();
+  const heartbeats = heartbeatLoop(run, AbortSignal.any([ctx.signal, stopHeartbeats.signal]));
+
   while (!ctx.signal.aborted) {
     if (active(run).length === 0) break;
-    await heartbeatDue(run);
     const now = ctx.now();
     const deadlineDue = active(run).some((s) => s.own && now >= deadlineOf(s));
     if (now >= nextPollAt || deadlineDue) {
@@ -180,12 +184,11 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
     }
     const still = active(run);
     if (still.length === 0) break;
-    const wakeAt = Math.min(
-      nextPollAt,
-      ...still.filter((s) => s.own).flatMap((s) => [s.nextHeartbeatAt, deadlineOf(s)]),
-    );
+    const wakeAt = Math.min(nextPollAt, ...still.filter((s) => s.own).map(deadlineOf));
     await ctx.sleep(Math.max(0, wakeAt - ctx.now()), ctx.signal);
   }
+  stopHeartbeats.abort();
+  await heartbeats;
 
   for (const s of run.states) {
     if (s.outcome) continue;
@@ -392,6 +395,18 @@ async function locate(run: Run, states: InstanceState[]): Promise<void> {
       action: "locate",
       containerInstanceArn: arn,
     });
+  }
+}
+
+/** Sends each of the run's own instances its heartbeats on time, until they are all done or the run stops. */
+async function heartbeatLoop(run: Run, signal: AbortSignal): Promise<void> {
+  const { ctx } = run;
+  while (!signal.aborted) {
+    await heartbeatDue(run);
+    const own = active(run).filter((s) => s.own);
+    if (own.length === 0) return;
+    const next = Math.min(...own.map((s) => s.nextHeartbeatAt));
+    await ctx.sleep(Math.max(0, next - ctx.now()), signal);
   }
 }
 

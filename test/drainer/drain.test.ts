@@ -249,6 +249,38 @@ describe("drain (event mode)", () => {
     assert.equal(h.world.completions.length, 1);
   });
 
+  it("sends heartbeats on time even while a poll is slow (throttling, retries)", async () => {
+    const h = harness();
+    h.world
+      .addInstance("i-0000000000000026", "asg-a")
+      .addTask(
+        "web-1",
+        "i-0000000000000026",
+        "service:web",
+        [0, "RUNNING", "RUNNING"],
+        [100, "STOPPED", "STOPPED"],
+      );
+    h.world.hooks.set("asg-a", [{ name: "drain-hook", heartbeatTimeout: 30 }]);
+    // Every DescribeContainerInstances takes 40 s (the SDK retrying a throttled call), longer than the hook's timeout.
+    const original = h.world.port.describeContainerInstances.bind(h.world.port);
+    const port = {
+      ...h.world.port,
+      describeContainerInstances: async (cluster: string, arns: readonly string[]) => {
+        await h.clock.sleep(40_000, new AbortController().signal);
+        return original(cluster, arns);
+      },
+    };
+    const [out] = await h.run({ ...eventVars("i-0000000000000026"), ...FAST }, { port });
+    assert.equal(out.result, "completed");
+    const beats = h.world.heartbeats.map((b) => b.at);
+    const gaps = beats.slice(1).map((t, i) => t - beats[i]);
+    assert.equal(beats[0], 15);
+    assert.ok(
+      gaps.every((g) => g === 15),
+      `every 15 s: ${beats.join(", ")}`,
+    );
+  });
+
   it("uses HEARTBEAT_INTERVAL_SECONDS when set", async () => {
     const h = harness();
     h.world
@@ -525,17 +557,23 @@ describe("drain (event mode)", () => {
         [0, "RUNNING", "RUNNING"],
         [25, "STOPPED", "STOPPED"],
       );
-    let sleeps = 0;
+    let reactivated = false;
     await h.run(
       { ...eventVars("i-0000000000000024"), ...FAST },
       {
         sleep: async (ms, signal) => {
-          if (++sleeps === 1) h.world.instances.get("i-0000000000000024")!.ecsStatus = "ACTIVE";
           await h.clock.sleep(ms, signal);
+          // Someone sets it ACTIVE just before the second poll, at 10 s.
+          if (!reactivated && h.clock.now() >= 10_000) {
+            reactivated = true;
+            h.world.instances.get("i-0000000000000024")!.ecsStatus = "ACTIVE";
+          }
         },
       },
     );
+    assert.ok(reactivated);
     assert.equal(h.world.count(UpdateContainerInstancesStateCommand), 2);
+    assert.deepEqual(h.world.killedAtCompletion("i-0000000000000024"), []);
   });
 });
 

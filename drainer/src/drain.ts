@@ -150,7 +150,7 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
   if (start.role === "follower") {
     log.log(
       "info",
-      `another drainer leads ${start.waiting} waiting instances of the group; looking every ${pollMs / 1000} s in case it is gone`,
+      `another drainer leads ${start.waiting} waiting instances of the group; looking within ${pollMs / 1000} s, then less and less often, in case it is gone`,
       {
         action: "follow",
       },
@@ -161,6 +161,7 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
     ctx.now() +
     (start.role === "follower" ? Math.floor((ctx.random ?? Math.random)() * pollMs) : 0);
   let firstPoll = true;
+  let lastPollAt = -Infinity;
 
   // Heartbeats run on their own timer, so that a slow poll (ECS throttling, the SDK's retries, a leader's spread-out
   // listings) never delays one past the hook's heartbeat timeout.
@@ -170,12 +171,16 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
   while (!ctx.signal.aborted) {
     if (active(run).length === 0) break;
     const now = ctx.now();
-    const deadlineDue = active(run).some((s) => s.own && now >= deadlineOf(s));
+    // A deadline that passed since the last poll calls for one at once (to log what blocks, then give up).
+    const deadlineDue = active(run).some(
+      (s) => s.own && now >= deadlineOf(s) && lastPollAt < deadlineOf(s),
+    );
     if (now >= nextPollAt || deadlineDue) {
       // Polls start every interval, however long one takes (its ListTasks calls are spread over the interval).
       const pollStart = now;
       if (run.role === "follower" && !deadlineDue && !(await stillWaiting(run))) break;
       if (run.role === "leader" && !firstPoll) await adoptNewcomers(run);
+      lastPollAt = pollStart;
       await poll(run, active(run), firstPoll);
       firstPoll = false;
       nextPollAt = Math.max(pollStart + pollMs, ctx.now());
@@ -184,7 +189,13 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
     }
     const still = active(run);
     if (still.length === 0) break;
-    const wakeAt = Math.min(nextPollAt, ...still.filter((s) => s.own).map(deadlineOf));
+    const wakeAt = Math.min(
+      nextPollAt,
+      ...still
+        .filter((s) => s.own)
+        .map(deadlineOf)
+        .filter((d) => d > lastPollAt),
+    );
     await ctx.sleep(Math.max(0, wakeAt - ctx.now()), ctx.signal);
   }
   stopHeartbeats.abort();

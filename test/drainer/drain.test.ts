@@ -339,6 +339,27 @@ describe("drain (event mode)", () => {
     );
   });
 
+  it("after the deadline, retries a failed completion at the poll cadence, not at once", async () => {
+    const h = harness();
+    h.world
+      .addInstance("i-0000000000000027", "asg-a")
+      .addTask("web-1", "i-0000000000000027", "service:web", [0, "RUNNING", "RUNNING"]);
+    h.world.failures.set("CompleteLifecycleActionCommand", [
+      awsError("ServiceUnavailable", "try later", 503),
+      awsError("ServiceUnavailable", "try later", 503),
+    ]);
+    const [out] = await h.run({
+      ...eventVars("i-0000000000000027"),
+      ...FAST,
+      DRAIN_TIMEOUT_SECONDS: "55",
+    });
+    assert.equal(out.result, "timed-out");
+    assert.deepEqual(
+      h.world.calls.filter((c) => c.name === "CompleteLifecycleActionCommand").map((c) => c.at),
+      [55, 65, 75],
+    );
+  });
+
   it("waits for standalone tasks by default, and never stops them", async () => {
     const h = harness();
     h.world

@@ -17,7 +17,7 @@ export interface DrainerConfig {
   readonly heartbeatIntervalSeconds?: number;
   readonly drainTimeoutSeconds: number;
   /** ListTasks calls a second one run may make. */
-  readonly listTasksPerSecond: number;
+  readonly ecsReadsPerSecond: number;
   readonly timeoutResult: LifecycleResult;
   readonly stopStandaloneTasks: boolean;
   readonly dryRun: boolean;
@@ -177,7 +177,7 @@ export function parseConfig(vars: Vars): DrainerConfig {
   const pollIntervalSeconds = seconds("POLL_INTERVAL_SECONDS");
   const heartbeatIntervalSeconds = seconds("HEARTBEAT_INTERVAL_SECONDS");
   const drainTimeoutSeconds = seconds("DRAIN_TIMEOUT_SECONDS");
-  const listTasksPerSecond = seconds("LIST_TASKS_PER_SECOND");
+  const ecsReadsPerSecond = seconds("ECS_READS_PER_SECOND");
 
   const resultRaw = (raw("TIMEOUT_RESULT") ?? setting("TIMEOUT_RESULT").default!).toUpperCase();
   const timeoutResult = Object.values(LifecycleResult).find((r) => r === resultRaw);
@@ -203,7 +203,7 @@ export function parseConfig(vars: Vars): DrainerConfig {
     pollIntervalSeconds: pollIntervalSeconds!,
     heartbeatIntervalSeconds,
     drainTimeoutSeconds: drainTimeoutSeconds!,
-    listTasksPerSecond: listTasksPerSecond!,
+    ecsReadsPerSecond: ecsReadsPerSecond!,
     timeoutResult: timeoutResult!,
     stopStandaloneTasks,
     dryRun,

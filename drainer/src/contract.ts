@@ -67,8 +67,8 @@ export interface Setting {
 export const DEFAULTS = {
   pollIntervalSeconds: 10,
   drainTimeoutSeconds: 3600,
-  /** ListTasks calls a second: ECS's cluster reads refill at 20/s per account and region, shared with all. */
-  listTasksPerSecond: 15,
+  /** ECS reads a second one drainer makes at most: ECS's cluster reads refill at 20/s per account and region. */
+  ecsReadsPerSecond: 15,
   timeoutResult: LifecycleResult.Continue,
   stopStandaloneTasks: false,
   /** The Pulumi and Terraform default for the hook's HeartbeatTimeout. */
@@ -185,15 +185,15 @@ export const SETTINGS: readonly Setting[] = [
       "Stop standalone tasks (not owned by a service) once only they remain. Otherwise wait for them.",
   },
   {
-    env: "LIST_TASKS_PER_SECOND",
-    flag: "list-tasks-per-second",
+    env: "ECS_READS_PER_SECOND",
+    flag: "ecs-reads-per-second",
     kind: "rate",
-    default: String(DEFAULTS.listTasksPerSecond),
+    default: String(DEFAULTS.ecsReadsPerSecond),
     min: 0,
     minExclusive: true,
     max: 10000,
     description:
-      "ListTasks calls a second a drainer serving many instances may make, spread over each poll. ECS refills cluster reads at 20/s per account and region, shared with everything else.",
+      "ECS reads (DescribeContainerInstances, ListTasks, DescribeTasks, ListContainerInstances) a second a drainer may make, spread over each poll. ECS refills cluster reads at 20/s per account and region, shared with everything else.",
   },
   {
     env: "DRY_RUN",

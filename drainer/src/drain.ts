@@ -19,12 +19,14 @@ import { DrainerConfig } from "./config";
 import { LifecycleResult } from "./contract";
 import {
   Blockers,
+  blocksDrain,
   HookPlan,
   Listing,
   assessInstance,
   blockersKey,
   eventPrecheck,
   FOLLOWER_MAX_POLLS,
+  FOLLOWER_QUIET_POLLS,
   followerPollEvery,
   isGone,
   knownTasksComplete,
@@ -92,7 +94,12 @@ export const MAX_CONSECUTIVE_FAILURES = 5;
 /** Above this many instances to locate, list the cluster's container instances once rather than one by one. */
 export const BULK_LOCATE_ABOVE = 20;
 
-type Role = "sweep" | "leader" | "follower";
+/**
+ * What a run does: a sweep serves every waiting instance of its groups; in event mode a leader serves its group, a
+ * follower leaves its instance to the leader, and a follower that finds no drainer at work on its instance drains it
+ * `alone`.
+ */
+type Role = "sweep" | "leader" | "follower" | "alone";
 
 interface InstanceState {
   readonly ref: LifecycleActionRef;
@@ -113,6 +120,10 @@ interface InstanceState {
   lastBlockers?: Blockers;
   lastBlockersKey?: string;
   stopRequested: Set<string>;
+  /** The container instance as the last DescribeContainerInstances showed it. */
+  lastView?: ContainerInstanceView;
+  /** A follower's previous look found no task left to run on the instance. */
+  emptyAtLastLook: boolean;
   tasksAtStart: number | null;
   failures: number;
   outcome?: Outcome;
@@ -120,7 +131,10 @@ interface InstanceState {
 
 interface Run {
   readonly ctx: DrainContext;
-  readonly role: Role;
+  /** The context's port, counting the ECS reads of the current poll (`reads`). */
+  readonly port: AwsPort;
+  reads: number;
+  role: Role;
   readonly states: InstanceState[];
   readonly plans: Map<string, HookPlan>;
   /** Tasks seen STOPPED: terminal, never described again. */
@@ -137,7 +151,15 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
     return [];
   }
 
-  const run: Run = { ctx, role: start.role, states: [], plans: new Map(), knownStopped: new Set() };
+  const run: Run = {
+    ctx,
+    port: countingReads(ctx.port, (calls) => (run.reads += calls)),
+    reads: 0,
+    role: start.role,
+    states: [],
+    plans: new Map(),
+    knownStopped: new Set(),
+  };
   for (const ref of start.refs)
     await addInstance(run, ref, ref.instanceId === config.instanceId || start.role === "sweep");
   // A follower locates its instance at its first look, so that a large scale-in does not start with a burst.
@@ -150,7 +172,7 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
   if (start.role === "follower") {
     log.log(
       "info",
-      `another drainer leads ${start.waiting} waiting instances of the group; looking within ${pollMs / 1000} s, then less and less often, in case it is gone`,
+      `another drainer leads ${start.waiting} waiting instances of the group; checking the action within ${pollMs / 1000} s, then less and less often, and looking at ECS only if no drainer seems at work`,
       {
         action: "follow",
       },
@@ -180,9 +202,22 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
       const pollStart = now;
       if (run.role === "follower" && !deadlineDue && !(await stillWaiting(run))) break;
       if (run.role === "leader" && !firstPoll) await adoptNewcomers(run);
-      lastPollAt = pollStart;
-      await poll(run, active(run), firstPoll);
-      firstPoll = false;
+      // A follower's early looks are at its action only (Auto Scaling): the leader needs a few polls to set every
+      // instance DRAINING, and a follower's ECS reads would come out of the leader's budget.
+      const quiet =
+        run.role === "follower" &&
+        !deadlineDue &&
+        pollStart - run.states[0].startedAt <
+          FOLLOWER_QUIET_POLLS * config.pollIntervalSeconds * 1000;
+      if (!quiet) {
+        lastPollAt = pollStart;
+        await poll(run, active(run), firstPoll);
+        firstPoll = false;
+        // The reads of the next poll's budget start here (the first's include locating the instances).
+        run.reads = 0;
+      }
+      // A follower that found no drainer at work polls as every drainer alone does.
+      if (run.role === "alone") pollMs = config.pollIntervalSeconds * 1000;
       nextPollAt = Math.max(pollStart + pollMs, ctx.now());
       if (run.role === "follower") pollMs = Math.min(pollMs * 2, longestMs);
       if (config.dryRun) break;
@@ -305,6 +340,7 @@ async function addInstance(
     known: new Set(),
     knownComplete: false,
     stopRequested: new Set(),
+    emptyAtLastLook: false,
     tasksAtStart: null,
     failures: 0,
   };
@@ -347,11 +383,45 @@ async function adoptNewcomers(run: Run): Promise<void> {
   }
 }
 
+/**
+ * The port, counting the ECS read calls it makes: DescribeContainerInstances and DescribeTasks take 100 a call, and
+ * the lists come 100 a page. Auto Scaling calls and ECS writes have budgets of their own and are not counted.
+ */
+function countingReads(port: AwsPort, count: (calls: number) => void): AwsPort {
+  const calls = (n: number) => Math.max(1, Math.ceil(n / 100));
+  const listed = async (list: Promise<string[]>) => {
+    count(1);
+    const arns = await list;
+    count(calls(arns.length) - 1);
+    return arns;
+  };
+  return {
+    findContainerInstances: (cluster, id) => listed(port.findContainerInstances(cluster, id)),
+    listContainerInstances: (cluster) => listed(port.listContainerInstances(cluster)),
+    describeContainerInstances: (cluster, arns) => {
+      count(calls(arns.length));
+      return port.describeContainerInstances(cluster, arns);
+    },
+    setDraining: (cluster, arns) => port.setDraining(cluster, arns),
+    listTasks: (cluster, arn, status) => listed(port.listTasks(cluster, arn, status)),
+    describeTasks: (cluster, arns) => {
+      count(calls(arns.length));
+      return port.describeTasks(cluster, arns);
+    },
+    stopTask: (cluster, arn, reason) => port.stopTask(cluster, arn, reason),
+    completeLifecycleAction: (ref, result) => port.completeLifecycleAction(ref, result),
+    recordHeartbeat: (ref) => port.recordHeartbeat(ref),
+    describeAutoScalingInstances: (ids) => port.describeAutoScalingInstances(ids),
+    describeGroupInstances: (asgs) => port.describeGroupInstances(asgs),
+    describeLifecycleHooks: (asg) => port.describeLifecycleHooks(asg),
+  };
+}
+
 /** A follower's look at its own action: over when a leader, a sweep or the hook ended it. */
 async function stillWaiting(run: Run): Promise<boolean> {
   const s = run.states[0];
   try {
-    const [found] = await run.ctx.port.describeAutoScalingInstances([s.ref.instanceId]);
+    const [found] = await run.port.describeAutoScalingInstances([s.ref.instanceId]);
     if (eventPrecheck(found?.lifecycleState) === "proceed") return true;
     s.log.log("info", "another drainer completed the lifecycle action", {
       action: "follow",
@@ -376,14 +446,14 @@ async function locate(run: Run, states: InstanceState[]): Promise<void> {
   const found = new Map<string, string>();
   try {
     if (need.length > BULK_LOCATE_ABOVE) {
-      const all = await ctx.port.listContainerInstances(cluster);
-      for (const ci of await ctx.port.describeContainerInstances(cluster, all)) {
+      const all = await run.port.listContainerInstances(cluster);
+      for (const ci of await run.port.describeContainerInstances(cluster, all)) {
         if (ci.ec2InstanceId) found.set(ci.ec2InstanceId, ci.arn);
       }
     } else {
       await Promise.all(
         need.map(async (s) => {
-          const [arn] = await ctx.port.findContainerInstances(cluster, s.ref.instanceId);
+          const [arn] = await run.port.findContainerInstances(cluster, s.ref.instanceId);
           if (arn) found.set(s.ref.instanceId, arn);
         }),
       );
@@ -433,7 +503,7 @@ async function heartbeatDue(run: Run): Promise<void> {
         return;
       }
       try {
-        await ctx.port.recordHeartbeat(s.ref);
+        await run.port.recordHeartbeat(s.ref);
         s.nextHeartbeatAt = now + s.plan.heartbeatIntervalSeconds * 1000;
         s.log.log("debug", "recorded a lifecycle heartbeat", { action: "heartbeat" });
       } catch (err) {
@@ -459,10 +529,15 @@ async function heartbeatDue(run: Run): Promise<void> {
 /** One look at every active instance: shared reads, then a decision for each. */
 async function poll(run: Run, states: InstanceState[], first: boolean): Promise<void> {
   const { ctx } = run;
-  const { port, config } = ctx;
+  const { config } = ctx;
+  const port = run.port;
   await locate(run, states);
-  const located = states.filter((s) => !s.outcome && s.containerInstanceArn !== undefined);
+  let located = states.filter((s) => !s.outcome && s.containerInstanceArn !== undefined);
   if (located.length === 0) return;
+  if (located.every((s) => watching(run, s))) {
+    located = await watch(run, located);
+    if (located.length === 0) return;
+  }
 
   let views: Map<string, ContainerInstanceView>;
   try {
@@ -481,6 +556,7 @@ async function poll(run: Run, states: InstanceState[], first: boolean): Promise<
   const now = ctx.now();
   for (const s of located) {
     const ci = views.get(s.containerInstanceArn!);
+    s.lastView = ci;
     if (!ci || isGone(ci)) {
       s.log.log("info", "the container instance is gone from the cluster; completing", {
         action: "describe",
@@ -489,34 +565,46 @@ async function poll(run: Run, states: InstanceState[], first: boolean): Promise<
       await complete(run, s, LifecycleResult.Continue, "not-in-cluster");
       continue;
     }
-    if (ci.status === "ACTIVE") toDrain.push(s);
-    else if (ci.status === "DRAINING" && !s.drainingSet) {
+    if (ci.status === "ACTIVE") {
+      toDrain.push(s);
+      if (run.role === "follower") {
+        // The leader would have set it DRAINING within a poll: it is gone, or failing.
+        run.role = "alone";
+        s.log.log(
+          "warn",
+          "no drainer has set the instance DRAINING; draining it alone, as if no other drainer led the group",
+          { action: "follow" },
+        );
+      }
+    } else if (ci.status === "DRAINING" && !s.drainingSet) {
       s.drainingSet = true;
       s.log.log("info", "the container instance is already DRAINING", { action: "drain" });
     }
     s.pollsSinceListing++;
+    const atDeadline = s.own && now >= deadlineOf(s);
     const listing = needsListing({
       first: first || s.countsAtListing === undefined,
-      atDeadline: s.own && now >= deadlineOf(s),
+      atDeadline,
       counts: [ci.runningTasksCount, ci.pendingTasksCount],
       countsAtListing: s.countsAtListing,
       pollsSinceListing: s.pollsSinceListing,
       ownTaskMayBeHere: ctx.ownTaskArn !== undefined,
-      peer: !s.own,
+      peer: !s.own || run.role === "follower",
       knownComplete: s.knownComplete,
     });
     // A peer's instance that still has running tasks is listed only to learn its tasks: nothing is decided on it in
-    // this poll, so those listings go last, after the decisions.
+    // this poll, so those listings go last, after the decisions. A follower learns nothing: the leader is at work.
     const learn =
-      !s.own &&
+      (!s.own || run.role === "follower") &&
       listing === "full" &&
       ci.runningTasksCount + ci.pendingTasksCount > (ctx.ownTaskArn !== undefined ? 1 : 0);
-    live.push({ s, ci, listing, learn });
+    live.push({ s, ci, listing: followerListing(run, s, listing, learn, atDeadline), learn });
   }
   await setDraining(run, toDrain);
   for (const l of live) {
-    // Someone set the instance ACTIVE again: ECS may place new tasks on it until it drains again.
-    if (l.ci.status === "ACTIVE") l.s.knownComplete = false;
+    // Someone set the instance ACTIVE again (ECS may place new tasks on it until it drains again), or tasks were
+    // placed on it since it was listed: its known tasks may not be all of them any more.
+    if (l.ci.status === "ACTIVE" || countsRose(l.s, l.ci)) l.s.knownComplete = false;
   }
   budgetListings(run, live);
 
@@ -585,6 +673,70 @@ async function poll(run: Run, states: InstanceState[], first: boolean): Promise<
   }
 }
 
+/**
+ * Whether the instance only waits for known tasks to finish stopping: DRAINING, no task left to run, and every task
+ * that can still block known. Until they have stopped, describing them is the whole poll.
+ */
+function watching(run: Run, s: InstanceState): boolean {
+  const ci = s.lastView;
+  return (
+    run.role !== "follower" &&
+    !run.ctx.config.dryRun &&
+    s.knownComplete &&
+    s.known.size > 0 &&
+    ci?.status === "DRAINING" &&
+    ci.runningTasksCount + ci.pendingTasksCount === 0 &&
+    !(s.own && run.ctx.now() >= deadlineOf(s))
+  );
+}
+
+/**
+ * A poll of instances that only wait for their known tasks to stop: one shared DescribeTasks, without reading the
+ * container instances. Returns those whose known tasks have all stopped. Before completing them, the poll goes on
+ * as any other, with ECS's counters and a fresh listing: while it only watched, someone could have set an instance
+ * ACTIVE, had a task placed on it and set it DRAINING again.
+ */
+async function watch(run: Run, states: InstanceState[]): Promise<InstanceState[]> {
+  const described = await listTasks(
+    run,
+    states.map((s) => ({ s, listing: "known" as Listing })),
+  );
+  const done: InstanceState[] = [];
+  for (const s of states) {
+    const tasks = described.get(s);
+    if (s.outcome || tasks === undefined) continue; // the call failed, and was counted
+    s.failures = 0;
+    for (const t of tasks) if (t.lastStatus === "STOPPED") s.known.delete(t.arn);
+    const blocking = tasks.filter((t) => blocksDrain(t, run.ctx.ownTaskArn));
+    if (blocking.length > 0) {
+      noteBlockers(s, blocking);
+      continue;
+    }
+    s.knownComplete = false;
+    done.push(s);
+  }
+  return done;
+}
+
+/**
+ * What a follower lists: the leader watches the instance's tasks, so a follower lists nothing to learn them, and
+ * proves the instance empty only when its previous look already found no task left to run (the leader has had a
+ * whole interval to complete it, and has not). At the deadline it lists as any drainer does.
+ */
+function followerListing(
+  run: Run,
+  s: InstanceState,
+  listing: Listing,
+  learn: boolean,
+  atDeadline: boolean,
+): Listing {
+  if (run.role !== "follower" || atDeadline || listing === "none") return listing;
+  if (learn) return "none";
+  const proveNow = s.emptyAtLastLook;
+  s.emptyAtLastLook = true;
+  return proveNow ? listing : "none";
+}
+
 /** Remembers what a listing showed: the instance's tasks, and whether they are all of them. */
 function recordListing(
   s: InstanceState,
@@ -608,10 +760,27 @@ function drainedView(s: InstanceState, ci: ContainerInstanceView): ContainerInst
   return s.drainingSet && ci.status === "ACTIVE" ? { ...ci, status: "DRAINING" } : ci;
 }
 
-/** ListTasks calls one poll may make. */
-function listTasksBudget(run: Run): number {
-  const { listTasksPerSecond, pollIntervalSeconds } = run.ctx.config;
-  return Math.max(2, Math.floor(listTasksPerSecond * pollIntervalSeconds));
+/** Whether ECS counts more tasks whose desiredStatus is RUNNING than at the last listing. */
+function countsRose(s: InstanceState, ci: ContainerInstanceView): boolean {
+  if (!s.countsAtListing) return false;
+  const [running, pending] = s.countsAtListing;
+  return ci.runningTasksCount + ci.pendingTasksCount > running + pending;
+}
+
+/** ECS reads one poll may make: ECS_READS_PER_SECOND per second of poll interval. */
+function readsBudget(run: Run): number {
+  const { ecsReadsPerSecond, pollIntervalSeconds } = run.ctx.config;
+  return Math.max(2, Math.floor(ecsReadsPerSecond * pollIntervalSeconds));
+}
+
+/**
+ * ListTasks calls the rest of this poll may make: the poll's budget, less the reads it made already and the
+ * DescribeTasks calls that will describe known tasks and what the listings find. At least 2, so that a proof of
+ * emptiness can always go ahead.
+ */
+function listTasksAllowance(run: Run, live: readonly Planned[]): number {
+  const known = live.filter((l) => l.listing === "known").reduce((n, l) => n + l.s.known.size, 0);
+  return Math.max(2, readsBudget(run) - run.reads - Math.ceil(known / 100) - 1);
 }
 
 /**
@@ -633,17 +802,21 @@ interface Planned {
 }
 
 /**
- * Keeps one poll's ListTasks calls within LIST_TASKS_PER_SECOND per second of poll interval, so that a leader
- * serving hundreds of instances stays inside ECS's read budget. Proofs of emptiness and deadlines go first, then the
- * run's own instances, then peers'; what does not fit waits for the next poll.
+ * Keeps one poll's ECS reads within ECS_READS_PER_SECOND per second of poll interval, so that a leader serving
+ * hundreds of instances stays inside ECS's read budget. Proofs of emptiness and deadlines go first, then the run's own
+ * instances, then peers'; what does not fit waits for the next poll.
  */
 function budgetListings(run: Run, live: Planned[]): void {
-  let budget = listTasksBudget(run);
+  let budget = listTasksAllowance(run, live);
+  let learning = false;
   for (const l of [...live].sort((a, b) => rank(a) - rank(b))) {
-    const cost = listTasksCalls(l.listing);
-    if (cost === 0) continue;
-    if (cost <= budget) budget -= cost;
-    else l.listing = "none";
+    // What is listed only to learn is described by a DescribeTasks call of its own, after the decisions.
+    const cost = listTasksCalls(l.listing) + (l.learn && !learning ? 1 : 0);
+    if (listTasksCalls(l.listing) === 0) continue;
+    if (cost <= budget) {
+      budget -= cost;
+      learning ||= l.learn;
+    } else l.listing = "none";
   }
 }
 
@@ -656,7 +829,7 @@ async function setDraining(run: Run, states: InstanceState[]): Promise<void> {
     return;
   }
   try {
-    await ctx.port.setDraining(
+    await run.port.setDraining(
       ctx.config.cluster,
       states.map((s) => s.containerInstanceArn!),
     );
@@ -680,12 +853,13 @@ async function listTasks(
   run: Run,
   wanted: { s: InstanceState; listing: Listing }[],
 ): Promise<Map<InstanceState, TaskView[]>> {
-  const { port, config } = run.ctx;
+  const { config } = run.ctx;
+  const port = run.port;
   const listed = new Map<InstanceState, TaskView[]>();
   const arnsByInstance = new Map<InstanceState, string[]>();
   // The poll's ListTasks calls are spread over a tenth of its budget at a time, a tenth of the poll interval apart,
   // so that even a leader listing hundreds of instances keeps a steady read rate rather than a burst.
-  const batchCost = Math.ceil(listTasksBudget(run) / 10);
+  const batchCost = Math.ceil(readsBudget(run) / 10);
   const batches: { s: InstanceState; listing: Listing }[][] = [[]];
   let cost = 0;
   for (const l of [...wanted].sort((a, b) => rank(a) - rank(b))) {
@@ -726,7 +900,8 @@ async function listBatch(
   batch: { s: InstanceState; listing: Listing }[],
   arnsByInstance: Map<InstanceState, string[]>,
 ): Promise<void> {
-  const { port, config } = run.ctx;
+  const { config } = run.ctx;
+  const port = run.port;
   await Promise.all(
     batch.map(async ({ s, listing }) => {
       if (listing === "none") return;
@@ -772,7 +947,7 @@ async function stopStandalone(
   for (const t of tasks.filter((t) => !s.stopRequested.has(t.arn))) {
     s.stopRequested.add(t.arn);
     try {
-      await ctx.port.stopTask(
+      await run.port.stopTask(
         ctx.config.cluster,
         t.arn,
         "Stopped by ecs-scale-in-drainer: only standalone tasks remained on a terminating instance",
@@ -811,7 +986,7 @@ async function complete(
   }
   try {
     // A peer's action is completed by instance ID: only its own drainer has the token.
-    await ctx.port.completeLifecycleAction(s.own ? s.ref : { ...s.ref, token: undefined }, result);
+    await run.port.completeLifecycleAction(s.own ? s.ref : { ...s.ref, token: undefined }, result);
     s.log.log("info", `completed the lifecycle action with ${result}`, {
       action: "complete",
       lifecycleResult: result,

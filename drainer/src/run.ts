@@ -126,7 +126,7 @@ export async function runDrainer(
       pollIntervalSeconds: config.pollIntervalSeconds,
       heartbeatIntervalSeconds: config.heartbeatIntervalSeconds ?? null,
       drainTimeoutSeconds: config.drainTimeoutSeconds,
-      listTasksPerSecond: config.listTasksPerSecond,
+      ecsReadsPerSecond: config.ecsReadsPerSecond,
       timeoutResult: config.timeoutResult,
       stopStandaloneTasks: config.stopStandaloneTasks,
       asgs: config.asgs,

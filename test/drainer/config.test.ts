@@ -33,7 +33,7 @@ describe("parseConfig", () => {
       pollIntervalSeconds: DEFAULTS.pollIntervalSeconds,
       heartbeatIntervalSeconds: undefined,
       drainTimeoutSeconds: DEFAULTS.drainTimeoutSeconds,
-      listTasksPerSecond: DEFAULTS.listTasksPerSecond,
+      ecsReadsPerSecond: DEFAULTS.ecsReadsPerSecond,
       timeoutResult: LifecycleResult.Continue,
       stopStandaloneTasks: false,
       dryRun: false,
@@ -84,7 +84,7 @@ describe("parseConfig", () => {
       LIFECYCLE_HOOK_NAME: "h",
       POLL_INTERVAL_SECONDS: "0",
       DRAIN_TIMEOUT_SECONDS: "10m",
-      LIST_TASKS_PER_SECOND: "-1",
+      ECS_READS_PER_SECOND: "-1",
       TIMEOUT_RESULT: "RETRY",
       DRY_RUN: "maybe",
     });
@@ -96,7 +96,7 @@ describe("parseConfig", () => {
         "AUTOSCALING_GROUP_NAME",
         "POLL_INTERVAL_SECONDS",
         "DRAIN_TIMEOUT_SECONDS",
-        "LIST_TASKS_PER_SECOND",
+        "ECS_READS_PER_SECOND",
         "TIMEOUT_RESULT",
         "DRY_RUN",
       ],
@@ -114,7 +114,7 @@ describe("parseConfig", () => {
       /"10m" is not valid: it must be a number of seconds/,
     );
     assert.match(
-      byName.LIST_TASKS_PER_SECOND,
+      byName.ECS_READS_PER_SECOND,
       /"-1" is not valid: it must be a number greater than 0/,
     );
     assert.match(byName.TIMEOUT_RESULT, /use CONTINUE or ABANDON/);

@@ -82,8 +82,48 @@ describe("drain (event mode)", () => {
       "logs the stopping task as what blocks",
     );
     // Listed once in full (RUNNING and STOPPED), at 0, after setting DRAINING: that listing agreed with ECS's
-    // counters, so it holds every task that can still block. Then the drainer describes them again, without listing.
-    assert.equal(h.world.count(ListTasksCommand), 2);
+    // counters, so it holds every task that can still block. Then the drainer describes them again, without listing,
+    // and once ECS counts no task to run (10 s) that is each poll's only read, until the task has stopped (70 s):
+    // then ECS's counters and a fresh listing of STOPPED-desired tasks confirm the instance empty.
+    assert.deepEqual(
+      h.world.ecsMock.commandCalls(ListTasksCommand).map((c) => c.args[0].input.desiredStatus),
+      ["RUNNING", "STOPPED", "STOPPED"],
+    );
+    assert.deepEqual(
+      h.world.calls.filter((c) => c.name === "DescribeContainerInstancesCommand").map((c) => c.at),
+      [0, 10, 70],
+    );
+    assert.deepEqual(
+      h.world.calls.filter((c) => c.name === "DescribeTasksCommand").map((c) => c.at),
+      [0, 10, 20, 30, 40, 50, 60, 70],
+    );
+  });
+
+  it("while it only watches stopping tasks, never misses a task placed and stopped in between", async () => {
+    const h = harness();
+    h.world
+      .addInstance("i-0000000000000003", "asg-a")
+      .addTask(
+        "web-1",
+        "i-0000000000000003",
+        "service:web",
+        [0, "RUNNING", "RUNNING"],
+        [5, "DEACTIVATING", "STOPPED"],
+        [45, "STOPPED", "STOPPED"],
+      )
+      // Placed while someone had the instance ACTIVE for a moment between two polls, and already stopping when
+      // the drainer next reads ECS's counters, which show nothing to run.
+      .addTask(
+        "job-2",
+        "i-0000000000000003",
+        "family:job",
+        [22, "RUNNING", "RUNNING"],
+        [26, "DEACTIVATING", "STOPPED"],
+        [75, "STOPPED", "STOPPED"],
+      );
+    await h.run({ ...eventVars("i-0000000000000003"), ...FAST });
+    assert.deepEqual(h.world.killedAtCompletion("i-0000000000000003"), []);
+    assert.equal(h.world.completions[0].at, 80);
   });
 
   it("never completes while a task is PENDING", async () => {
@@ -596,6 +636,32 @@ describe("drain (event mode)", () => {
     assert.equal(h.world.count(UpdateContainerInstancesStateCommand), 2);
     assert.deepEqual(h.world.killedAtCompletion("i-0000000000000024"), []);
   });
+
+  it("lists again when ECS counts more tasks than it listed, even if it never saw the instance ACTIVE", async () => {
+    const h = harness();
+    h.world
+      .addInstance("i-0000000000000025", "asg-a")
+      .addTask(
+        "web-1",
+        "i-0000000000000025",
+        "service:web",
+        [0, "RUNNING", "RUNNING"],
+        [12, "RUNNING", "STOPPED"],
+        [15, "STOPPED", "STOPPED"],
+      )
+      // Placed between two polls, while someone had the instance ACTIVE for a moment; it then shuts down slowly.
+      .addTask(
+        "job-2",
+        "i-0000000000000025",
+        "family:job",
+        [5, "RUNNING", "RUNNING"],
+        [18, "DEACTIVATING", "STOPPED"],
+        [45, "STOPPED", "STOPPED"],
+      );
+    await h.run({ ...eventVars("i-0000000000000025"), ...FAST });
+    assert.deepEqual(h.world.killedAtCompletion("i-0000000000000025"), []);
+    assert.equal(h.world.completions[0].at, 50);
+  });
 });
 
 describe("drain (DRY_RUN)", () => {
@@ -709,23 +775,40 @@ describe("drain (sweep mode)", () => {
     assert.ok(updates.every((u) => u.args[0].input.containerInstances!.length <= 10));
   });
 
-  it("keeps a poll's ListTasks calls within LIST_TASKS_PER_SECOND x the poll interval", async () => {
+  it("keeps a poll's ECS reads within ECS_READS_PER_SECOND x the poll interval, proofs spread over the next polls", async () => {
     const h = harness();
     for (let i = 0; i < 120; i++)
       h.world.addInstance(`i-${(0x300 + i).toString(16).padStart(17, "0")}`, "asg-big");
-    await h.run({ AUTOSCALING_GROUP_NAMES: "asg-big", ...FAST, LIST_TASKS_PER_SECOND: "5" });
-    // 50 a poll: 120 proofs of emptiness take the polls at 0, 10 and 20 s.
-    const byTime = new Map<number, number>();
-    for (const c of h.world.completions)
-      byTime.set(Math.floor(c.at / 10) * 10, (byTime.get(Math.floor(c.at / 10) * 10) ?? 0) + 1);
+    await h.run({ AUTOSCALING_GROUP_NAMES: "asg-big", ...FAST, ECS_READS_PER_SECOND: "5" });
+    // 50 reads a poll, of every kind. The first poll located the 120 instances (listing them counts as 2 pages of
+    // 100, as ECS answers, although this mock answers in one; 2 calls describe them), described them (2 calls) and
+    // kept 1 for DescribeTasks: 43 ListTasks are left. The second poll describes
+    // the other 77 (1 call): 48. The third takes the rest.
+    const completed = new Map<number, number>();
+    for (const c of h.world.completions) {
+      const poll = Math.floor(c.at / 10) * 10;
+      completed.set(poll, (completed.get(poll) ?? 0) + 1);
+    }
     assert.deepEqual(
-      [...byTime.entries()],
+      [...completed.entries()],
       [
-        [0, 50],
-        [10, 50],
-        [20, 20],
+        [0, 43],
+        [10, 48],
+        [20, 29],
       ],
     );
+    const reads = new Set([
+      "ListContainerInstancesCommand",
+      "DescribeContainerInstancesCommand",
+      "ListTasksCommand",
+      "DescribeTasksCommand",
+    ]);
+    const perPoll = new Map<number, number>();
+    for (const c of h.world.calls.filter((c) => reads.has(c.name))) {
+      const poll = Math.floor(c.at / 10);
+      perPoll.set(poll, (perPoll.get(poll) ?? 0) + 1);
+    }
+    assert.deepEqual([...perPoll.values()], [3 + 2 + 43, 1 + 48, 1 + 29]);
   });
 
   it("lists each instance's tasks only when ECS's counters change or near the end", async () => {
@@ -849,7 +932,47 @@ describe("drain (many instances of a group at once)", () => {
     );
   });
 
-  it("followers of a large group look at ECS rarely, and more rarely as time goes, to stay within a budget", async () => {
+  it("followers of a large group leave ECS to the leader: at first they look only at their action, then rarely", async () => {
+    const h = harness();
+    for (let i = 0; i < 50; i++)
+      h.world.addInstance(`i-${(0x200 + i).toString(16).padStart(17, "0")}`, "asg-a");
+    const me = "i-00000000000000220";
+    h.world.addTask(
+      "web",
+      me,
+      "service:web",
+      [0, "RUNNING", "RUNNING"],
+      [100, "RUNNING", "STOPPED"],
+      [200, "STOPPED", "STOPPED"],
+    );
+    // A leader (not run here) set the instance DRAINING.
+    h.world.instances.get(me)!.ecsStatus = "DRAINING";
+    const [out] = await h.run({ ...eventVars(me), ...FAST }, { random: () => 0 });
+    assert.equal(out.result, "completed");
+    // 50 waiting: it checks its action at 0 s, then 5 polls (50 s) later, then at doubling intervals (up to 30
+    // polls): 150 and 350 s. It reads nothing from ECS in its first 3 polls.
+    assert.deepEqual(
+      h.world.calls
+        .filter((c) => c.name === "DescribeAutoScalingInstancesCommand")
+        .map((c) => c.at),
+      [0, 50, 150, 350],
+    );
+    assert.deepEqual(
+      h.world.calls.filter((c) => c.name === "DescribeContainerInstancesCommand").map((c) => c.at),
+      [50, 150, 350],
+    );
+    // Its tasks are the leader's to watch: it lists nothing while ECS counts tasks to run (50 s), nor at the first
+    // look that finds none left (150 s): the leader completes such an instance within a poll. Only at the next look,
+    // the leader evidently gone, does it prove the instance empty (one ListTasks of STOPPED-desired tasks).
+    assert.deepEqual(
+      h.world.ecsMock.commandCalls(ListTasksCommand).map((c) => c.args[0].input.desiredStatus),
+      ["STOPPED"],
+    );
+    assert.equal(h.world.completions[0].at, 350);
+    assert.deepEqual(h.world.killedAtCompletion(me), []);
+  });
+
+  it("a follower that finds its instance still ACTIVE after the quiet polls drains it alone, every poll", async () => {
     const h = harness();
     for (let i = 0; i < 50; i++)
       h.world.addInstance(`i-${(0x200 + i).toString(16).padStart(17, "0")}`, "asg-a");
@@ -863,17 +986,16 @@ describe("drain (many instances of a group at once)", () => {
     );
     const [out] = await h.run({ ...eventVars(me), ...FAST }, { random: () => 0 });
     assert.equal(out.result, "completed");
-    // 50 waiting: its second look comes 5 polls (50 s) after the first, then the interval doubles (up to 30 polls):
-    // at 0, 50, 150 and 350 s. Its own instance still drains, later than a leader would have drained it.
     assert.deepEqual(
       h.world.calls.filter((c) => c.name === "DescribeContainerInstancesCommand").map((c) => c.at),
-      [0, 50, 150, 350],
+      [50, 60, 70, 80, 90, 100, 110, 120, 130, 140, 150, 160, 170, 180, 190, 200],
     );
-    assert.equal(h.world.completions[0].at, 350);
+    assert.equal(h.world.instances.get(me)!.ecsStatus, "DRAINING");
+    assert.equal(h.world.completions[0].at, 200);
     assert.deepEqual(h.world.killedAtCompletion(me), []);
   });
 
-  it("a leader learning many peers' tasks stays within its ListTasks budget in every poll", async () => {
+  it("a leader learning many peers' tasks stays within its ECS read budget in every poll", async () => {
     const h = harness();
     const leader = "i-00000000000000400";
     for (let i = 0; i < 40; i++) {
@@ -888,13 +1010,19 @@ describe("drain (many instances of a group at once)", () => {
           [95, "STOPPED", "STOPPED"],
         );
     }
-    const outs = await h.run({ ...eventVars(leader), ...FAST, LIST_TASKS_PER_SECOND: "1" });
+    const outs = await h.run({ ...eventVars(leader), ...FAST, ECS_READS_PER_SECOND: "1" });
     assert.equal(outs.length, 40);
     assert.ok(outs.every((o) => o.result === "completed"));
     for (const id of h.world.instances.keys()) assert.deepEqual(h.world.killedAtCompletion(id), []);
-    // 10 ListTasks a 10 s poll, whatever the leader has to learn or prove.
+    // 10 ECS reads a 10 s poll, whatever the leader has to locate, learn or prove.
+    const reads = new Set([
+      "ListContainerInstancesCommand",
+      "DescribeContainerInstancesCommand",
+      "ListTasksCommand",
+      "DescribeTasksCommand",
+    ]);
     const perPoll = new Map<number, number>();
-    for (const c of h.world.calls.filter((c) => c.name === "ListTasksCommand")) {
+    for (const c of h.world.calls.filter((c) => reads.has(c.name))) {
       const poll = Math.floor(c.at / 10);
       perPoll.set(poll, (perPoll.get(poll) ?? 0) + 1);
     }

@@ -56,11 +56,11 @@ export function seconds(value: number): string {
 
 /** A per-second rate for the drainer's wall clock; refuses one the drainer's own limit would reject. */
 export function scaledRate(perSimSecond: number, timeScale: number): string {
-  const limit = setting("LIST_TASKS_PER_SECOND").max ?? Infinity;
+  const limit = setting("ECS_READS_PER_SECOND").max ?? Infinity;
   const wall = perSimSecond * timeScale;
   if (wall > limit) {
     throw new Error(
-      `time scale ${timeScale} makes LIST_TASKS_PER_SECOND ${wall}, above the drainer's limit of ${limit}: use a time scale of at most ${Math.floor(limit / perSimSecond)} when a drainer runs`,
+      `time scale ${timeScale} makes ECS_READS_PER_SECOND ${wall}, above the drainer's limit of ${limit}: use a time scale of at most ${Math.floor(limit / perSimSecond)} when a drainer runs`,
     );
   }
   return String(wall);
@@ -127,7 +127,7 @@ export class Simulation {
       LIFECYCLE_HOOK_NAME: this.hook,
       POLL_INTERVAL_SECONDS: seconds(this.clock.toReal(this.pollIntervalSeconds)),
       // A rate, so scaled the other way: the drainer's ListTasks budget per simulated second stays the default.
-      LIST_TASKS_PER_SECOND: scaledRate(DEFAULTS.listTasksPerSecond, this.clock.timeScale),
+      ECS_READS_PER_SECOND: scaledRate(DEFAULTS.ecsReadsPerSecond, this.clock.timeScale),
     };
     if (d.heartbeatIntervalSeconds !== undefined) {
       env.HEARTBEAT_INTERVAL_SECONDS = seconds(this.clock.toReal(d.heartbeatIntervalSeconds));

@@ -597,13 +597,13 @@ describe("simulator", function () {
       assert.equal(config.pollIntervalSeconds, 0.2, "10 simulated seconds at time scale 50");
       assert.equal(config.drainTimeoutSeconds, 72, "the drainer's default 3600 s, scaled");
       assert.equal(
-        env.LIST_TASKS_PER_SECOND,
-        String(DEFAULTS.listTasksPerSecond * 50),
+        env.ECS_READS_PER_SECOND,
+        String(DEFAULTS.ecsReadsPerSecond * 50),
         "the drainer's default rate per simulated second",
       );
       assert.throws(
         () => scaledRate(15, 1000),
-        /LIST_TASKS_PER_SECOND 15000, above the drainer's limit of 10000: use a time scale of at most 666/,
+        /ECS_READS_PER_SECOND 15000, above the drainer's limit of 10000: use a time scale of at most 666/,
       );
     });
 

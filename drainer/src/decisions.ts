@@ -168,7 +168,10 @@ export function needsListing(input: {
   readonly countsAtListing: readonly [number, number] | undefined;
   readonly pollsSinceListing: number;
   readonly ownTaskMayBeHere: boolean;
-  /** A peer's instance, served by a leader: its own drainer lists it to log what blocks; the leader only completes. */
+  /**
+   * The run does not answer for what blocks the instance: a leader's peer, or a follower's own instance (the leader
+   * watches it). Its tasks are listed in full only to learn them, while ECS still counts tasks to run on it.
+   */
   readonly peer: boolean;
   readonly knownComplete: boolean;
 }): Listing {

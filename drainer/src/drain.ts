@@ -5,8 +5,9 @@
  * One loop serves every instance of a run and shares ECS reads between them: one DescribeContainerInstances covers
  * 100 instances, one DescribeTasks 100 tasks. A sweep serves every waiting instance of its groups. In event mode,
  * when several instances of a group terminate together, the drainer of the smallest waiting instance ID leads: it
- * serves them all, while the others heartbeat their own instance and look at it only now and then, in case the
- * leader is gone. The decisions themselves are the pure functions of decisions.ts.
+ * serves them all, while the others heartbeat their own instance, check its lifecycle action now and then, and look at
+ * ECS only rarely, in case the leader is gone. Every poll keeps its ECS reads within ECS_READS_PER_SECOND. The
+ * decisions themselves are the pure functions of decisions.ts.
  */
 import {
   AwsPort,
@@ -90,6 +91,13 @@ export interface DrainContext {
 
 /** Consecutive failed polls of one instance after which the drainer gives up on it. */
 export const MAX_CONSECUTIVE_FAILURES = 5;
+
+/**
+ * At most this many instances are watched without reading their container instance (see `watch`). Confirming an
+ * instance costs one ListTasks at the end, which pays for the DescribeContainerInstances call saved at every poll only
+ * when the instances are few; many instances also share that call.
+ */
+export const WATCH_AT_MOST = 10;
 
 /** Above this many instances to locate, list the cluster's container instances once rather than one by one. */
 export const BULK_LOCATE_ABOVE = 20;
@@ -534,7 +542,7 @@ async function poll(run: Run, states: InstanceState[], first: boolean): Promise<
   await locate(run, states);
   let located = states.filter((s) => !s.outcome && s.containerInstanceArn !== undefined);
   if (located.length === 0) return;
-  if (located.every((s) => watching(run, s))) {
+  if (located.length <= WATCH_AT_MOST && located.every((s) => watching(run, s))) {
     located = await watch(run, located);
     if (located.length === 0) return;
   }
@@ -610,11 +618,32 @@ async function poll(run: Run, states: InstanceState[], first: boolean): Promise<
 
   const learning = live.filter((l) => l.learn && l.listing !== "none");
   const deciding = live.filter((l) => !l.learn);
-  const listed = await listTasks(
-    run,
-    deciding.filter((l) => l.listing !== "none"),
-  );
-  for (const { s, ci, listing } of deciding) {
+  // Instances decided from ECS's counters and their known tasks go first, so that each is decided at the same moment
+  // of every poll; those that need ListTasks follow, spread over the interval.
+  const prompt = deciding.filter((l) => l.listing === "none" || l.listing === "known");
+  const listing = deciding.filter((l) => l.listing !== "none" && l.listing !== "known");
+  await decide(run, prompt, await listTasks(run, prompt), now);
+  await decide(run, listing, await listTasks(run, listing), now);
+
+  const learned = await listTasks(run, learning);
+  for (const { s, ci, listing } of learning) {
+    const tasks = learned.get(s);
+    if (s.outcome || tasks === undefined) continue;
+    s.failures = 0;
+    recordListing(s, ci, listing, tasks);
+  }
+}
+
+/** Decides, for each instance, from this poll's view of it and what was listed: complete, wait, or stop tasks. */
+async function decide(
+  run: Run,
+  planned: readonly Planned[],
+  listed: ReadonlyMap<InstanceState, TaskView[]>,
+  now: number,
+): Promise<void> {
+  const { ctx } = run;
+  const { config } = ctx;
+  for (const { s, ci, listing } of planned) {
     if (s.outcome) continue;
     const tasks = listed.get(s);
     if (listing !== "none" && tasks === undefined) continue; // the listing failed, and was counted
@@ -662,14 +691,6 @@ async function poll(run: Run, states: InstanceState[], first: boolean): Promise<
       continue;
     }
     if (verdict.kind === "stop-standalone") await stopStandalone(run, s, verdict.stop);
-  }
-
-  const learned = await listTasks(run, learning);
-  for (const { s, ci, listing } of learning) {
-    const tasks = learned.get(s);
-    if (s.outcome || tasks === undefined) continue;
-    s.failures = 0;
-    recordListing(s, ci, listing, tasks);
   }
 }
 

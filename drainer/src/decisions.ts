@@ -174,6 +174,8 @@ export function needsListing(input: {
    */
   readonly peer: boolean;
   readonly knownComplete: boolean;
+  /** STOP_STANDALONE_TASKS: a peer's tasks are then listed again too, to see when only standalone tasks remain. */
+  readonly stopStandaloneTasks: boolean;
 }): Listing {
   const [running, pending] = input.counts;
   if (input.atDeadline) return "full";
@@ -182,8 +184,8 @@ export function needsListing(input: {
     return running + pending === 0 ? "stopped" : "full";
   }
   if (!input.knownComplete) return "full";
-  if (input.peer) return "none";
-  if (input.first || input.countsAtListing === undefined) return "running";
+  if (input.peer && !input.stopStandaloneTasks) return "none";
+  if (input.first || input.countsAtListing === undefined) return input.peer ? "none" : "running";
   const changed = running !== input.countsAtListing[0] || pending !== input.countsAtListing[1];
   return changed && input.pollsSinceListing >= LISTING_EVERY_POLLS ? "running" : "none";
 }

@@ -130,8 +130,8 @@ interface InstanceState {
   stopRequested: Set<string>;
   /** The container instance as the last DescribeContainerInstances showed it. */
   lastView?: ContainerInstanceView;
-  /** A follower's previous look found no task left to run on the instance. */
-  emptyAtLastLook: boolean;
+  /** A follower's previous look left a listing of the instance (a proof, a decision) to the leader. */
+  deferredToLeader: boolean;
   tasksAtStart: number | null;
   failures: number;
   outcome?: Outcome;
@@ -348,7 +348,7 @@ async function addInstance(
     known: new Set(),
     knownComplete: false,
     stopRequested: new Set(),
-    emptyAtLastLook: false,
+    deferredToLeader: false,
     tasksAtStart: null,
     failures: 0,
   };
@@ -599,10 +599,13 @@ async function poll(run: Run, states: InstanceState[], first: boolean): Promise<
       ownTaskMayBeHere: ctx.ownTaskArn !== undefined,
       peer: !s.own || run.role === "follower",
       knownComplete: s.knownComplete,
+      stopStandaloneTasks: config.stopStandaloneTasks,
     });
     // A peer's instance that still has running tasks is listed only to learn its tasks: nothing is decided on it in
-    // this poll, so those listings go last, after the decisions. A follower learns nothing: the leader is at work.
+    // this poll, so those listings go last, after the decisions (unless STOP_STANDALONE_TASKS asks for a decision on
+    // every listing). A follower learns nothing: the leader is at work.
     const learn =
+      !config.stopStandaloneTasks &&
       (!s.own || run.role === "follower") &&
       listing === "full" &&
       ci.runningTasksCount + ci.pendingTasksCount > (ctx.ownTaskArn !== undefined ? 1 : 0);
@@ -741,8 +744,9 @@ async function watch(run: Run, states: InstanceState[]): Promise<InstanceState[]
 
 /**
  * What a follower lists: the leader watches the instance's tasks, so a follower lists nothing to learn them, and
- * proves the instance empty only when its previous look already found no task left to run (the leader has had a
- * whole interval to complete it, and has not). At the deadline it lists as any drainer does.
+ * lists anything else (to prove the instance empty, or to stop standalone tasks) only when its previous look already
+ * left that to the leader: the leader has had a whole interval to act, and has not. At the deadline it lists as any
+ * drainer does.
  */
 function followerListing(
   run: Run,
@@ -753,9 +757,9 @@ function followerListing(
 ): Listing {
   if (run.role !== "follower" || atDeadline || listing === "none") return listing;
   if (learn) return "none";
-  const proveNow = s.emptyAtLastLook;
-  s.emptyAtLastLook = true;
-  return proveNow ? listing : "none";
+  const leaderHadTime = s.deferredToLeader;
+  s.deferredToLeader = true;
+  return leaderHadTime ? listing : "none";
 }
 
 /** Remembers what a listing showed: the instance's tasks, and whether they are all of them. */

@@ -172,6 +172,7 @@ describe("needsListing", () => {
     ownTaskMayBeHere: false,
     peer: false,
     knownComplete: true,
+    stopStandaloneTasks: false,
   };
   it("lists nothing while ECS's counters show tasks and have not changed", () => {
     assert.equal(needsListing(base), "none");
@@ -208,6 +209,16 @@ describe("needsListing", () => {
     );
     assert.equal(needsListing({ ...base, peer: true, knownComplete: false }), "full");
     assert.equal(needsListing({ ...base, peer: true, counts: [0, 0] }), "known");
+  });
+  it("with STOP_STANDALONE_TASKS, lists a peer's RUNNING tasks again when its counters change, to stop what remains", () => {
+    const peer = { ...base, peer: true, stopStandaloneTasks: true };
+    assert.equal(needsListing({ ...peer, first: true }), "none");
+    assert.equal(needsListing({ ...peer, counts: [1, 0], pollsSinceListing: 1 }), "none");
+    assert.equal(
+      needsListing({ ...peer, counts: [1, 0], pollsSinceListing: LISTING_EVERY_POLLS }),
+      "running",
+    );
+    assert.equal(needsListing({ ...peer, pollsSinceListing: 9 }), "none", "counters unchanged");
   });
 });
 

@@ -1029,6 +1029,21 @@ describe("drain (many instances of a group at once)", () => {
     assert.ok(Math.max(...perPoll.values()) <= 10, JSON.stringify([...perPoll]));
   });
 
+  it("with STOP_STANDALONE_TASKS a leader stops its peers' standalone tasks once only they remain", async () => {
+    const h = group();
+    // A standalone job on the second instance, alone from the start, and one that outlives a service on the third.
+    h.world
+      .addTask("job-1", ids[1], "family:batch", [0, "RUNNING", "RUNNING"])
+      .addTask("job-2", ids[2], "family:batch", [0, "RUNNING", "RUNNING"]);
+    const outs = await h.run({ ...eventVars(ids[0]), ...FAST, STOP_STANDALONE_TASKS: "true" });
+    assert.ok(outs.every((o) => o.result === "completed"));
+    assert.deepEqual(h.world.stopped.map((s) => [s.arn.split("/").pop(), s.at]).sort(), [
+      ["job-1", 30],
+      ["job-2", 40],
+    ]);
+    for (const id of ids) assert.deepEqual(h.world.killedAtCompletion(id), []);
+  });
+
   it("a leader takes on instances that start waiting after it did", async () => {
     const h = harness();
     h.world

@@ -375,7 +375,7 @@ export function evaluateGoals(rows: readonly BenchRow[]): BenchResult["goals"] {
   });
   const worstReads = Math.max(...mine.map((r) => r.ecsReadsPerInstanceTypicalPoll ?? Infinity));
   goals.push({
-    goal: "ECS reads per instance <= 1 per poll (what a typical poll of the steady phase costs; the means also carry each drain's fixed reads: locating, the first listing, the final confirmation)",
+    goal: "ECS reads per instance <= 1 per poll, in a typical poll",
     met: worstReads <= 1,
     detail: mine
       .map(

@@ -211,7 +211,7 @@ export function leadsGroup(ownInstanceId: string, waitingIds: readonly string[])
  * For this many poll intervals from its start, a follower looks only at its lifecycle action, never at ECS: the
  * leader sets every waiting instance of the group DRAINING in its first poll, and adopts later ones at its next.
  */
-export const FOLLOWER_QUIET_POLLS = 3;
+export const FOLLOWER_QUIET_POLLS = 6;
 
 /** A follower's looks back off, doubling their interval up to this many poll intervals (or its first, if longer). */
 export const FOLLOWER_MAX_POLLS = 30;

@@ -363,17 +363,21 @@ export function virtualClock() {
     sleep: (wait: number, signal: AbortSignal): Promise<void> => {
       if (signal.aborted) return Promise.resolve();
       return new Promise<void>((resolve) => {
-        const entry = { at: ms + wait, seq: seq++, resolve };
-        sleepers.push(entry);
-        signal.addEventListener(
-          "abort",
-          () => {
-            const i = sleepers.indexOf(entry);
-            if (i >= 0) sleepers.splice(i, 1);
+        const onAbort = () => {
+          const i = sleepers.indexOf(entry);
+          if (i >= 0) sleepers.splice(i, 1);
+          resolve();
+        };
+        const entry = {
+          at: ms + wait,
+          seq: seq++,
+          resolve: () => {
+            signal.removeEventListener("abort", onAbort);
             resolve();
           },
-          { once: true },
-        );
+        };
+        sleepers.push(entry);
+        signal.addEventListener("abort", onAbort, { once: true });
         schedule();
       });
     },

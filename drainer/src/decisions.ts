@@ -209,7 +209,9 @@ export function leadsGroup(ownInstanceId: string, waitingIds: readonly string[])
 
 /**
  * For this many poll intervals from its start, a follower looks only at its lifecycle action, never at ECS: the
- * leader sets every waiting instance of the group DRAINING in its first poll, and adopts later ones at its next.
+ * leader sets every waiting instance of the group DRAINING in its first poll, and adopts later ones at its next, so
+ * an instance still ACTIVE after that tells of a leader gone. Waiting longer keeps followers' reads out of the
+ * leader's way at the start of a scale-in, at the cost of a later drain when the leader is gone.
  */
 export const FOLLOWER_QUIET_POLLS = 6;
 

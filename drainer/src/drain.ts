@@ -228,8 +228,9 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
         // The reads of the next poll's budget start here (the first's include locating the instances).
         run.reads = 0;
       }
-      // A follower that found no drainer at work polls as every drainer alone does.
-      if (run.role === "alone") pollMs = config.pollIntervalSeconds * 1000;
+      // A follower that found no drainer at work drains its instance alone. In a large group its peers' drainers may
+      // all do the same (the leader is gone), so it polls only every ceil(waiting / 10) intervals, like their looks.
+      if (run.role === "alone") pollMs = config.pollIntervalSeconds * 1000 * pollEvery;
       nextPollAt = Math.max(pollStart + pollMs, ctx.now());
       if (run.role === "follower") pollMs = Math.min(pollMs * 2, longestMs);
       if (config.dryRun) break;

@@ -57,6 +57,7 @@ export interface DrainerSettings {
   readonly hookName: string;
   readonly autoscalingGroupNames: readonly string[];
   readonly pollIntervalSeconds: number;
+  readonly ecsReadsPerSecond: number;
   readonly drainTimeoutSeconds: number;
   readonly timeoutResult: LifecycleResult;
   readonly stopStandaloneTasks: boolean;
@@ -73,6 +74,7 @@ export function drainerEnvironment(settings: DrainerSettings): DrainerEnvironmen
     { name: "LIFECYCLE_HOOK_NAME", value: settings.hookName },
     { name: "AUTOSCALING_GROUP_NAMES", value: settings.autoscalingGroupNames.join(",") },
     { name: "POLL_INTERVAL_SECONDS", value: String(settings.pollIntervalSeconds) },
+    { name: "ECS_READS_PER_SECOND", value: String(settings.ecsReadsPerSecond) },
     { name: "DRAIN_TIMEOUT_SECONDS", value: String(settings.drainTimeoutSeconds) },
     { name: "TIMEOUT_RESULT", value: settings.timeoutResult },
     { name: "STOP_STANDALONE_TASKS", value: String(settings.stopStandaloneTasks) },

@@ -42,6 +42,12 @@ export interface ScaleInDrainerArgs {
   readonly drainTimeout?: pulumi.Input<number>;
   /** Seconds between the drainer's checks of an instance's tasks (POLL_INTERVAL_SECONDS), up to 3600. Defaults to 10. */
   readonly pollInterval?: pulumi.Input<number>;
+  /**
+   * ECS reads a second one drainer may make, paced by a token bucket (ECS_READS_PER_SECOND): more than 0, at most
+   * 10000. ECS refills cluster reads at 20/s per account and region, so lower it when other tools share them and raise
+   * it only with raised ECS quotas. Defaults to 15.
+   */
+  readonly ecsReadsPerSecond?: pulumi.Input<number>;
   /** The lifecycle result when the drain times out (TIMEOUT_RESULT): CONTINUE or ABANDON. Defaults to CONTINUE. */
   readonly timeoutResult?: pulumi.Input<LifecycleResult>;
   /**
@@ -161,16 +167,18 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
         clusterName,
         hookName,
         checked(args, "pollInterval", DEFAULTS.pollIntervalSeconds),
+        checked(args, "ecsReadsPerSecond", DEFAULTS.ecsReadsPerSecond),
         settled,
         checked(args, "timeoutResult", DEFAULTS.timeoutResult),
         checked(args, "stopStandaloneTasks", DEFAULTS.stopStandaloneTasks),
       ])
-      .apply(([cluster, hook, poll, { drain }, timeoutResult, stopStandaloneTasks]) =>
+      .apply(([cluster, hook, poll, reads, { drain }, timeoutResult, stopStandaloneTasks]) =>
         drainerEnvironment({
           cluster,
           hookName: hook,
           autoscalingGroupNames: groups,
           pollIntervalSeconds: poll,
+          ecsReadsPerSecond: reads,
           drainTimeoutSeconds: drain,
           timeoutResult,
           stopStandaloneTasks,

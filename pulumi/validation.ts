@@ -40,9 +40,11 @@ export function isKnown<T>(value: pulumi.Input<T> | undefined): value is T {
   return !pulumi.Output.isInstance(value) && !(value instanceof Promise);
 }
 
-function secondsCheck(env: string, arg: keyof ScaleInDrainerArgs) {
+/** The check of an arg that becomes a bounded numeric setting of the drainer (`seconds` or `rate`). */
+function boundedCheck(env: string, arg: keyof ScaleInDrainerArgs) {
   const s = setting(env);
   const low = s.min ?? 0;
+  const what = s.kind === "rate" ? "a number of reads a second" : "a number of seconds";
   return (value: unknown): string | undefined => {
     const ok =
       typeof value === "number" &&
@@ -51,7 +53,7 @@ function secondsCheck(env: string, arg: keyof ScaleInDrainerArgs) {
       (s.max === undefined || value <= s.max);
     if (ok) return undefined;
     const lowText = s.minExclusive ? `greater than ${low}` : `at least ${low}`;
-    return `\`${arg}\` is ${JSON.stringify(value)}: set it to a number of seconds ${lowText} and at most ${s.max} (it becomes ${env}), or leave it unset for the default ${s.default}.`;
+    return `\`${arg}\` is ${JSON.stringify(value)}: set it to ${what} ${lowText} and at most ${s.max} (it becomes ${env}), or leave it unset for the default ${s.default}.`;
   };
 }
 
@@ -101,9 +103,11 @@ export const ARG_CHECKS: {
       ? undefined
       : `\`heartbeatTimeout\` is ${JSON.stringify(v)}: set it to a whole number of seconds from ${LIMITS.heartbeatTimeoutMin} to ${LIMITS.heartbeatTimeoutMax} (the lifecycle hook's limits). Defaults to ${DEFAULTS.heartbeatTimeoutSeconds}.`,
   drainTimeout: (v) =>
-    v === undefined ? undefined : secondsCheck("DRAIN_TIMEOUT_SECONDS", "drainTimeout")(v),
+    v === undefined ? undefined : boundedCheck("DRAIN_TIMEOUT_SECONDS", "drainTimeout")(v),
   pollInterval: (v) =>
-    v === undefined ? undefined : secondsCheck("POLL_INTERVAL_SECONDS", "pollInterval")(v),
+    v === undefined ? undefined : boundedCheck("POLL_INTERVAL_SECONDS", "pollInterval")(v),
+  ecsReadsPerSecond: (v) =>
+    v === undefined ? undefined : boundedCheck("ECS_READS_PER_SECOND", "ecsReadsPerSecond")(v),
   timeoutResult: (v) =>
     v === undefined || Object.values(LifecycleResult).includes(v as LifecycleResult)
       ? undefined

@@ -24,6 +24,7 @@ export const CONFIG_KEYS: { readonly [K in keyof ScaleInDrainerArgs]-?: KeyKind 
   heartbeatTimeout: "number",
   drainTimeout: "number",
   pollInterval: "number",
+  ecsReadsPerSecond: "number",
   timeoutResult: "result",
   stopStandaloneTasks: "boolean",
   sweepSchedule: "string",

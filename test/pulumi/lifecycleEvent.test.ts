@@ -28,6 +28,7 @@ describe("the lifecycle event and the drainer's environment (Pulumi)", () => {
       securityGroupIds: ["sg-1"],
       timeoutResult: LifecycleResult.Abandon,
       pollInterval: 5,
+      ecsReadsPerSecond: 30,
     });
     transformer = one("aws:cloudwatch/eventTarget:EventTarget", `${name}-my-asg`).inputs
       .inputTransformer;
@@ -88,6 +89,7 @@ describe("the lifecycle event and the drainer's environment (Pulumi)", () => {
       assert.equal(config.hook, SAMPLE_EVENT.detail.LifecycleHookName);
       assert.equal(config.token, SAMPLE_EVENT.detail.LifecycleActionToken);
       assert.equal(config.pollIntervalSeconds, 5);
+      assert.equal(config.ecsReadsPerSecond, 30);
       assert.equal(config.timeoutResult, LifecycleResult.Abandon);
     });
 

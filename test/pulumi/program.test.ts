@@ -72,6 +72,7 @@ describe("the per-environment program (Pulumi.yaml)", () => {
         heartbeatTimeout: 900,
         drainTimeout: 3600,
         pollInterval: 10,
+        ecsReadsPerSecond: 15,
         timeoutResult: LifecycleResult.Continue,
         stopStandaloneTasks: false,
         sweepSchedule: "rate(5 minutes)",

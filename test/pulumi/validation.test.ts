@@ -65,6 +65,24 @@ const CASES: [string, Partial<Record<keyof ScaleInDrainerArgs, unknown>>, string
   ["a fractional heartbeat", { heartbeatTimeout: 90.5 }, "heartbeatTimeout", /whole number/],
   ["a zero poll interval", { pollInterval: 0 }, "pollInterval", /greater than 0 and at most 3600/],
   ["a poll interval over an hour", { pollInterval: 3601 }, "pollInterval", /at most 3600/],
+  [
+    "zero ECS reads a second",
+    { ecsReadsPerSecond: 0 },
+    "ecsReadsPerSecond",
+    /greater than 0 and at most 10000/,
+  ],
+  [
+    "negative ECS reads a second",
+    { ecsReadsPerSecond: -1 },
+    "ecsReadsPerSecond",
+    /greater than 0 and at most 10000/,
+  ],
+  [
+    "more than 10000 ECS reads a second",
+    { ecsReadsPerSecond: 10001 },
+    "ecsReadsPerSecond",
+    /at most 10000 \(it becomes ECS_READS_PER_SECOND\)/,
+  ],
   ["a drain timeout over 48 h", { drainTimeout: 172801 }, "drainTimeout", /at most 172800/],
   [
     "a drain timeout beyond 100 x the heartbeat",

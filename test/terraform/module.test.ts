@@ -288,6 +288,7 @@ describe("terraform module: files", function () {
       heartbeat_timeout: DEFAULTS.heartbeatTimeoutSeconds,
       drain_timeout: Number(setting("DRAIN_TIMEOUT_SECONDS").default),
       poll_interval: Number(setting("POLL_INTERVAL_SECONDS").default),
+      ecs_reads_per_second: Number(setting("ECS_READS_PER_SECOND").default),
       timeout_result: setting("TIMEOUT_RESULT").default,
       stop_standalone_tasks: setting("STOP_STANDALONE_TASKS").default === "true",
       enable_sweep: DEFAULTS.enableSweep,
@@ -302,6 +303,7 @@ describe("terraform module: files", function () {
     // The contract's own defaults agree with each other.
     assert.equal(Number(setting("DRAIN_TIMEOUT_SECONDS").default), DEFAULTS.drainTimeoutSeconds);
     assert.equal(Number(setting("POLL_INTERVAL_SECONDS").default), DEFAULTS.pollIntervalSeconds);
+    assert.equal(Number(setting("ECS_READS_PER_SECOND").default), DEFAULTS.ecsReadsPerSecond);
   });
 
   it("writes the contract's limits and names into the validations", () => {
@@ -316,6 +318,10 @@ describe("terraform module: files", function () {
       ),
     );
     assert.ok(conditions("poll_interval").includes(`<= ${setting("POLL_INTERVAL_SECONDS").max}`));
+    const reads = setting("ECS_READS_PER_SECOND");
+    assert.equal(reads.minExclusive, true);
+    assert.ok(conditions("ecs_reads_per_second").includes(`> ${reads.min}`));
+    assert.ok(conditions("ecs_reads_per_second").includes(`<= ${reads.max}`));
     assert.ok(conditions("hook_name").includes(`"${ECS_MANAGED_DRAINING_HOOK}"`));
   });
 

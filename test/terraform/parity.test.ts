@@ -25,6 +25,7 @@ import { SAMPLE_EVENT, applyInputTransformer } from "../pulumi/sampleEvent";
 import { parseConfig } from "../../drainer/src/config";
 import {
   DECLARED_ACTIONS,
+  DEFAULTS,
   EVENT_ENVIRONMENT,
   LifecycleResult,
   ResourceKind,
@@ -97,6 +98,7 @@ const SCENARIOS: Scenario[] = [
       heartbeatTimeout: 1800,
       drainTimeout: 7200,
       pollInterval: 2.5,
+      ecsReadsPerSecond: 4.5,
       timeoutResult: LifecycleResult.Abandon,
       stopStandaloneTasks: true,
       sweepSchedule: "cron(0/10 * * * ? *)",
@@ -362,6 +364,10 @@ describe("terraform module: parity with the Pulumi component", function () {
         assert.equal(
           swept.pollIntervalSeconds,
           scenario.args.pollInterval ?? swept.pollIntervalSeconds,
+        );
+        assert.equal(
+          swept.ecsReadsPerSecond,
+          scenario.args.ecsReadsPerSecond ?? DEFAULTS.ecsReadsPerSecond,
         );
       });
 
@@ -710,6 +716,10 @@ describe("terraform module: parity with the Pulumi component", function () {
       ["a poll interval of 0.25", { pollInterval: 0.25 }],
       ["a poll interval of 3600", { pollInterval: 3600 }],
       ["a poll interval of 3601", { pollInterval: 3601 }],
+      ["0 ECS reads a second", { ecsReadsPerSecond: 0 }],
+      ["0.5 ECS reads a second", { ecsReadsPerSecond: 0.5 }],
+      ["10000 ECS reads a second", { ecsReadsPerSecond: 10000 }],
+      ["10001 ECS reads a second", { ecsReadsPerSecond: 10001 }],
       ["a lowercase timeout result", { timeoutResult: "continue" as LifecycleResult }],
       ["ABANDON", { timeoutResult: LifecycleResult.Abandon }],
       ["a schedule in words", { sweepSchedule: "every 5 minutes" }],

@@ -19,6 +19,7 @@ module "scale_in_drainer" {
   heartbeat_timeout     = 900
   drain_timeout         = 3600
   poll_interval         = 10
+  ecs_reads_per_second  = 15
   timeout_result        = "CONTINUE"
   stop_standalone_tasks = false
 

@@ -140,6 +140,7 @@ locals {
     { name = "LIFECYCLE_HOOK_NAME", value = var.hook_name },
     { name = "AUTOSCALING_GROUP_NAMES", value = join(",", var.autoscaling_group_names) },
     { name = "POLL_INTERVAL_SECONDS", value = tostring(var.poll_interval) },
+    { name = "ECS_READS_PER_SECOND", value = tostring(var.ecs_reads_per_second) },
     { name = "DRAIN_TIMEOUT_SECONDS", value = tostring(var.drain_timeout) },
     { name = "TIMEOUT_RESULT", value = var.timeout_result },
     { name = "STOP_STANDALONE_TASKS", value = tostring(var.stop_standalone_tasks) },

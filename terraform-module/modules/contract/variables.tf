@@ -125,6 +125,18 @@ variable "poll_interval" {
   }
 }
 
+variable "ecs_reads_per_second" {
+  description = "ECS reads a second one drainer may make, paced by a token bucket (ECS_READS_PER_SECOND). ECS refills cluster reads at 20/s per account and region: lower it when other tools share them, raise it only with raised ECS quotas. Defaults to 15."
+  type        = number
+  default     = 15
+  nullable    = false
+
+  validation {
+    condition     = var.ecs_reads_per_second > 0 && var.ecs_reads_per_second <= 10000
+    error_message = "Set ecs_reads_per_second to a number of ECS reads a second greater than 0 and at most 10000."
+  }
+}
+
 variable "timeout_result" {
   description = "The lifecycle action result when the drain times out: CONTINUE or ABANDON. Defaults to CONTINUE."
   type        = string

@@ -29,6 +29,7 @@ run "accepts_every_bound" {
     heartbeat_timeout       = 7200
     drain_timeout           = 172800
     poll_interval           = 0.5
+    ecs_reads_per_second    = 0.5
     timeout_result          = "ABANDON"
     sweep_schedule          = "cron(0/5 * * * ? *)"
     cpu                     = 300
@@ -43,10 +44,11 @@ run "accepts_every_bound" {
 run "accepts_the_lowest_heartbeat_and_poll_bounds" {
   command = plan
   variables {
-    heartbeat_timeout  = 30
-    drain_timeout      = 3000
-    poll_interval      = 3600
-    log_retention_days = 3653
+    heartbeat_timeout    = 30
+    drain_timeout        = 3000
+    poll_interval        = 3600
+    ecs_reads_per_second = 10000
+    log_retention_days   = 3653
   }
 }
 
@@ -219,6 +221,30 @@ run "rejects_a_poll_interval_above_3600" {
     poll_interval = 3601
   }
   expect_failures = [var.poll_interval]
+}
+
+run "rejects_zero_ecs_reads_per_second" {
+  command = plan
+  variables {
+    ecs_reads_per_second = 0
+  }
+  expect_failures = [var.ecs_reads_per_second]
+}
+
+run "rejects_negative_ecs_reads_per_second" {
+  command = plan
+  variables {
+    ecs_reads_per_second = -1
+  }
+  expect_failures = [var.ecs_reads_per_second]
+}
+
+run "rejects_ecs_reads_per_second_above_10000" {
+  command = plan
+  variables {
+    ecs_reads_per_second = 10001
+  }
+  expect_failures = [var.ecs_reads_per_second]
 }
 
 run "rejects_a_lowercase_timeout_result" {

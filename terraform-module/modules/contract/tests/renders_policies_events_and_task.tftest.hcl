@@ -156,6 +156,7 @@ run "gives_the_container_its_settings" {
   command = plan
   variables {
     poll_interval         = 2.5
+    ecs_reads_per_second  = 4.5
     drain_timeout         = 600
     timeout_result        = "ABANDON"
     stop_standalone_tasks = true
@@ -167,6 +168,7 @@ run "gives_the_container_its_settings" {
       LIFECYCLE_HOOK_NAME     = "ecs-scale-in-drainer"
       AUTOSCALING_GROUP_NAMES = "prod-ecs-a,prod-ecs-b"
       POLL_INTERVAL_SECONDS   = "2.5"
+      ECS_READS_PER_SECOND    = "4.5"
       DRAIN_TIMEOUT_SECONDS   = "600"
       TIMEOUT_RESULT          = "ABANDON"
       STOP_STANDALONE_TASKS   = "true"

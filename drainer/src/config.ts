@@ -16,7 +16,7 @@ export interface DrainerConfig {
   /** Undefined: derived from the hook's HeartbeatTimeout. */
   readonly heartbeatIntervalSeconds?: number;
   readonly drainTimeoutSeconds: number;
-  /** ListTasks calls a second one run may make. */
+  /** ECS reads a second one run may make (ECS_READS_PER_SECOND), paced by a token bucket. */
   readonly ecsReadsPerSecond: number;
   readonly timeoutResult: LifecycleResult;
   readonly stopStandaloneTasks: boolean;

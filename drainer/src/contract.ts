@@ -193,7 +193,7 @@ export const SETTINGS: readonly Setting[] = [
     minExclusive: true,
     max: 10000,
     description:
-      "ECS reads (DescribeContainerInstances, ListTasks, DescribeTasks, ListContainerInstances) a second a drainer may make, spread over each poll. ECS refills cluster reads at 20/s per account and region, shared with everything else.",
+      "ECS reads (DescribeContainerInstances, ListTasks, DescribeTasks, ListContainerInstances) a second a drainer may make, paced by a token bucket with a burst of one second's worth. ECS refills cluster reads at 20/s per account and region, shared with everything else.",
   },
   {
     env: "DRY_RUN",

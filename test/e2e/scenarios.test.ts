@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { ECS_MANAGED_DRAINING_HOOK } from "../../drainer/src/contract";
 import { countTrustingDrainer } from "../sim/baseline";
+import { parseLogLines } from "../sim/launchers";
 import { InstanceRecord } from "../sim/recorder";
 import { Simulation } from "../sim/simulation";
 import { GroupSpec, ServiceSpec } from "../sim/world";
@@ -340,6 +341,57 @@ describe("end-to-end scale-in (the real bundle against the simulator)", function
       assert.equal(report.tasksKilled, 0);
       assert.deepEqual(report.results, { CONTINUE: 1 });
     });
+  });
+
+  it("8b. the leader of a group killed mid-drain: its followers finish their own drains, the sweep the leader's", async () => {
+    sim = await startScenario({
+      world: {
+        groups: [group("asg-a", 5)],
+        services: [
+          { ...WEB, desiredCount: 5, deactivatingSeconds: 40 },
+          { ...API, desiredCount: 5 },
+        ],
+      },
+      sweepIntervalSeconds: 150,
+    });
+    const ids = sim.world
+      .group("asg-a")
+      .instances.slice(0, 3)
+      .map((i) => i.id)
+      .sort();
+    const [leader, ...followers] = ids;
+    // Killed after its first polls: every instance is DRAINING, and no drainer watches them any more. The followers
+    // look at ECS from 30 s (6 polls of 5 s), leave the first proof to the leader, and prove their instance empty at
+    // their next look (75-80 s), after the web tasks' 40 s in DEACTIVATING and before the sweep (150 s).
+    sim.eventBridge.faults = { kill: [{ instanceId: leader, afterSeconds: 20 }] };
+    sim.scaleIn("asg-a", ids);
+    const report = await sim.settle(600);
+    assertClean(sim, report);
+    assert.equal(report.tasksKilled, 0);
+    assert.deepEqual(report.results, { CONTINUE: 3 });
+    assert.deepEqual(report.hookTimeouts, []);
+    const runs = sim.eventBridge.runs.filter((r) => r.record.kind !== "sweep");
+    assert.deepEqual(runs.map((r) => r.record.exitCode).sort(), [0, 0, 143]);
+    // Each follower proved its own instance empty and completed it, long before the sweep came.
+    for (const id of followers) {
+      const own = runs.find((r) => r.record.instanceId === id)!;
+      const summary = parseLogLines(own.handle.lines).find((l) => l.msg === "summary");
+      assert.deepEqual(
+        (summary?.results as { result: string }[] | undefined)?.map((r) => r.result),
+        ["completed"],
+        id,
+      );
+      // It found its instance DRAINING (the leader's work), so it did not drain it alone, only proved it empty.
+      const said = parseLogLines(own.handle.lines).map((l) => l.msg);
+      assert.ok(said.includes("the container instance is already DRAINING"), id);
+      assert.ok(!said.some((m) => String(m).includes("draining it alone")), id);
+      const rec = sim.recorder.instances.get(id)!;
+      assert.ok(rec.terminatedAt! - rec.scaleInAt < 150, `${id} ended at ${rec.terminatedAt}`);
+    }
+    assert.ok(
+      sim.eventBridge.runs.some((r) => r.record.kind === "sweep"),
+      "the sweep completed the leader's own instance",
+    );
   });
 
   it("9. an instance not registered in ECS is completed at once", async () => {

@@ -637,6 +637,8 @@ async function poll(run: Run, states: InstanceState[], first: boolean): Promise<
     }
     s.pollsSinceListing++;
     const atDeadline = s.own && now >= deadlineOf(s);
+    // A leader's peer, or a follower's own instance: this run does not answer for what blocks it.
+    const asPeer = !s.own || run.role === "follower";
     const listing = needsListing({
       first: first || s.countsAtListing === undefined,
       atDeadline,
@@ -644,7 +646,7 @@ async function poll(run: Run, states: InstanceState[], first: boolean): Promise<
       countsAtListing: s.countsAtListing,
       pollsSinceListing: s.pollsSinceListing,
       ownTaskMayBeHere: ctx.ownTaskArn !== undefined,
-      peer: !s.own || run.role === "follower",
+      peer: asPeer,
       knownComplete: s.knownComplete,
       stopStandaloneTasks: config.stopStandaloneTasks,
     });
@@ -653,7 +655,7 @@ async function poll(run: Run, states: InstanceState[], first: boolean): Promise<
     // every listing). A follower learns nothing: the leader is at work.
     const learn =
       !config.stopStandaloneTasks &&
-      (!s.own || run.role === "follower") &&
+      asPeer &&
       listing === "full" &&
       ci.runningTasksCount + ci.pendingTasksCount > (ctx.ownTaskArn !== undefined ? 1 : 0);
     live.push({ s, ci, listing: followerListing(run, s, listing, learn, atDeadline), learn });

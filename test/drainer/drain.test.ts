@@ -798,17 +798,7 @@ describe("drain (sweep mode)", () => {
         [20, 29],
       ],
     );
-    const reads = new Set([
-      "ListContainerInstancesCommand",
-      "DescribeContainerInstancesCommand",
-      "ListTasksCommand",
-      "DescribeTasksCommand",
-    ]);
-    const perPoll = new Map<number, number>();
-    for (const c of h.world.calls.filter((c) => reads.has(c.name))) {
-      const poll = Math.floor(c.at / 10);
-      perPoll.set(poll, (perPoll.get(poll) ?? 0) + 1);
-    }
+    const perPoll = h.world.ecsReadsPer(10);
     assert.deepEqual([...perPoll.values()], [3 + 2 + 43, 1 + 48, 1 + 29]);
   });
 
@@ -1018,17 +1008,7 @@ describe("drain (many instances of a group at once)", () => {
     assert.ok(outs.every((o) => o.result === "completed"));
     for (const id of h.world.instances.keys()) assert.deepEqual(h.world.killedAtCompletion(id), []);
     // 10 ECS reads a 10 s poll, whatever the leader has to locate, learn or prove.
-    const reads = new Set([
-      "ListContainerInstancesCommand",
-      "DescribeContainerInstancesCommand",
-      "ListTasksCommand",
-      "DescribeTasksCommand",
-    ]);
-    const perPoll = new Map<number, number>();
-    for (const c of h.world.calls.filter((c) => reads.has(c.name))) {
-      const poll = Math.floor(c.at / 10);
-      perPoll.set(poll, (perPoll.get(poll) ?? 0) + 1);
-    }
+    const perPoll = h.world.ecsReadsPer(10);
     assert.ok(Math.max(...perPoll.values()) <= 10, JSON.stringify([...perPoll]));
   });
 

@@ -331,6 +331,22 @@ export class FakeWorld {
       (c) => (c.args[0] as object).constructor.name === command.name,
     ).length;
   }
+
+  /** ECS reads (ECS_READS_PER_SECOND's kinds) in each window of `seconds`, by the window's index. */
+  ecsReadsPer(seconds: number): Map<number, number> {
+    const reads = new Set([
+      "ListContainerInstancesCommand",
+      "DescribeContainerInstancesCommand",
+      "ListTasksCommand",
+      "DescribeTasksCommand",
+    ]);
+    const per = new Map<number, number>();
+    for (const c of this.calls.filter((c) => reads.has(c.name))) {
+      const window = Math.floor(c.at / seconds);
+      per.set(window, (per.get(window) ?? 0) + 1);
+    }
+    return per;
+  }
 }
 
 /**

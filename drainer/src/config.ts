@@ -20,7 +20,20 @@ export interface DrainerConfig {
   readonly ecsReadsPerSecond: number;
   readonly timeoutResult: LifecycleResult;
   readonly stopStandaloneTasks: boolean;
+  /** Seconds one AWS request may take before it fails and the SDK retries it (REQUEST_TIMEOUT_SECONDS). */
+  readonly requestTimeoutSeconds: number;
+  /** The lifecycle event's Origin, Destination and Action (event mode), when the event had them. */
+  readonly event: LifecycleEventFields;
+  /** Values that were ignored, with why: logged at start. Not errors: they come from AWS, not from the user. */
+  readonly notes: readonly string[];
   readonly dryRun: boolean;
+}
+
+/** The event fields that tell which terminate path an instance is on. Informational: its lifecycle state decides. */
+export interface LifecycleEventFields {
+  readonly origin?: string;
+  readonly destination?: string;
+  readonly action?: string;
 }
 
 /** One problem with one setting. */
@@ -44,6 +57,9 @@ const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
 // Auto Scaling group and hook names: 1-255 characters, no colons (AWS rejects them in names).
 const ASG_NAME = /^[^:\s,][^:,]{0,254}$/;
 const HOOK_NAME = /^[A-Za-z0-9\-_/.]{1,255}$/;
+
+// Origin, Destination and Action come from fixed AWS vocabularies (EC2, AutoScalingGroup, WarmPool, ReplaceRootVolume).
+const EVENT_WORD = /^[A-Za-z]{1,64}$/;
 
 const TRUE_WORDS = ["true", "1", "yes"];
 const FALSE_WORDS = ["false", "0", "no"];
@@ -190,6 +206,35 @@ export function parseConfig(vars: Vars): DrainerConfig {
 
   const stopStandaloneTasks = bool("STOP_STANDALONE_TASKS");
   const dryRun = bool("DRY_RUN");
+  // A request must time out well before the next heartbeat is due. Set by the user, a timeout that is not shorter
+  // than the heartbeat interval is an error; the default gives way to half the interval.
+  let requestTimeoutSeconds = seconds("REQUEST_TIMEOUT_SECONDS");
+  if (requestTimeoutSeconds !== undefined && heartbeatIntervalSeconds !== undefined) {
+    if (raw("REQUEST_TIMEOUT_SECONDS") === undefined) {
+      requestTimeoutSeconds = Math.min(requestTimeoutSeconds, heartbeatIntervalSeconds / 2);
+    } else if (requestTimeoutSeconds >= heartbeatIntervalSeconds) {
+      problem(
+        "REQUEST_TIMEOUT_SECONDS",
+        `${requestTimeoutSeconds} is not shorter than HEARTBEAT_INTERVAL_SECONDS (${heartbeatIntervalSeconds}): a hung request would cost a heartbeat; lower REQUEST_TIMEOUT_SECONDS (or --request-timeout).`,
+      );
+    }
+  }
+
+  // The event's words are AWS's, not the user's: an unexpected one is noted and ignored, never an error, so that a
+  // new AWS word cannot stop a drain.
+  const notes: string[] = [];
+  const eventWord = (env: string): string | undefined => {
+    const v = raw(env);
+    if (v === undefined || !eventMode) return undefined;
+    if (EVENT_WORD.test(v)) return v;
+    notes.push(`${env} ${JSON.stringify(v)} is not a word of AWS's vocabulary; ignored`);
+    return undefined;
+  };
+  const event: LifecycleEventFields = {
+    origin: eventWord("EVENT_ORIGIN"),
+    destination: eventWord("EVENT_DESTINATION"),
+    action: eventWord("EVENT_ACTION"),
+  };
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -206,6 +251,9 @@ export function parseConfig(vars: Vars): DrainerConfig {
     ecsReadsPerSecond: ecsReadsPerSecond!,
     timeoutResult: timeoutResult!,
     stopStandaloneTasks,
+    requestTimeoutSeconds: requestTimeoutSeconds!,
+    event,
+    notes,
     dryRun,
   };
 }

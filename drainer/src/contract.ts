@@ -23,6 +23,19 @@ export const ECS_MANAGED_DRAINING_HOOK = "ecs-managed-draining-termination-hook"
 /** The lifecycle state of an instance held by a terminate hook. */
 export const TERMINATING_WAIT = "Terminating:Wait";
 
+/**
+ * Every lifecycle state in which the terminate hook holds an instance (EC2 Auto Scaling user guide):
+ * - `Terminating:Wait`: a scale-in, a refresh or a rebalance terminates it;
+ * - `ReplacingRootVolume:Wait`: an instance refresh with the ReplaceRootVolume strategy is about to replace its root
+ *   volume, which reboots it from a new AMI and ends every task on it, so it is drained like a termination;
+ * - `Warmed:Terminating:Wait`: an instance of the group's warm pool is being terminated.
+ */
+export const HELD_BY_TERMINATE_HOOK = [
+  TERMINATING_WAIT,
+  "ReplacingRootVolume:Wait",
+  "Warmed:Terminating:Wait",
+] as const;
+
 /** Process exit codes. */
 export enum ExitCode {
   /** Every instance handled: completed, already complete, or not in the cluster. */
@@ -71,6 +84,11 @@ export const DEFAULTS = {
   ecsReadsPerSecond: 15,
   timeoutResult: LifecycleResult.Continue,
   stopStandaloneTasks: false,
+  /**
+   * Seconds one AWS request may take before it fails and the SDK's retry strategy takes over. Well below the shortest
+   * heartbeat interval (15 s, half the shortest HeartbeatTimeout), so that a hung request never costs a heartbeat.
+   */
+  requestTimeoutSeconds: 5,
   /** The Pulumi and Terraform default for the hook's HeartbeatTimeout. */
   heartbeatTimeoutSeconds: 900,
   /** The Pulumi and Terraform default schedule of the sweep. */
@@ -196,6 +214,41 @@ export const SETTINGS: readonly Setting[] = [
       "ECS reads (DescribeContainerInstances, ListTasks, DescribeTasks, ListContainerInstances) a second a drainer may make, paced by a token bucket with a burst of one second's worth. ECS refills cluster reads at 20/s per account and region, shared with everything else.",
   },
   {
+    env: "REQUEST_TIMEOUT_SECONDS",
+    flag: "request-timeout",
+    kind: "seconds",
+    default: String(DEFAULTS.requestTimeoutSeconds),
+    min: 0,
+    minExclusive: true,
+    max: 60,
+    description:
+      "Seconds one AWS request may take before it fails and the SDK retries it. Must be shorter than the heartbeat interval, so that a hung request never costs a heartbeat.",
+  },
+  {
+    env: "EVENT_ORIGIN",
+    flag: "origin",
+    kind: "string",
+    description:
+      "The lifecycle event's Origin (EC2, AutoScalingGroup or WarmPool; event mode, optional). Logged; the instance's lifecycle state decides.",
+    eventPath: "$.detail.Origin",
+  },
+  {
+    env: "EVENT_DESTINATION",
+    flag: "destination",
+    kind: "string",
+    description:
+      "The lifecycle event's Destination (EC2, AutoScalingGroup or WarmPool; event mode, optional). Logged; the instance's lifecycle state decides.",
+    eventPath: "$.detail.Destination",
+  },
+  {
+    env: "EVENT_ACTION",
+    flag: "event-action",
+    kind: "string",
+    description:
+      "The lifecycle event's Action (ReplaceRootVolume for an instance refresh that replaces root volumes; event mode, optional). Logged; the instance's lifecycle state decides.",
+    eventPath: "$.detail.Action",
+  },
+  {
     env: "DRY_RUN",
     flag: "dry-run",
     kind: "boolean",
@@ -213,14 +266,19 @@ export function setting(env: string): Setting {
 
 /**
  * The settings an EventBridge input transformer fills from the lifecycle event, with the placeholder names the
- * transformer uses. Only these four event fields reach the drainer; free text such as NotificationMetadata never does,
- * because EventBridge does not escape the values it substitutes.
+ * transformer uses. Only these event fields reach the drainer, and each is either an ID or name that AWS restricts or
+ * a word from a fixed AWS vocabulary (Origin, Destination, Action); free text such as NotificationMetadata never
+ * does, because EventBridge does not escape the values it substitutes. Origin, Destination and Action are absent from
+ * most events: the drainer treats an empty value as absent.
  */
 export const EVENT_ENVIRONMENT: readonly { env: string; placeholder: string; path: string }[] = [
   { env: "EC2_INSTANCE_ID", placeholder: "instance", path: "$.detail.EC2InstanceId" },
   { env: "AUTOSCALING_GROUP_NAME", placeholder: "asg", path: "$.detail.AutoScalingGroupName" },
   { env: "LIFECYCLE_HOOK_NAME", placeholder: "hook", path: "$.detail.LifecycleHookName" },
   { env: "LIFECYCLE_ACTION_TOKEN", placeholder: "token", path: "$.detail.LifecycleActionToken" },
+  { env: "EVENT_ORIGIN", placeholder: "origin", path: "$.detail.Origin" },
+  { env: "EVENT_DESTINATION", placeholder: "destination", path: "$.detail.Destination" },
+  { env: "EVENT_ACTION", placeholder: "action", path: "$.detail.Action" },
 ];
 
 /** The kind of resource an IAM action is scoped to. */

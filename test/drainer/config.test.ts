@@ -36,8 +36,49 @@ describe("parseConfig", () => {
       ecsReadsPerSecond: DEFAULTS.ecsReadsPerSecond,
       timeoutResult: LifecycleResult.Continue,
       stopStandaloneTasks: false,
+      requestTimeoutSeconds: DEFAULTS.requestTimeoutSeconds,
+      event: { origin: undefined, destination: undefined, action: undefined },
+      notes: [],
       dryRun: false,
     });
+  });
+
+  it("reads the event's Origin, Destination and Action, and notes (never rejects) a value outside AWS's words", () => {
+    const c = parseConfig({
+      ...EVENT,
+      EVENT_ORIGIN: "AutoScalingGroup",
+      EVENT_DESTINATION: "AutoScalingGroup",
+      EVENT_ACTION: "ReplaceRootVolume",
+    });
+    assert.deepEqual(c.event, {
+      origin: "AutoScalingGroup",
+      destination: "AutoScalingGroup",
+      action: "ReplaceRootVolume",
+    });
+    const odd = parseConfig({ ...EVENT, EVENT_ORIGIN: '"; rm -rf /', EVENT_ACTION: "" });
+    assert.deepEqual(odd.event, { origin: undefined, destination: undefined, action: undefined });
+    assert.equal(odd.notes.length, 1);
+    assert.match(odd.notes[0], /EVENT_ORIGIN .* ignored/);
+  });
+
+  it("rejects a request timeout that is not shorter than an explicit heartbeat interval, and shortens the default", () => {
+    const p = problems({ ...EVENT, HEARTBEAT_INTERVAL_SECONDS: "4", REQUEST_TIMEOUT_SECONDS: "4" });
+    assert.deepEqual(
+      p.map((x) => x.name),
+      ["REQUEST_TIMEOUT_SECONDS"],
+    );
+    assert.match(
+      p[0].message,
+      /not shorter than HEARTBEAT_INTERVAL_SECONDS \(4\).*--request-timeout/,
+    );
+    assert.equal(
+      parseConfig({ ...EVENT, HEARTBEAT_INTERVAL_SECONDS: "4" }).requestTimeoutSeconds,
+      2,
+    );
+    assert.equal(
+      parseConfig({ ...EVENT, REQUEST_TIMEOUT_SECONDS: "0.5" }).requestTimeoutSeconds,
+      0.5,
+    );
   });
 
   it("sweeps without EC2_INSTANCE_ID, over a trimmed comma-separated list", () => {

@@ -9,6 +9,7 @@ import {
   RecordLifecycleActionHeartbeatCommand,
   paginateDescribeAutoScalingGroups,
   paginateDescribeAutoScalingInstances,
+  paginateDescribeWarmPool,
 } from "@aws-sdk/client-auto-scaling";
 import {
   DescribeContainerInstancesCommand,
@@ -39,6 +40,10 @@ export interface TaskView {
   /** `service:NAME` for service tasks, `family:NAME` (or a custom group) for standalone tasks. */
   readonly group: string;
   readonly startedBy: string | undefined;
+  /** When ECS created the task (epoch milliseconds), if it said. */
+  readonly createdAt?: number;
+  /** The environment variables the task's RunTask overrides set, by name (every container). */
+  readonly overriddenEnv?: readonly string[];
 }
 
 export interface LifecycleHookView {
@@ -78,11 +83,16 @@ export interface AwsPort {
     desiredStatus: "RUNNING" | "STOPPED",
   ): Promise<string[]>;
   describeTasks(cluster: string, arns: readonly string[]): Promise<TaskView[]>;
+  /** The cluster's tasks of a task definition family whose desiredStatus is RUNNING (any container instance). */
+  listFamilyTasks(cluster: string, family: string): Promise<string[]>;
   stopTask(cluster: string, taskArn: string, reason: string): Promise<void>;
   completeLifecycleAction(ref: LifecycleActionRef, result: string): Promise<void>;
   recordHeartbeat(ref: LifecycleActionRef): Promise<void>;
   describeAutoScalingInstances(instanceIds: readonly string[]): Promise<AutoScalingInstanceView[]>;
-  /** Every instance of the groups with its lifecycle state. */
+  /**
+   * Every instance of the groups with its lifecycle state, the instances of their warm pools included
+   * (DescribeAutoScalingGroups does not list those; DescribeWarmPool does).
+   */
   describeGroupInstances(asgs: readonly string[]): Promise<AutoScalingInstanceView[]>;
   describeLifecycleHooks(asg: string): Promise<LifecycleHookView[]>;
 }
@@ -196,10 +206,24 @@ export function createAwsPort(ecs: ECSClient, autoscaling: AutoScalingClient): A
             desiredStatus: t.desiredStatus ?? "UNKNOWN",
             group: t.group ?? "",
             startedBy: t.startedBy,
+            createdAt: t.createdAt?.getTime(),
+            overriddenEnv: (t.overrides?.containerOverrides ?? []).flatMap((c) =>
+              (c.environment ?? []).map((e) => e.name ?? ""),
+            ),
           });
         }
       }
       return out;
+    },
+
+    async listFamilyTasks(cluster, family) {
+      const arns: string[] = [];
+      const pages = paginateListTasks(
+        { client: ecs },
+        { cluster, family, desiredStatus: "RUNNING" },
+      );
+      for await (const page of pages) arns.push(...(page.taskArns ?? []));
+      return arns;
     },
 
     async stopTask(cluster, task, reason) {
@@ -249,16 +273,33 @@ export function createAwsPort(ecs: ECSClient, autoscaling: AutoScalingClient): A
 
     async describeGroupInstances(asgs) {
       const out: AutoScalingInstanceView[] = [];
+      const warm: string[] = [];
       const pages = paginateDescribeAutoScalingGroups(
         { client: autoscaling },
         { AutoScalingGroupNames: [...asgs] },
       );
       for await (const page of pages) {
         for (const g of page.AutoScalingGroups ?? []) {
+          if (g.WarmPoolConfiguration) warm.push(g.AutoScalingGroupName ?? "");
           for (const i of g.Instances ?? []) {
             out.push({
               instanceId: i.InstanceId ?? "",
               asg: g.AutoScalingGroupName ?? "",
+              lifecycleState: i.LifecycleState ?? "",
+            });
+          }
+        }
+      }
+      for (const asg of warm) {
+        const pool = paginateDescribeWarmPool(
+          { client: autoscaling },
+          { AutoScalingGroupName: asg },
+        );
+        for await (const page of pool) {
+          for (const i of page.Instances ?? []) {
+            out.push({
+              instanceId: i.InstanceId ?? "",
+              asg,
               lifecycleState: i.LifecycleState ?? "",
             });
           }

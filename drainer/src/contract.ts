@@ -40,7 +40,10 @@ export const HELD_BY_TERMINATE_HOOK = [
 export enum ExitCode {
   /** Every instance handled: completed, already complete, or not in the cluster. */
   Ok = 0,
-  /** An AWS failure left an instance not completed. */
+  /**
+   * A permanent AWS error (access denied, a cluster, group or hook that does not exist) ended an instance's drain
+   * before its deadline, its action not completed. Transient failures are retried until the deadline.
+   */
   Failed = 1,
   /** Invalid configuration. Nothing was called. */
   InvalidConfig = 2,
@@ -372,6 +375,13 @@ export const DECLARED_ACTIONS: readonly DeclaredAction[] = [
   {
     action: "autoscaling:DescribeAutoScalingGroups",
     command: "DescribeAutoScalingGroupsCommand",
+    resource: ResourceKind.Any,
+    clusterCondition: false,
+    mutating: false,
+  },
+  {
+    action: "autoscaling:DescribeWarmPool",
+    command: "DescribeWarmPoolCommand",
     resource: ResourceKind.Any,
     clusterCondition: false,
     mutating: false,

@@ -3,6 +3,8 @@
 export interface OwnTask {
   readonly taskArn: string;
   readonly cluster: string;
+  /** The task definition family: a sweep looks for other sweeps of the same deployment by it. */
+  readonly family?: string;
 }
 
 /** The cluster's name, from a name or an ARN. */
@@ -22,7 +24,7 @@ export async function readOwnTask(
   if (!metadataUri) return undefined;
   const res = await fetchImpl(`${metadataUri}/task`, { signal: AbortSignal.timeout(2000) });
   if (!res.ok) throw new Error(`task metadata answered HTTP ${res.status}`);
-  const body = (await res.json()) as { TaskARN?: string; Cluster?: string };
+  const body = (await res.json()) as { TaskARN?: string; Cluster?: string; Family?: string };
   if (!body.TaskARN || !body.Cluster) throw new Error("task metadata has no TaskARN or Cluster");
-  return { taskArn: body.TaskARN, cluster: body.Cluster };
+  return { taskArn: body.TaskARN, cluster: body.Cluster, family: body.Family || undefined };
 }

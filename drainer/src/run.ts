@@ -8,10 +8,10 @@ import { setTimeout as sleepFor } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { AwsPort, createAwsPort } from "./aws";
 import { ConfigError, DrainerConfig, parseConfig } from "./config";
-import { ExitCode, SETTINGS } from "./contract";
+import { DEFAULTS, ExitCode, SETTINGS } from "./contract";
 import { Outcome, drain, errorText } from "./drain";
 import { Logger, createLogger } from "./log";
-import { clusterName, readOwnTask } from "./metadata";
+import { OwnTask, clusterName, readOwnTask } from "./metadata";
 import { collectStatus, formatStatusTable } from "./status";
 
 declare const DRAINER_VERSION: string | undefined;
@@ -72,7 +72,7 @@ ${rows.join("\n")}
 
 The AWS SDK's own variables apply (AWS_REGION, AWS_ENDPOINT_URL, AWS_MAX_ATTEMPTS, AWS_RETRY_MODE, credentials).
 
-Exit codes: 0 every instance handled; 1 an AWS failure left an instance not completed;
+Exit codes: 0 every instance handled; 1 a permanent AWS error (access denied, no such cluster, group or hook);
             2 invalid configuration (nothing was called); 143 stopped by SIGTERM before completing.
 `;
 }
@@ -129,20 +129,24 @@ export async function runDrainer(
       ecsReadsPerSecond: config.ecsReadsPerSecond,
       timeoutResult: config.timeoutResult,
       stopStandaloneTasks: config.stopStandaloneTasks,
+      requestTimeoutSeconds: config.requestTimeoutSeconds,
       asgs: config.asgs,
     },
+    ...(config.mode === "event" ? { event: config.event } : {}),
   });
 
   const signal = options.signal ?? new AbortController().signal;
-  const port = options.port ?? createSdkPort(env, options.clientConfig);
-  const ownTaskArn = await ownTask(env, config, log, options.fetch);
+  const port =
+    options.port ?? createSdkPort(env, options.clientConfig, config.requestTimeoutSeconds);
+  const own = await ownTask(env, config, log, options.fetch);
   let outcomes: Outcome[];
   try {
     outcomes = await drain({
       port,
       config,
       log,
-      ownTaskArn,
+      ownTaskArn: own?.taskArn,
+      ownFamily: own?.family,
       signal,
       now: () => performance.now(),
       sleep: (ms, s) => sleepFor(ms, undefined, { signal: s }).catch(() => undefined),
@@ -216,16 +220,22 @@ function configFailure(
   return ExitCode.InvalidConfig;
 }
 
-/** The SDK-backed port, with the drainer's retry defaults. */
+/**
+ * The SDK-backed port, with the drainer's retry defaults and a timeout on every request (rule 5): the Node HTTP
+ * handler has none by default (a socket may wait 15 minutes), so one unanswered request could hold a heartbeat.
+ */
 export function createSdkPort(
   env: Readonly<Record<string, string | undefined>>,
   clientConfig: ClientConfig | undefined,
+  requestTimeoutSeconds: number = DEFAULTS.requestTimeoutSeconds,
 ): AwsPort {
   // Retries are the SDK's: adaptive mode adds client-side rate limiting when AWS throttles.
   // AWS_MAX_ATTEMPTS and AWS_RETRY_MODE keep their SDK meaning; only the defaults are ours.
+  const timeoutMs = Math.max(1, Math.round(requestTimeoutSeconds * 1000));
   const config = {
     maxAttempts: Number(env.AWS_MAX_ATTEMPTS) || 6,
     retryMode: env.AWS_RETRY_MODE || "adaptive",
+    requestHandler: { requestTimeout: timeoutMs, connectionTimeout: timeoutMs },
     ...clientConfig,
   };
   return createAwsPort(new ECSClient(config), new AutoScalingClient(config));
@@ -236,7 +246,7 @@ async function ownTask(
   config: DrainerConfig,
   log: Logger,
   fetchImpl: typeof fetch | undefined,
-): Promise<string | undefined> {
+): Promise<OwnTask | undefined> {
   try {
     const own = await readOwnTask(env.ECS_CONTAINER_METADATA_URI_V4, fetchImpl);
     if (!own) return undefined;
@@ -245,7 +255,7 @@ async function ownTask(
       action: "start",
       ownTaskArn: own.taskArn,
     });
-    return own.taskArn;
+    return own;
   } catch (err) {
     log.log("warn", "could not read the task metadata; the drainer's own task is not excluded", {
       action: "start",

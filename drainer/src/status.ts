@@ -1,6 +1,8 @@
 /** `status`: what holds each instance that waits to terminate. Read-only. */
 import { AwsPort } from "./aws";
-import { Blockers, blocksDrain, summarizeBlockers, waitingInstances } from "./decisions";
+import { HELD_BY_TERMINATE_HOOK } from "./contract";
+import { Blockers, summarizeBlockers } from "./decisions";
+import { blocksDrain } from "./drain/rules";
 
 export interface StatusRow {
   readonly instanceId: string;
@@ -19,7 +21,9 @@ export async function collectStatus(
   cluster: string,
   asgs: readonly string[],
 ): Promise<StatusRow[]> {
-  const waiting = waitingInstances(await port.describeGroupInstances(asgs));
+  const waiting = (await port.describeGroupInstances(asgs)).filter((i) =>
+    (HELD_BY_TERMINATE_HOOK as readonly string[]).includes(i.lifecycleState),
+  );
   const located = await Promise.all(
     waiting.map(async (i) => ({
       ...i,

@@ -30,6 +30,8 @@ const EVENT_ENV = {
   EC2_INSTANCE_ID: "i-0000000000000101",
   AUTOSCALING_GROUP_NAME: "asg-a",
   POLL_INTERVAL_SECONDS: "0.01",
+  // A poll of 0.01 s would allow no listing within 15 reads a second.
+  ECS_READS_PER_SECOND: "10000",
 };
 
 describe("the command line", () => {

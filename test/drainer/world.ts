@@ -8,6 +8,7 @@ import {
   DescribeAutoScalingGroupsCommand,
   DescribeAutoScalingInstancesCommand,
   DescribeLifecycleHooksCommand,
+  DescribeWarmPoolCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from "@aws-sdk/client-auto-scaling";
 import {
@@ -21,7 +22,11 @@ import {
 } from "@aws-sdk/client-ecs";
 import { AwsStub, mockClient } from "aws-sdk-client-mock";
 import { AwsPort, createAwsPort } from "../../drainer/src/aws";
-import { ECS_MANAGED_DRAINING_HOOK, TERMINATING_TRANSITION } from "../../drainer/src/contract";
+import {
+  ECS_MANAGED_DRAINING_HOOK,
+  HELD_BY_TERMINATE_HOOK,
+  TERMINATING_TRANSITION,
+} from "../../drainer/src/contract";
 import { DrainContext, Outcome, drain } from "../../drainer/src/drain";
 import { createLogger } from "../../drainer/src/log";
 import { DrainerConfig, parseConfig } from "../../drainer/src/config";
@@ -199,7 +204,9 @@ export class FakeWorld {
           containerInstanceArn: arn,
           ec2InstanceId: i.instanceId,
           status,
-          runningTasksCount: states.filter((s) => s?.[1] === "RUNNING" && s[0] === "RUNNING")
+          // The API reference: runningTasksCount counts tasks whose desiredStatus is RUNNING, PENDING ones
+          // included; pendingTasksCount those whose lastStatus is PENDING.
+          runningTasksCount: states.filter((s) => s?.[1] === "RUNNING" && s[0] !== "STOPPED")
             .length,
           pendingTasksCount: states.filter((s) => s?.[1] === "RUNNING" && s[0] === "PENDING")
             .length,
@@ -255,7 +262,7 @@ export class FakeWorld {
     });
     const active = (id: string | undefined) => {
       const i = id ? this.instances.get(id) : undefined;
-      if (!i || i.lifecycleState !== "Terminating:Wait") {
+      if (!i || !(HELD_BY_TERMINATE_HOOK as readonly string[]).includes(i.lifecycleState)) {
         throw awsError(
           "ValidationError",
           `No active Lifecycle Action found with instance ID ${id}`,
@@ -266,8 +273,7 @@ export class FakeWorld {
     a.on(CompleteLifecycleActionCommand).callsFake((input) => {
       this.record("CompleteLifecycleActionCommand");
       const i = active(input.InstanceId);
-      i.lifecycleState =
-        input.LifecycleActionResult === "CONTINUE" ? "Terminating:Proceed" : "Terminating:Proceed";
+      i.lifecycleState = i.lifecycleState.replace(/:Wait$/, ":Proceed");
       this.completions.push({
         instanceId: i.instanceId,
         result: input.LifecycleActionResult,
@@ -294,15 +300,29 @@ export class FakeWorld {
           })),
       };
     });
+    // Warm-pool instances (lifecycle state Warmed:...) are listed by DescribeWarmPool, not DescribeAutoScalingGroups.
+    const warm = (i: FakeInstance) => i.lifecycleState.startsWith("Warmed:");
     a.on(DescribeAutoScalingGroupsCommand).callsFake((input) => {
       this.record("DescribeAutoScalingGroupsCommand");
       return {
-        AutoScalingGroups: (input.AutoScalingGroupNames ?? []).map((name: string) => ({
-          AutoScalingGroupName: name,
-          Instances: [...this.instances.values()]
-            .filter((i) => i.asg === name)
-            .map((i) => ({ InstanceId: i.instanceId, LifecycleState: i.lifecycleState })),
-        })),
+        AutoScalingGroups: (input.AutoScalingGroupNames ?? []).map((name: string) => {
+          const members = [...this.instances.values()].filter((i) => i.asg === name);
+          return {
+            AutoScalingGroupName: name,
+            ...(members.some(warm) ? { WarmPoolConfiguration: { PoolState: "Stopped" } } : {}),
+            Instances: members
+              .filter((i) => !warm(i))
+              .map((i) => ({ InstanceId: i.instanceId, LifecycleState: i.lifecycleState })),
+          };
+        }),
+      };
+    });
+    a.on(DescribeWarmPoolCommand).callsFake((input) => {
+      this.record("DescribeWarmPoolCommand");
+      return {
+        Instances: [...this.instances.values()]
+          .filter((i) => i.asg === input.AutoScalingGroupName && warm(i))
+          .map((i) => ({ InstanceId: i.instanceId, LifecycleState: i.lifecycleState })),
       };
     });
     a.on(DescribeLifecycleHooksCommand).callsFake((input) => {

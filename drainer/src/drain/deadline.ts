@@ -1,0 +1,50 @@
+/**
+ * The deadline keeper (rule 3). On a timer of its own, so that an ECS outage or a hung request cannot hold an
+ * instance past DRAIN_TIMEOUT_SECONDS: at the deadline it logs what blocked the drain at the last look and completes
+ * the action with TIMEOUT_RESULT, trying again every poll interval until Auto Scaling takes it.
+ */
+import { InstanceState, Run, active, complete, deadlineOf } from "./state";
+
+export async function keepDeadlines(run: Run): Promise<void> {
+  const { ctx } = run;
+  const pollMs = ctx.config.pollIntervalSeconds * 1000;
+  while (!run.signal.aborted) {
+    const mine = active(run).filter((s) => s.answers && s.confirmed);
+    const waiting = active(run).some((s) => s.answers);
+    if (!waiting) return;
+    const now = ctx.now();
+    for (const s of mine) {
+      if (now >= deadlineOf(ctx.config, s) && now >= s.deadlineRetryAt && !s.closing) {
+        s.deadlineRetryAt = now + pollMs;
+        void timeOut(run, s);
+      }
+    }
+    const next = Math.min(
+      now + pollMs,
+      ...mine.map((s) => Math.max(deadlineOf(ctx.config, s), s.deadlineRetryAt)),
+    );
+    await ctx.sleep(Math.max(0, next - ctx.now()), run.signal);
+  }
+}
+
+/** Whether the deadline keeper has the instance: the poll leaves it alone. */
+export function pastDeadline(run: Run, s: InstanceState): boolean {
+  return s.answers && s.confirmed && run.ctx.now() >= deadlineOf(run.ctx.config, s);
+}
+
+async function timeOut(run: Run, s: InstanceState): Promise<void> {
+  const { config } = run.ctx;
+  const views = (s.registrations ?? []).map((r) => r.view).filter((v) => v !== undefined);
+  s.log.log("error", "the drain timed out; this is what blocked it at the last look", {
+    action: "timeout",
+    timeoutResult: config.timeoutResult,
+    blockers: s.lastBlockers ?? null,
+    containerInstances: views.map((v) => ({
+      arn: v.arn,
+      status: v.status,
+      runningTasksCount: v.runningTasksCount,
+      pendingTasksCount: v.pendingTasksCount,
+    })),
+  });
+  await complete(run, s, config.timeoutResult, "timed-out");
+}

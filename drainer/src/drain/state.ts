@@ -1,0 +1,261 @@
+/**
+ * A run's bookkeeping: what it knows of each instance, how an instance's drain ends (an outcome, once), and the two
+ * ways it ends by the drainer's hand: completing the lifecycle action, or a permanent failure.
+ */
+import {
+  AwsPort,
+  ContainerInstanceView,
+  LifecycleActionRef,
+  isNoActiveLifecycleAction,
+} from "../aws";
+import { DrainerConfig } from "../config";
+import { LIMITS, LifecycleResult } from "../contract";
+import { Blockers, HookPlan } from "../decisions";
+import { Logger } from "../log";
+import { isPermanent, permanentFix } from "./rules";
+
+/** How a run ended for one instance. */
+export type Result =
+  /** Drained, and the lifecycle action completed with CONTINUE. */
+  | "completed"
+  /** The action was already over: another drainer, a sweep or the hook's timeout ended it. */
+  | "already-complete"
+  /** The instance was not (or no longer) in the cluster: completed at once. */
+  | "not-in-cluster"
+  /** The event named an instance that is not held by a terminate hook (a stale event): nothing done. */
+  | "not-terminating"
+  /** The deadline passed: completed with TIMEOUT_RESULT after logging what blocked. */
+  | "timed-out"
+  /** A permanent AWS error (access denied, a missing cluster, group or hook) left the action not completed. */
+  | "failed"
+  /** Stopped by SIGTERM before completing. */
+  | "interrupted"
+  /** DRY_RUN: looked, changed nothing. */
+  | "dry-run";
+
+export interface Outcome {
+  readonly instanceId: string;
+  readonly asg: string;
+  readonly result: Result;
+  /** Seconds from the start of this run's work on the instance to its end. */
+  readonly drainSeconds: number;
+  /** Tasks blocking the drain at the first listing, or null when never listed. */
+  readonly tasksAtStart: number | null;
+  /** The lifecycle result sent, when one was. */
+  readonly lifecycleResult?: string;
+  /** True for an instance served for another drainer (this one led its group). */
+  readonly forPeer?: boolean;
+  readonly error?: string;
+}
+
+export interface DrainContext {
+  readonly port: AwsPort;
+  readonly config: DrainerConfig;
+  readonly log: Logger;
+  /** The drainer's own task, when it runs as an ECS task in this cluster. */
+  readonly ownTaskArn?: string;
+  /** The drainer's own task definition family, when it runs as an ECS task (a sweep looks for other sweeps). */
+  readonly ownFamily?: string;
+  readonly signal: AbortSignal;
+  /** Milliseconds, monotonic enough for intervals. */
+  readonly now: () => number;
+  /** Resolves after `ms`, or early when `signal` aborts. */
+  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** A number in [0, 1), to spread followers' looks. Defaults to Math.random. */
+  readonly random?: () => number;
+}
+
+/**
+ * What a run does: a sweep serves every held instance of its groups; in event mode a leader serves its group, a
+ * follower leaves the reads and listings of its instance to the leader, and a follower that finds no drainer at work
+ * on its instance drains it `alone`. Whatever the role, the run answers for its own action (rules 2 and 3).
+ */
+export type Role = "sweep" | "leader" | "follower" | "alone";
+
+/** One container instance registered for the EC2 instance. */
+export interface Registration {
+  readonly arn: string;
+  /** When this run saw it DRAINING (and not ACTIVE since): from a describe, or a DRAINING call that succeeded. */
+  drainingSeenAt?: number;
+  view?: ContainerInstanceView;
+}
+
+export interface InstanceState {
+  readonly ref: LifecycleActionRef;
+  readonly log: Logger;
+  readonly startedAt: number;
+  /** This run answers for the action: it heartbeats it and enforces its deadline. False for a leader's peer. */
+  readonly answers: boolean;
+  /** The instance is confirmed held by the terminate hook (its lifecycle state was read). */
+  confirmed: boolean;
+  plan?: HookPlan;
+  /** Every registration of the EC2 instance in the cluster; undefined until located. */
+  registrations?: Registration[];
+  /** Tasks of the instance seen not STOPPED: described again while only they can block. */
+  readonly known: Set<string>;
+  /** ECS's count of tasks to run at the last listing, and polls since then. */
+  countsAtListing?: number;
+  pollsSinceListing: number;
+  lastBlockers?: Blockers;
+  lastBlockersKey?: string;
+  readonly stopRequested: Set<string>;
+  /** A follower left a proof to the leader at its last look. */
+  deferred: boolean;
+  tasksAtStart: number | null;
+  /** A completion is in flight: nothing else completes the action meanwhile. */
+  closing: boolean;
+  nextHeartbeatAt: number;
+  heartbeatsInFlight: number;
+  /** When the deadline's completion is tried again, after a failure. */
+  deadlineRetryAt: number;
+  consecutiveFailures: number;
+  outcome?: Outcome;
+}
+
+export interface Run {
+  readonly ctx: DrainContext;
+  /** The context's port, pacing and counting ECS reads (`reads`). */
+  readonly port: AwsPort;
+  reads: number;
+  role: Role;
+  readonly states: InstanceState[];
+  readonly plans: Map<string, HookPlan>;
+  /** Tasks seen STOPPED: terminal, never described again. */
+  readonly knownStopped: Set<string>;
+  /** Aborted once every instance has an outcome (or the run is stopped): ends every loop and sleep. */
+  readonly finished: AbortController;
+  readonly signal: AbortSignal;
+}
+
+export function active(run: Run): InstanceState[] {
+  return run.states.filter((s) => !s.outcome);
+}
+
+export function newInstance(run: Run, ref: LifecycleActionRef, answers: boolean): InstanceState {
+  const now = run.ctx.now();
+  const state: InstanceState = {
+    ref,
+    log: run.ctx.log.with({ instanceId: ref.instanceId, asg: ref.asg }),
+    startedAt: now,
+    answers,
+    confirmed: false,
+    plan: run.plans.get(ref.asg),
+    known: new Set(),
+    pollsSinceListing: 0,
+    stopRequested: new Set(),
+    deferred: false,
+    tasksAtStart: null,
+    closing: false,
+    nextHeartbeatAt: answers ? now : Infinity,
+    heartbeatsInFlight: 0,
+    deadlineRetryAt: 0,
+    consecutiveFailures: 0,
+  };
+  run.states.push(state);
+  return state;
+}
+
+/** Ends an instance's drain, once. The run finishes when every instance has ended. */
+export function settle(run: Run, s: InstanceState, outcome: Outcome): void {
+  if (s.outcome) return;
+  s.outcome = s.answers ? outcome : { ...outcome, forPeer: true };
+  if (active(run).length === 0) run.finished.abort();
+}
+
+export function outcomeOf(
+  run: Run,
+  s: InstanceState,
+  result: Result,
+  lifecycleResult?: string,
+  error?: string,
+): Outcome {
+  return {
+    instanceId: s.ref.instanceId,
+    asg: s.ref.asg,
+    result,
+    drainSeconds: Math.round((run.ctx.now() - s.startedAt) / 10) / 100,
+    tasksAtStart: s.tasksAtStart,
+    ...(lifecycleResult ? { lifecycleResult } : {}),
+    ...(error ? { error } : {}),
+  };
+}
+
+/** Seconds between heartbeats: the plan's, or until the hook is known, the shortest the hook may need. */
+export function heartbeatSeconds(config: DrainerConfig, s: InstanceState): number {
+  return (
+    s.plan?.heartbeatIntervalSeconds ??
+    config.heartbeatIntervalSeconds ??
+    LIMITS.heartbeatTimeoutMin / 2
+  );
+}
+
+/** When the run gives up waiting for the instance (rule 3). */
+export function deadlineOf(config: DrainerConfig, s: InstanceState): number {
+  return s.startedAt + (s.plan?.deadlineSeconds ?? config.drainTimeoutSeconds) * 1000;
+}
+
+/** Completes the instance's lifecycle action, unless another completion is in flight or it has ended. */
+export async function complete(
+  run: Run,
+  s: InstanceState,
+  result: LifecycleResult,
+  as: Result,
+): Promise<void> {
+  const { ctx } = run;
+  if (s.outcome || s.closing) return;
+  if (ctx.config.dryRun) {
+    s.log.log("info", `would complete the lifecycle action with ${result}`, { action: "complete" });
+    settle(run, s, outcomeOf(run, s, "dry-run"));
+    return;
+  }
+  s.closing = true;
+  try {
+    // A peer's action is completed by instance ID: only its own drainer has the token.
+    await run.port.completeLifecycleAction(
+      s.answers ? s.ref : { ...s.ref, token: undefined },
+      result,
+    );
+    s.log.log("info", `completed the lifecycle action with ${result}`, {
+      action: "complete",
+      lifecycleResult: result,
+      ...(s.answers ? {} : { forPeer: true }),
+    });
+    settle(run, s, outcomeOf(run, s, as, result));
+  } catch (err) {
+    if (isNoActiveLifecycleAction(err)) {
+      s.log.log("info", "the lifecycle action was already complete", { action: "complete" });
+      settle(run, s, outcomeOf(run, s, "already-complete"));
+    } else {
+      failed(run, s, "completing the lifecycle action", err);
+    }
+  } finally {
+    s.closing = false;
+  }
+}
+
+/**
+ * A failed step (rule 4): logged and retried at the next look, until the deadline. Only a permanent error ends the
+ * instance's drain early, with the fix in the message.
+ */
+export function failed(run: Run, s: InstanceState, doing: string, err: unknown): void {
+  s.consecutiveFailures += 1;
+  if (isPermanent(err)) {
+    const fix = permanentFix(err);
+    s.log.log("error", `${doing} failed, and retrying will not help: ${fix}`, {
+      action: "error",
+      error: errorText(err),
+    });
+    settle(run, s, outcomeOf(run, s, "failed", undefined, `${doing}: ${errorText(err)}; ${fix}`));
+    return;
+  }
+  s.log.log("warn", `${doing} failed; will retry`, {
+    action: "error",
+    error: errorText(err),
+    consecutiveFailures: s.consecutiveFailures,
+  });
+}
+
+export function errorText(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}

@@ -50,7 +50,7 @@ function beat(run: Run, s: InstanceState, now: number): void {
           return;
         }
         // Tried again soon rather than a whole interval later.
-        const retryAt = ctx.now() + Math.min(ctx.config.pollIntervalSeconds * 1000, interval / 2);
+        const retryAt = ctx.now() + Math.min(ctx.config.pollIntervalSeconds * 1000, interval / 4);
         s.nextHeartbeatAt = Math.min(s.nextHeartbeatAt, retryAt);
         failed(run, s, "recording a lifecycle heartbeat", err);
       },

@@ -235,7 +235,12 @@ export function createSdkPort(
   const config = {
     maxAttempts: Number(env.AWS_MAX_ATTEMPTS) || 6,
     retryMode: env.AWS_RETRY_MODE || "adaptive",
-    requestHandler: { requestTimeout: timeoutMs, connectionTimeout: timeoutMs },
+    // Without throwOnRequestTimeout the Node handler only warns when requestTimeout passes, and waits on.
+    requestHandler: {
+      requestTimeout: timeoutMs,
+      connectionTimeout: timeoutMs,
+      throwOnRequestTimeout: true,
+    },
     ...clientConfig,
   };
   return createAwsPort(new ECSClient(config), new AutoScalingClient(config));

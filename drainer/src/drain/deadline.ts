@@ -39,6 +39,12 @@ async function timeOut(run: Run, s: InstanceState): Promise<void> {
     action: "timeout",
     timeoutResult: config.timeoutResult,
     blockers: s.lastBlockers ?? null,
+    blockingTasks: (s.lastBlocking ?? []).map((t) => ({
+      taskArn: t.arn,
+      group: t.group,
+      lastStatus: t.lastStatus,
+      desiredStatus: t.desiredStatus,
+    })),
     containerInstances: views.map((v) => ({
       arn: v.arn,
       status: v.status,

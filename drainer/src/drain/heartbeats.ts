@@ -28,6 +28,7 @@ function beat(run: Run, s: InstanceState, now: number): void {
   const { ctx } = run;
   const interval = heartbeatSeconds(ctx.config, s) * 1000;
   s.nextHeartbeatAt = now + interval;
+  s.lastHeartbeatAt = now;
   if (ctx.config.dryRun) {
     s.log.log("info", "would record a lifecycle heartbeat", { action: "heartbeat" });
     return;

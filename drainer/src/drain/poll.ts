@@ -236,7 +236,7 @@ async function describe(run: Run, looked: readonly InstanceState[]): Promise<boo
       if (r.view.status !== "DRAINING") r.drainingSeenAt = undefined;
       else if (r.drainingSeenAt === undefined) {
         r.drainingSeenAt = seenAt;
-        s.log.log("info", "the container instance is DRAINING", {
+        s.log.log("info", "the container instance is already DRAINING", {
           action: "drain",
           containerInstanceArn: r.arn,
         });
@@ -559,6 +559,7 @@ function noteBlockers(s: InstanceState, blocking: readonly TaskView[]): void {
   }
   s.lastBlockers = blockers;
   s.lastBlockersKey = key;
+  s.lastBlocking = blocking;
 }
 
 /**

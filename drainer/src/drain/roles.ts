@@ -58,6 +58,13 @@ export async function planFor(run: Run, s: InstanceState): Promise<void> {
     run.plans.set(s.ref.asg, plan);
   }
   s.plan = plan;
+  // A hook whose interval is shorter than the one assumed until now gets its next heartbeat sooner.
+  if (s.answers && s.lastHeartbeatAt !== undefined) {
+    s.nextHeartbeatAt = Math.min(
+      s.nextHeartbeatAt,
+      s.lastHeartbeatAt + plan.heartbeatIntervalSeconds * 1000,
+    );
+  }
 }
 
 /**

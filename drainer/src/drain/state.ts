@@ -6,6 +6,7 @@ import {
   AwsPort,
   ContainerInstanceView,
   LifecycleActionRef,
+  TaskView,
   isNoActiveLifecycleAction,
 } from "../aws";
 import { DrainerConfig } from "../config";
@@ -98,6 +99,8 @@ export interface InstanceState {
   pollsSinceListing: number;
   lastBlockers?: Blockers;
   lastBlockersKey?: string;
+  /** The tasks that blocked the drain at the last look that listed them. */
+  lastBlocking?: readonly TaskView[];
   readonly stopRequested: Set<string>;
   /** A follower left a proof to the leader at its last look. */
   deferred: boolean;
@@ -105,6 +108,8 @@ export interface InstanceState {
   /** A completion is in flight: nothing else completes the action meanwhile. */
   closing: boolean;
   nextHeartbeatAt: number;
+  /** When the last heartbeat was sent. */
+  lastHeartbeatAt?: number;
   heartbeatsInFlight: number;
   /** When the deadline's completion is tried again, after a failure. */
   deadlineRetryAt: number;

@@ -85,6 +85,8 @@ export interface AwsPort {
   describeTasks(cluster: string, arns: readonly string[]): Promise<TaskView[]>;
   /** The cluster's tasks of a task definition family whose desiredStatus is RUNNING (any container instance). */
   listFamilyTasks(cluster: string, family: string): Promise<string[]>;
+  /** Every task of the cluster with that desiredStatus (any container instance): for proving many instances at once. */
+  listClusterTasks(cluster: string, desiredStatus: "RUNNING" | "STOPPED"): Promise<string[]>;
   stopTask(cluster: string, taskArn: string, reason: string): Promise<void>;
   completeLifecycleAction(ref: LifecycleActionRef, result: string): Promise<void>;
   recordHeartbeat(ref: LifecycleActionRef): Promise<void>;
@@ -223,6 +225,14 @@ export function createAwsPort(ecs: ECSClient, autoscaling: AutoScalingClient): A
         { cluster, family, desiredStatus: "RUNNING" },
       );
       for await (const page of pages) arns.push(...(page.taskArns ?? []));
+      return arns;
+    },
+
+    async listClusterTasks(cluster, desiredStatus) {
+      const arns: string[] = [];
+      for await (const page of paginateListTasks({ client: ecs }, { cluster, desiredStatus })) {
+        arns.push(...(page.taskArns ?? []));
+      }
       return arns;
     },
 

@@ -371,6 +371,19 @@ export class Model implements AwsPort {
     );
   }
 
+  listClusterTasks(_cluster: string, desiredStatus: "RUNNING" | "STOPPED") {
+    return this.call(
+      "listTasks",
+      () => {
+        const at = this.now();
+        return [...this.tasks.values()]
+          .filter((t) => this.visible(t, at) && this.desiredStatus(t, at) === desiredStatus)
+          .map((t) => t.arn);
+      },
+      true,
+    );
+  }
+
   listFamilyTasks() {
     return this.call("listFamilyTasks", () => [] as string[], true);
   }

@@ -79,6 +79,8 @@ const faultSpec = fc.record({
 });
 
 const worldSpec = fc.record({
+  /** Locate and prove through cluster-wide listings (what a poll with more than 20 instances does). */
+  bulk: fc.boolean(),
   lagMs: fc.integer({ min: 0, max: 3 * S }),
   reactExtraMs: fc.integer({ min: 0, max: 5 * S }),
   instances: fc.array(instanceSpec, { minLength: 1, maxLength: 3 }),
@@ -203,6 +205,7 @@ async function simulate(
         now: clock.now,
         sleep: clock.sleep,
         random: () => 0.5,
+        bulkAbove: spec.bulk ? 0 : undefined,
       });
       record.endedAt = clock.now();
     })();

@@ -224,11 +224,13 @@ export class FakeWorld {
     });
     e.on(ListTasksCommand).callsFake((input) => {
       this.record("ListTasksCommand");
-      const i = this.instanceByCi(input.containerInstance);
+      // Without a container instance: every task of the cluster with that desired status.
+      const i = input.containerInstance ? this.instanceByCi(input.containerInstance) : undefined;
       const desired = input.desiredStatus ?? "RUNNING";
       return {
         taskArns: this.tasks
-          .filter((t) => t.instanceId === i?.instanceId && this.taskState(t)?.[1] === desired)
+          .filter((t) => !input.containerInstance || t.instanceId === i?.instanceId)
+          .filter((t) => this.taskState(t)?.[1] === desired)
           .map((t) => t.arn),
       };
     });

@@ -52,6 +52,7 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
     states: [],
     plans: new Map(),
     knownStopped: new Set(),
+    taskHome: new Map(),
     finished,
     signal: AbortSignal.any([ctx.signal, finished.signal]),
   };

@@ -80,6 +80,7 @@ export function pacedReads(
       read(calls(arns.length), () => port.describeContainerInstances(cluster, arns)),
     listTasks: (cluster, arn, status) => listed(() => port.listTasks(cluster, arn, status)),
     listFamilyTasks: (cluster, family) => listed(() => port.listFamilyTasks(cluster, family)),
+    listClusterTasks: (cluster, status) => listed(() => port.listClusterTasks(cluster, status)),
     describeTasks: (cluster, arns) =>
       read(calls(arns.length), () => port.describeTasks(cluster, arns)),
   };

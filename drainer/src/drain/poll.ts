@@ -17,8 +17,15 @@ import { InstanceState, Run, complete, errorText, failed, outcomeOf, settle } fr
 /** Polls at least between two listings prompted by a change of ECS's counters (to log what blocks). */
 export const LISTING_EVERY_POLLS = 3;
 
-/** Above this many instances to locate, list the cluster's container instances once rather than one by one. */
+/**
+ * Above this many instances to locate or prove in one poll, the poll lists the whole cluster's container instances
+ * (and, for proofs, tasks) once, rather than each instance's.
+ */
 export const BULK_LOCATE_ABOVE = 20;
+
+function bulkAbove(run: Run): number {
+  return run.ctx.bulkAbove ?? BULK_LOCATE_ABOVE;
+}
 
 type Step = "none" | "known" | "proof" | "learn";
 
@@ -151,10 +158,14 @@ function plan(run: Run, s: InstanceState, pollStartedAt: number): Planned {
     return { s, step: s.known.size > 0 ? "known" : "proof", counted };
   }
   s.deferred = false;
-  const watches = run.role !== "follower" && (s.answers || config.stopStandaloneTasks);
+  // Every instance the run serves is listed once, to learn its tasks (so that, once ECS counts none to run, a shared
+  // DescribeTasks of those still stopping is the whole look); its own instances, and with STOP_STANDALONE_TASKS its
+  // peers', again when ECS's counters change, to log what blocks and to see when only standalone tasks remain.
+  const relists = s.answers || config.stopStandaloneTasks;
   const due =
     s.countsAtListing === undefined ||
-    (counted !== s.countsAtListing && s.pollsSinceListing >= LISTING_EVERY_POLLS);
+    (relists && counted !== s.countsAtListing && s.pollsSinceListing >= LISTING_EVERY_POLLS);
+  const watches = run.role !== "follower";
   // With no task counted, the next poll proves the instance empty: there is nothing to learn first.
   return { s, step: watches && due && counted > 0 ? "learn" : "none", counted };
 }
@@ -166,7 +177,7 @@ async function locate(run: Run, states: readonly InstanceState[]): Promise<void>
   if (need.length === 0) return;
   const found = new Map<string, string[]>();
   try {
-    if (need.length > BULK_LOCATE_ABOVE) {
+    if (need.length > bulkAbove(run)) {
       for (const [id, arns] of await registrationsInCluster(run)) found.set(id, arns);
     } else {
       await Promise.all(
@@ -307,10 +318,14 @@ function cost(p: Planned): number {
  */
 function budget(run: Run, planned: Planned[]): void {
   let left = readsBudget(run) - run.reads - 2;
+  // Many proofs share one listing of the cluster (`listCluster`): a third of the budget, whatever their number.
+  const proofs = planned.filter((p) => p.step === "proof" || p.step === "known").length;
+  const bulk = proofs > bulkAbove(run);
+  if (bulk) left -= Math.ceil(readsBudget(run) / 3);
   const rank = (p: Planned) => (p.step === "learn" ? 2 : 0) + (p.s.answers ? 0 : 1);
   let first = true;
   for (const p of [...planned].sort((a, b) => rank(a) - rank(b))) {
-    const c = cost(p);
+    const c = bulk && p.step !== "learn" ? 0 : cost(p);
     if (c === 0) continue;
     if (c <= left || (first && p.step !== "learn")) left -= c;
     else p.step = "none";
@@ -417,7 +432,7 @@ async function list(run: Run, planned: readonly Planned[], forProof: boolean): P
   const arnsOf = new Map<InstanceState, Map<string, string[]>>();
   // Many proofs at once find the registrations afresh with one listing of the cluster rather than one each.
   let registered: Map<string, string[]> | undefined;
-  if (forProof && planned.length > BULK_LOCATE_ABOVE) {
+  if (forProof && planned.length > bulkAbove(run)) {
     try {
       registered = await registrationsInCluster(run);
     } catch (err) {
@@ -428,22 +443,12 @@ async function list(run: Run, planned: readonly Planned[], forProof: boolean): P
       return listed;
     }
   }
+  if (registered) return listCluster(run, planned, registered, listed);
   const perBatch = Math.ceil(readsBudget(run) / 10);
   let batch: Planned[] = [];
   let batchCost = 0;
   const flush = async () => {
-    await Promise.all(
-      batch.map((p) =>
-        listOne(
-          run,
-          p.s,
-          forProof,
-          registered && (registered.get(p.s.ref.instanceId) ?? []),
-          arnsOf,
-          listed,
-        ),
-      ),
-    );
+    await Promise.all(batch.map((p) => listOne(run, p.s, forProof, arnsOf, listed)));
     batch = [];
     batchCost = 0;
   };
@@ -493,29 +498,84 @@ async function list(run: Run, planned: readonly Planned[], forProof: boolean): P
   return listed;
 }
 
+/**
+ * Many proofs at once: one listing of the whole cluster's tasks (RUNNING- and STOPPED-desired, 100 a page) instead of
+ * two ListTasks per registration, and a DescribeTasks of the tasks that are, or may be, on the registrations proven.
+ * Still a fresh full listing of each of them (rule 1), at a cost that grows with the cluster's tasks, not the proofs.
+ */
+async function listCluster(
+  run: Run,
+  planned: readonly Planned[],
+  registered: Map<string, string[]>,
+  listed: Listed,
+): Promise<Listed> {
+  const { cluster } = run.ctx.config;
+  const owner = new Map<string, InstanceState>();
+  for (const p of planned) {
+    if (hasNewRegistration(p.s, registered.get(p.s.ref.instanceId) ?? [])) {
+      listed.set(p.s, undefined);
+      continue;
+    }
+    for (const r of liveRegistrations(p.s)) owner.set(r.arn, p.s);
+  }
+  const proving = [...new Set(owner.values())];
+  try {
+    const [running, stopped] = await Promise.all([
+      run.port.listClusterTasks(cluster, "RUNNING"),
+      run.port.listClusterTasks(cluster, "STOPPED"),
+    ]);
+    const wanted = new Set(
+      [...running, ...stopped].filter((a) => {
+        if (run.knownStopped.has(a)) return false;
+        const home = run.taskHome.get(a);
+        return home === undefined || owner.has(home);
+      }),
+    );
+    for (const s of proving) for (const a of s.known) wanted.add(a);
+    const described = wanted.size > 0 ? await run.port.describeTasks(cluster, [...wanted]) : [];
+    const byReg = new Map<string, TaskView[]>();
+    for (const t of described) {
+      if (t.containerInstanceArn) run.taskHome.set(t.arn, t.containerInstanceArn);
+      if (t.containerInstanceArn && owner.has(t.containerInstanceArn)) {
+        byReg.set(t.containerInstanceArn, [...(byReg.get(t.containerInstanceArn) ?? []), t]);
+      }
+    }
+    for (const s of proving) {
+      listed.set(s, new Map(liveRegistrations(s).map((r) => [r.arn, byReg.get(r.arn) ?? []])));
+    }
+  } catch (err) {
+    for (const s of proving) {
+      failed(run, s, "listing the cluster's tasks", err);
+      listed.set(s, undefined);
+    }
+  }
+  return listed;
+}
+
+/** Adds registrations of the EC2 instance not seen before; a new one fails this poll's proof. */
+function hasNewRegistration(s: InstanceState, now: readonly string[]): boolean {
+  const fresh = now.filter((a) => !s.registrations!.some((r) => r.arn === a));
+  if (fresh.length === 0) return false;
+  s.registrations!.push(...fresh.map((arn) => ({ arn })));
+  s.log.log("warn", "a new container instance registered for this EC2 instance; draining it too", {
+    action: "locate",
+    containerInstanceArns: fresh,
+  });
+  return true;
+}
+
 async function listOne(
   run: Run,
   s: InstanceState,
   forProof: boolean,
-  registered: readonly string[] | undefined,
   arnsOf: Map<InstanceState, Map<string, string[]>>,
   listed: Listed,
 ): Promise<void> {
   const { cluster } = run.ctx.config;
   try {
     if (forProof) {
-      const now = registered ?? (await run.port.findContainerInstances(cluster, s.ref.instanceId));
-      const fresh = now.filter((a) => !s.registrations!.some((r) => r.arn === a));
-      if (fresh.length > 0) {
-        s.registrations!.push(...fresh.map((arn) => ({ arn })));
-        s.log.log(
-          "warn",
-          "a new container instance registered for this EC2 instance; draining it too",
-          {
-            action: "locate",
-            containerInstanceArns: fresh,
-          },
-        );
+      const now = await run.port.findContainerInstances(cluster, s.ref.instanceId);
+      if (hasNewRegistration(s, now)) {
         listed.set(s, undefined);
         return;
       }

@@ -64,6 +64,8 @@ export interface DrainContext {
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   /** A number in [0, 1), to spread followers' looks. Defaults to Math.random. */
   readonly random?: () => number;
+  /** Overrides BULK_LOCATE_ABOVE (poll.ts), so that tests can drive the cluster-wide listings with few instances. */
+  readonly bulkAbove?: number;
 }
 
 /**
@@ -127,6 +129,8 @@ export interface Run {
   readonly plans: Map<string, HookPlan>;
   /** Tasks seen STOPPED: terminal, never described again. */
   readonly knownStopped: Set<string>;
+  /** Where each task seen runs: a task never moves, so a cluster-wide listing describes only tasks of interest. */
+  readonly taskHome: Map<string, string>;
   /** Aborted once every instance has an outcome (or the run is stopped): ends every loop and sleep. */
   readonly finished: AbortController;
   readonly signal: AbortSignal;

@@ -55,6 +55,14 @@ describe("parseConfig", () => {
       destination: "AutoScalingGroup",
       action: "ReplaceRootVolume",
     });
+    assert.deepEqual(
+      parseConfig({ ...EVENT, EVENT_ORIGIN: "WarmPool", EVENT_DESTINATION: "EC2" }).event,
+      {
+        origin: "WarmPool",
+        destination: "EC2",
+        action: undefined,
+      },
+    );
     const odd = parseConfig({ ...EVENT, EVENT_ORIGIN: '"; rm -rf /', EVENT_ACTION: "" });
     assert.deepEqual(odd.event, { origin: undefined, destination: undefined, action: undefined });
     assert.equal(odd.notes.length, 1);

@@ -149,6 +149,8 @@ export class AutoScalingApi {
         return this.completeLifecycleAction(q);
       case "RecordLifecycleActionHeartbeat":
         return this.recordLifecycleActionHeartbeat(q);
+      case "DescribeWarmPool":
+        return this.describeWarmPool(q);
       default:
         throw new ApiError(
           "InvalidAction",
@@ -198,10 +200,16 @@ export class AutoScalingApi {
           HealthCheckType: "EC2",
           HealthCheckGracePeriod: 0,
           CreatedTime: this.world.isoTime(g.createdAt),
-          Instances: g.instances.map((i) => ({
-            ...this.instanceShape(i),
-            AvailabilityZone: `${this.world.region}a`,
-          })),
+          // Warm-pool instances are listed by DescribeWarmPool, not here.
+          ...(g.instances.some((i) => i.warm)
+            ? { WarmPoolConfiguration: { MinSize: 0, PoolState: "Stopped", Status: "Active" } }
+            : {}),
+          Instances: g.instances
+            .filter((i) => !i.warm)
+            .map((i) => ({
+              ...this.instanceShape(i),
+              AvailabilityZone: `${this.world.region}a`,
+            })),
           NewInstancesProtectedFromScaleIn: false,
           ServiceLinkedRoleARN: `arn:aws:iam::${this.world.accountId}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
         };
@@ -227,6 +235,17 @@ export class AutoScalingApi {
         ...this.instanceShape(i),
         AutoScalingGroupName: i.group.name,
       })),
+      NextToken,
+    };
+  }
+
+  private describeWarmPool(q: QueryParams): Xml {
+    const g = this.group(q.required("AutoScalingGroupName"));
+    const warm = g.instances.filter((i) => i.warm && i.lifecycleState !== "Warmed:Terminated");
+    const { items, NextToken } = paginate(warm, q, 50, 50);
+    return {
+      WarmPoolConfiguration: { MinSize: 0, PoolState: "Stopped", Status: "Active" },
+      Instances: items.map((i) => this.instanceShape(i)),
       NextToken,
     };
   }

@@ -70,6 +70,9 @@ function page<T>(
 }
 
 export class EcsApi {
+  /** ListTasks' eventual consistency: tasks created less than this long ago are not listed yet. */
+  listTasksLagSeconds = 0;
+
   constructor(private readonly world: World) {}
 
   handle(op: string, input: Input): object {
@@ -239,8 +242,10 @@ export class EcsApi {
     const family = str(input, "family");
     const serviceName = str(input, "serviceName");
     const startedBy = str(input, "startedBy");
+    const listedFrom = this.world.clock.now() - this.listTasksLagSeconds;
     const matching = scope.filter(
       (t) =>
+        t.createdAt <= listedFrom &&
         (desired === "PENDING"
           ? t.desiredStatus === "RUNNING" && t.lastStatus === "PENDING"
           : t.desiredStatus === desired) &&

@@ -38,6 +38,13 @@ export interface Faults {
   contentionRate: number;
   /** Simulated seconds added to every request. */
   latencySeconds: number;
+  /**
+   * Requests that are never answered (the client's request timeout must end them): these operations, from `from`
+   * until `until` simulated seconds (forever when unset).
+   */
+  hang?: { readonly ops: readonly string[]; readonly from?: number; readonly until?: number };
+  /** ListTasks is eventually consistent: a task is listed only this many simulated seconds after it was created. */
+  listTasksLagSeconds?: number;
 }
 
 export const NO_FAULTS: Faults = {
@@ -171,12 +178,25 @@ export class SimServer {
     this.clock.advance();
   }
 
+  /** Whether this request is one the `hang` fault swallows: recorded, never answered. */
+  private hangs(service: Service, op: string, attempt: number): boolean {
+    const h = this.faults.hang;
+    const now = this.clock.now();
+    if (!h || !h.ops.includes(op) || now < (h.from ?? 0) || now >= (h.until ?? Infinity))
+      return false;
+    this.recorder.call(service, op, now, attempt).faults++;
+    this.notify({ service, op, at: now, attempt, outcome: "hung", input: {} });
+    return true;
+  }
+
   private async ecsCall(
     op: string,
     input: Record<string, unknown>,
     attempt: number,
     res: ServerResponse,
   ) {
+    if (this.hangs("ecs", op, attempt)) return;
+    this.ecs.listTasksLagSeconds = this.faults.listTasksLagSeconds ?? 0;
     await this.prelude();
     const at = this.clock.now();
     const stats = this.recorder.call("ecs", op, at, attempt);
@@ -240,6 +260,7 @@ export class SimServer {
     attempt: number,
     res: ServerResponse,
   ) {
+    if (this.hangs("autoscaling", action, attempt)) return;
     await this.prelude();
     const at = this.clock.now();
     const stats = this.recorder.call("autoscaling", action, at, attempt);

@@ -8,7 +8,7 @@ import { EventBridge, EventBridgeFaults } from "./eventbridge";
 import { DrainerLauncher } from "./launchers";
 import { Recorder } from "./recorder";
 import { Faults, SimServer } from "./server";
-import { World, WorldSpec } from "./world";
+import { TerminatePath, World, WorldSpec } from "./world";
 
 /** The drainer's settings, in simulated seconds; the simulation converts them to the drainer's wall-clock seconds. */
 export interface DrainerSettings {
@@ -17,6 +17,8 @@ export interface DrainerSettings {
   /** Undefined: the drainer derives it from the hook. */
   readonly heartbeatIntervalSeconds?: number;
   readonly drainTimeoutSeconds?: number;
+  /** REQUEST_TIMEOUT_SECONDS, simulated; defaults to the drainer's own (5 s). */
+  readonly requestTimeoutSeconds?: number;
   readonly timeoutResult?: "CONTINUE" | "ABANDON";
   readonly stopStandaloneTasks?: boolean;
   readonly dryRun?: boolean;
@@ -132,6 +134,10 @@ export class Simulation {
     if (d.heartbeatIntervalSeconds !== undefined) {
       env.HEARTBEAT_INTERVAL_SECONDS = seconds(this.clock.toReal(d.heartbeatIntervalSeconds));
     }
+    // Scaled like the other durations, so that a hung request costs the drainer what it would on AWS.
+    env.REQUEST_TIMEOUT_SECONDS = seconds(
+      this.clock.toReal(d.requestTimeoutSeconds ?? DEFAULTS.requestTimeoutSeconds),
+    );
     // Always set, so that the drainer's own default (3600 s) is scaled like every other duration.
     env.DRAIN_TIMEOUT_SECONDS = seconds(
       this.clock.toReal(d.drainTimeoutSeconds ?? DEFAULTS.drainTimeoutSeconds),
@@ -143,8 +149,12 @@ export class Simulation {
     return { ...env, ...d.extraEnvironment };
   }
 
-  scaleIn(group: string, countOrIds: number | readonly string[]): string[] {
-    return this.world.scaleIn(group, countOrIds);
+  scaleIn(
+    group: string,
+    countOrIds: number | readonly string[],
+    path: TerminatePath = "terminate",
+  ): string[] {
+    return this.world.scaleIn(group, countOrIds, path);
   }
 
   /** Resolves when `done()` holds, checking every few milliseconds; rejects after `timeoutSeconds` simulated. */

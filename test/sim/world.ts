@@ -120,12 +120,30 @@ export interface ContainerInstance {
 }
 
 export type LifecycleState =
-  "InService" | "Terminating:Wait" | "Terminating:Proceed" | "Terminated";
+  | "InService"
+  | "Terminating:Wait"
+  | "Terminating:Proceed"
+  | "Terminated"
+  | "ReplacingRootVolume:Wait"
+  | "ReplacingRootVolume:Proceed"
+  | "Warmed:Terminating:Wait"
+  | "Warmed:Terminating:Proceed"
+  | "Warmed:Terminated";
+
+/**
+ * How the terminate hook came to hold an instance (EC2 Auto Scaling user guide): a termination (scale-in, refresh,
+ * rebalancing), an instance refresh that replaces root volumes, or a termination out of the group's warm pool.
+ */
+export type TerminatePath = "terminate" | "replace-root-volume" | "warm-pool";
 
 export interface Ec2Instance {
   readonly id: string;
   readonly group: Group;
   lifecycleState: LifecycleState;
+  /** In the group's warm pool: DescribeAutoScalingGroups does not list it; DescribeWarmPool does. */
+  warm?: boolean;
+  /** How the terminate hook holds it, while it does. */
+  path?: TerminatePath;
   containerInstance?: ContainerInstance;
 }
 
@@ -355,6 +373,48 @@ export class World extends EventEmitter {
       }
     }
     for (const ci of this.containerInstances.values()) this.refreshEmpty(ci);
+  }
+
+  /**
+   * RunTask of a standalone task on an instance now (ECS places tasks on ACTIVE container instances only): PENDING for
+   * `pendingSeconds`, then RUNNING until it ends after `runSeconds` (never, when unset).
+   */
+  runTaskOn(
+    instanceId: string,
+    t: {
+      family: string;
+      pendingSeconds?: number;
+      runSeconds?: number;
+      deactivatingSeconds?: number;
+      stoppingSeconds?: number;
+    },
+  ): Task {
+    const ci = this.instance(instanceId).containerInstance;
+    if (!ci || ci.status !== "ACTIVE") {
+      throw new Error(
+        `RunTask: ${instanceId} has no ACTIVE container instance (it is ${ci?.status})`,
+      );
+    }
+    const task = this.createTask(ci, {
+      group: `family:${t.family}`,
+      taskDefinitionArn: this.taskDefinitionArn(t.family),
+      deactivatingSeconds: t.deactivatingSeconds ?? 0,
+      stoppingSeconds: t.stoppingSeconds ?? 2,
+    });
+    this.clock.after(t.pendingSeconds ?? 1, () => {
+      if (task.desiredStatus !== "RUNNING" || task.lastStatus !== "PENDING") return;
+      task.lastStatus = "RUNNING";
+      task.startedAt = this.clock.now();
+      task.version++;
+    });
+    if (t.runSeconds !== undefined) {
+      this.clock.after(t.runSeconds, () => {
+        if (task.desiredStatus === "RUNNING") {
+          this.stopTask(task, "EssentialContainerExited", "Essential container in task exited");
+        }
+      });
+    }
+    return task;
   }
 
   private taskDefinitionArn(family: string): string {
@@ -626,7 +686,11 @@ export class World extends EventEmitter {
    * Scales a group in: the chosen instances (by default the last `count`) enter Terminating:Wait, one lifecycle
    * action per hook, and the lifecycle events go out. Without hooks they terminate at once.
    */
-  scaleIn(groupName: string, countOrIds: number | readonly string[]): string[] {
+  scaleIn(
+    groupName: string,
+    countOrIds: number | readonly string[],
+    path: TerminatePath = "terminate",
+  ): string[] {
     const group = this.group(groupName);
     const inService = group.instances.filter((i) => i.lifecycleState === "InService");
     const chosen =
@@ -661,7 +725,16 @@ export class World extends EventEmitter {
         this.terminate(instance);
         continue;
       }
-      this.setLifecycle(instance, "Terminating:Wait");
+      instance.path = path;
+      if (path === "warm-pool") instance.warm = true;
+      this.setLifecycle(
+        instance,
+        path === "replace-root-volume"
+          ? "ReplacingRootVolume:Wait"
+          : path === "warm-pool"
+            ? "Warmed:Terminating:Wait"
+            : "Terminating:Wait",
+      );
       for (const hook of group.hooks) {
         const action: LifecycleAction = {
           instance,
@@ -697,6 +770,16 @@ export class World extends EventEmitter {
         LifecycleHookName: action.hook.name,
         EC2InstanceId: action.instance.id,
         LifecycleTransition: TERMINATING_TRANSITION,
+        // The event's Origin and Destination (and, for a root-volume replacement, Action), as AWS sends them.
+        ...(action.instance.path === "replace-root-volume"
+          ? {
+              Origin: "AutoScalingGroup",
+              Destination: "AutoScalingGroup",
+              Action: "ReplaceRootVolume",
+            }
+          : action.instance.path === "warm-pool"
+            ? { Origin: "WarmPool", Destination: "EC2" }
+            : { Origin: "AutoScalingGroup", Destination: "EC2" }),
       },
     };
   }
@@ -810,8 +893,47 @@ export class World extends EventEmitter {
     } else if (others.length > 0) {
       return;
     }
-    this.setLifecycle(instance, "Terminating:Proceed");
+    if (instance.path === "replace-root-volume") {
+      this.setLifecycle(instance, "ReplacingRootVolume:Proceed");
+      this.replaceRootVolume(instance);
+      return;
+    }
+    this.setLifecycle(
+      instance,
+      instance.path === "warm-pool" ? "Warmed:Terminating:Proceed" : "Terminating:Proceed",
+    );
     this.terminate(instance);
+  }
+
+  /**
+   * The root volume is replaced from the new AMI and the instance boots afresh: whatever still runs or is still
+   * stopping there is killed. The ECS agent kept its state on the old volume, so it registers again as a new
+   * container instance; the old one stays DRAINING, disconnected, with no tasks. The instance is back InService.
+   */
+  private replaceRootVolume(instance: Ec2Instance): void {
+    const now = this.clock.now();
+    const old = instance.containerInstance;
+    const rec = this.recorder.instances.get(instance.id);
+    if (old) {
+      this.killTasks(instance, old);
+      old.agentConnected = false;
+      old.version++;
+      const ci: ContainerInstance = {
+        arn: `arn:aws:ecs:${this.region}:${this.accountId}:container-instance/${this.clusterName}/${this.rng.hex(32)}`,
+        ec2: instance,
+        status: "ACTIVE",
+        agentConnected: true,
+        registeredAt: now,
+        version: 1,
+        tasks: [],
+      };
+      instance.containerInstance = ci;
+      this.containerInstances.set(ci.arn, ci);
+      this.scheduleReconcile();
+    }
+    if (rec) rec.terminatedAt = now;
+    instance.path = undefined;
+    this.setLifecycle(instance, "InService");
   }
 
   /**
@@ -823,6 +945,32 @@ export class World extends EventEmitter {
     const ci = instance.containerInstance;
     const rec = this.recorder.instances.get(instance.id);
     if (ci) {
+      this.killTasks(instance, ci);
+      ci.status = "INACTIVE";
+      ci.agentConnected = false;
+      ci.version++;
+      this.emit("event", {
+        type: "container-instance",
+        at: now,
+        instanceId: instance.id,
+        status: "INACTIVE",
+      } satisfies WorldEvent);
+      this.scheduleReconcile();
+    }
+    if (rec) rec.terminatedAt = now;
+    this.setLifecycle(instance, instance.warm ? "Warmed:Terminated" : "Terminated");
+    this.clock.after(TERMINATED_VISIBLE_SECONDS, () => {
+      const list = instance.group.instances;
+      const i = list.indexOf(instance);
+      if (i >= 0) list.splice(i, 1);
+    });
+  }
+
+  /** Whatever still runs or is still stopping on the container instance is killed, and recorded. */
+  private killTasks(instance: Ec2Instance, ci: ContainerInstance): void {
+    const now = this.clock.now();
+    const rec = this.recorder.instances.get(instance.id);
+    {
       const killed: KilledTask[] = [];
       for (const t of this.liveTasks(ci)) {
         killed.push({
@@ -850,24 +998,7 @@ export class World extends EventEmitter {
           tasks: killed,
         } satisfies WorldEvent);
       }
-      ci.status = "INACTIVE";
-      ci.agentConnected = false;
-      ci.version++;
-      this.emit("event", {
-        type: "container-instance",
-        at: now,
-        instanceId: instance.id,
-        status: "INACTIVE",
-      } satisfies WorldEvent);
-      this.scheduleReconcile();
     }
-    if (rec) rec.terminatedAt = now;
-    this.setLifecycle(instance, "Terminated");
-    this.clock.after(TERMINATED_VISIBLE_SECONDS, () => {
-      const list = instance.group.instances;
-      const i = list.indexOf(instance);
-      if (i >= 0) list.splice(i, 1);
-    });
   }
 
   /** The "instance vanishes" fault: the EC2 instance is gone (terminated outside Auto Scaling's hook). */

@@ -1,0 +1,234 @@
+/**
+ * End-to-end scenarios for each class of failure the drainer was found to have (issue 9), and for the terminate paths
+ * it did not know: the real bundle, started by the simulated EventBridge step, against the simulated ECS and Auto
+ * Scaling. Each asserts what the platform engineer cares about: no task killed, no hook expired while a drainer
+ * answered for it, and every action ended by its deadline. Times are simulated seconds.
+ *   npx mocha test/e2e/failure-classes.test.ts -g "class 1"
+ */
+import assert from "node:assert/strict";
+import { parseLogLines } from "../sim/launchers";
+import { Simulation } from "../sim/simulation";
+import { GroupSpec, ServiceSpec } from "../sim/world";
+import { HOOK, POLL, assertClean, dump, logs, startScenario } from "./harness";
+
+const WEB: ServiceSpec = {
+  name: "web",
+  desiredCount: 3,
+  startSeconds: 5,
+  deactivatingSeconds: 20,
+  stoppingSeconds: 5,
+};
+
+function group(name = "asg-a", instances = 3, heartbeatTimeout = 300): GroupSpec {
+  return { name, instances, hooks: [{ name: HOOK, heartbeatTimeout }] };
+}
+
+/** The drainer's own messages, by instance. */
+function said(sim: Simulation, instanceId: string): string[] {
+  return logs(sim)
+    .filter((l) => l.instanceId === instanceId)
+    .map((l) => String(l.msg));
+}
+
+describe("end-to-end: the failure classes of issue 9, against the real bundle", function () {
+  this.timeout(60_000);
+  let sim: Simulation | undefined;
+
+  afterEach(async function () {
+    if (this.currentTest?.state === "failed") console.log(dump(sim));
+    await sim?.stop();
+    sim = undefined;
+  });
+
+  it("class 1: a task placed between the drainer's read and its DRAINING call is waited for, not killed", async () => {
+    // An empty instance, and ListTasks a few seconds behind (eventual consistency).
+    sim = await startScenario({
+      world: { groups: [group()], services: [] },
+      faults: { listTasksLagSeconds: 3 },
+    });
+    const [id] = sim.scaleIn("asg-a", 1);
+    const s = sim;
+    let placed = false;
+    // Right after ECS answers the drainer's first DescribeContainerInstances (instance still ACTIVE), RunTask lands a
+    // job there: the view the drainer just read does not have it, and its DRAINING call comes next.
+    s.server.listeners.push((e) => {
+      if (placed || e.op !== "DescribeContainerInstances" || e.outcome !== "ok") return;
+      placed = true;
+      s.world.runTaskOn(id, {
+        family: "job",
+        pendingSeconds: 3,
+        runSeconds: 40,
+        stoppingSeconds: 5,
+      });
+    });
+    const report = await sim.settle(600);
+    assertClean(sim, report);
+    assert.ok(placed, "the job was placed between the read and the DRAINING call");
+    assert.equal(report.tasksKilled, 0, "the job was waited for");
+    const rec = sim.recorder.instances.get(id)!;
+    assert.ok(
+      rec.terminatedAt! - rec.scaleInAt >= 40,
+      `held ${rec.terminatedAt! - rec.scaleInAt} s`,
+    );
+  });
+
+  it("class 1: an ACTIVE window someone opens between two polls, with ListTasks lagging, never gets a task killed", async () => {
+    sim = await startScenario({
+      world: { groups: [group()], services: [{ ...WEB, deactivatingSeconds: 30 }] },
+      faults: { listTasksLagSeconds: 3 },
+    });
+    const [id] = sim.scaleIn("asg-a", 1);
+    const s = sim;
+    // Between the drainer's polls: ACTIVE, a job lands (it will shut down for 20 s), DRAINING again a second later.
+    s.clock.at(13, () => {
+      const ci = s.world.instance(id).containerInstance!;
+      s.world.setContainerInstanceStatus(ci, "ACTIVE");
+      s.world.runTaskOn(id, {
+        family: "job",
+        pendingSeconds: 0.5,
+        runSeconds: 2,
+        deactivatingSeconds: 20,
+      });
+    });
+    s.clock.at(14, () =>
+      s.world.setContainerInstanceStatus(s.world.instance(id).containerInstance!, "DRAINING"),
+    );
+    const report = await sim.settle(600);
+    assertClean(sim, report);
+    assert.equal(report.tasksKilled, 0);
+    assert.deepEqual(report.hookTimeouts, []);
+  });
+
+  it("class 2: an action already old when its drainer starts is heartbeated at once, and its hook never expires", async () => {
+    // HeartbeatTimeout 40 s; the event's drainer starts 32 s after the action began, and the drain takes 60 s more.
+    sim = await startScenario({
+      world: { groups: [group("asg-a", 3, 40)], services: [{ ...WEB, deactivatingSeconds: 60 }] },
+      deliveryDelaySeconds: 32,
+    });
+    sim.scaleIn("asg-a", 1);
+    const report = await sim.settle(900);
+    assertClean(sim, report);
+    assert.deepEqual(report.hookTimeouts, [], "the hook never expired");
+    assert.equal(report.tasksKilled, 0);
+    assert.deepEqual(report.results, { CONTINUE: 1 });
+  });
+
+  it("class 2: ECS reads that never answer for 90 s: requests time out and are retried, heartbeats go on, nothing is given up", async () => {
+    sim = await startScenario({
+      world: { groups: [group("asg-a", 3, 40)], services: [WEB] },
+      faults: { hang: { ops: ["DescribeContainerInstances", "ListTasks"], from: 8, until: 98 } },
+    });
+    const [id] = sim.scaleIn("asg-a", 1);
+    const report = await sim.settle(900);
+    assertClean(sim, report);
+    assert.deepEqual(report.hookTimeouts, [], "heartbeats went on through the outage");
+    assert.equal(report.tasksKilled, 0);
+    assert.deepEqual(report.results, { CONTINUE: 1 });
+    assert.deepEqual(report.exitCodes, [0]);
+    const rec = sim.recorder.instances.get(id)!;
+    assert.ok(rec.terminatedAt! >= 98, "completed only once ECS answered again");
+  });
+
+  it("class 3: the deadline is enforced on time while every ECS read hangs, for a follower too", async () => {
+    sim = await startScenario({
+      world: {
+        groups: [group("asg-a", 4)],
+        services: [{ ...WEB, desiredCount: 4, deactivatingSeconds: Number.POSITIVE_INFINITY }],
+      },
+      drainer: { drainTimeoutSeconds: 60, timeoutResult: "ABANDON" },
+      faults: {
+        hang: { ops: ["DescribeContainerInstances", "ListTasks", "DescribeTasks"], from: 20 },
+      },
+    });
+    const ids = sim.scaleIn("asg-a", 2);
+    const report = await sim.settle(600);
+    assertClean(sim, report);
+    assert.deepEqual(
+      report.results,
+      { ABANDON: 2 },
+      "both drainers, leader and follower, timed out",
+    );
+    assert.deepEqual(report.hookTimeouts, []);
+    for (const id of ids) {
+      const rec = sim.recorder.instances.get(id)!;
+      const end = rec.completions[0].at - rec.scaleInAt;
+      assert.ok(end <= 1 + 60 + POLL + 2, `${id} ended ${end} s after its scale-in`);
+    }
+  });
+
+  it("class 4: a follower whose leader is gone sets its own instance DRAINING at its first look", async () => {
+    sim = await startScenario({
+      world: { groups: [group("asg-a", 4)], services: [{ ...WEB, desiredCount: 4 }] },
+      sweepIntervalSeconds: 40,
+    });
+    const ids = sim.world
+      .group("asg-a")
+      .instances.slice(0, 2)
+      .map((i) => i.id)
+      .sort();
+    // The leader's drainer is stopped before it has done anything.
+    sim.eventBridge.faults = { kill: [{ instanceId: ids[0], afterSeconds: 0.1 }] };
+    sim.scaleIn("asg-a", ids);
+    const s = sim;
+    let drainingAt: number | undefined;
+    s.server.listeners.push((e) => {
+      if (e.op === "UpdateContainerInstancesState" && drainingAt === undefined) drainingAt = e.at;
+    });
+    const report = await sim.settle(900);
+    assertClean(sim, report);
+    assert.equal(report.tasksKilled, 0);
+    assert.deepEqual(report.hookTimeouts, []);
+    assert.ok(
+      drainingAt !== undefined && drainingAt <= 1 + POLL + 2,
+      `first DRAINING at ${drainingAt} s`,
+    );
+    assert.ok(
+      said(sim, ids[1]).includes("set the container instance to DRAINING"),
+      "the follower set its own instance DRAINING",
+    );
+  });
+
+  it("class 5: an instance refresh that replaces root volumes (ReplacingRootVolume:Wait) is drained first", async () => {
+    sim = await startScenario({ world: { groups: [group()], services: [WEB] } });
+    const [id] = sim.scaleIn("asg-a", 1, "replace-root-volume");
+    const report = await sim.settle(600);
+    assertClean(sim, report);
+    assert.equal(report.tasksKilled, 0, "nothing ran when the root volume was replaced");
+    assert.deepEqual(report.results, { CONTINUE: 1 });
+    const instance = sim.world.instance(id);
+    assert.equal(instance.lifecycleState, "InService");
+    assert.equal(instance.containerInstance!.status, "ACTIVE", "its agent registered again");
+    const precheck = logs(sim).find((l) => l.action === "precheck");
+    assert.deepEqual(precheck?.event, {
+      origin: "AutoScalingGroup",
+      destination: "AutoScalingGroup",
+      action: "ReplaceRootVolume",
+    });
+  });
+
+  it("class 5: a warm-pool instance (Warmed:Terminating:Wait) is drained, and a sweep finds it when its event is lost", async () => {
+    sim = await startScenario({
+      world: { groups: [group("asg-a", 4)], services: [{ ...WEB, desiredCount: 4 }] },
+      sweepIntervalSeconds: 30,
+    });
+    const ids = sim.world
+      .group("asg-a")
+      .instances.slice(0, 2)
+      .map((i) => i.id);
+    sim.eventBridge.faults = { lose: [ids[1]] };
+    sim.scaleIn("asg-a", ids, "warm-pool");
+    const report = await sim.settle(900);
+    assertClean(sim, report);
+    assert.equal(report.tasksKilled, 0);
+    assert.deepEqual(report.hookTimeouts, []);
+    assert.deepEqual(report.results, { CONTINUE: 2 });
+    const sweeps = sim.eventBridge.runs.filter((r) => r.record.kind === "sweep");
+    const swept = sweeps.flatMap((r) =>
+      parseLogLines(r.handle.lines)
+        .filter((l) => l.msg === "summary")
+        .flatMap((l) => (l.results as { instanceId: string }[]).map((x) => x.instanceId)),
+    );
+    assert.ok(swept.includes(ids[1]), "the sweep served the instance whose event was lost");
+    assert.ok((report.calls["autoscaling:DescribeWarmPool"] ?? 0) > 0);
+  });
+});

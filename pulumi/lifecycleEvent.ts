@@ -58,6 +58,7 @@ export interface DrainerSettings {
   readonly autoscalingGroupNames: readonly string[];
   readonly pollIntervalSeconds: number;
   readonly ecsReadsPerSecond: number;
+  readonly requestTimeoutSeconds: number;
   readonly drainTimeoutSeconds: number;
   readonly timeoutResult: LifecycleResult;
   readonly stopStandaloneTasks: boolean;
@@ -75,6 +76,7 @@ export function drainerEnvironment(settings: DrainerSettings): DrainerEnvironmen
     { name: "AUTOSCALING_GROUP_NAMES", value: settings.autoscalingGroupNames.join(",") },
     { name: "POLL_INTERVAL_SECONDS", value: String(settings.pollIntervalSeconds) },
     { name: "ECS_READS_PER_SECOND", value: String(settings.ecsReadsPerSecond) },
+    { name: "REQUEST_TIMEOUT_SECONDS", value: String(settings.requestTimeoutSeconds) },
     { name: "DRAIN_TIMEOUT_SECONDS", value: String(settings.drainTimeoutSeconds) },
     { name: "TIMEOUT_RESULT", value: settings.timeoutResult },
     { name: "STOP_STANDALONE_TASKS", value: String(settings.stopStandaloneTasks) },

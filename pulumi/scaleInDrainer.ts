@@ -48,6 +48,12 @@ export interface ScaleInDrainerArgs {
    * it only with raised ECS quotas. Defaults to 15.
    */
   readonly ecsReadsPerSecond?: pulumi.Input<number>;
+  /**
+   * Seconds one AWS request of the drainer may take before it fails and the AWS SDK retries it
+   * (REQUEST_TIMEOUT_SECONDS): more than 0, at most 60, and shorter than the heartbeat interval, so that a hung request
+   * never costs a heartbeat. Defaults to 5.
+   */
+  readonly requestTimeout?: pulumi.Input<number>;
   /** The lifecycle result when the drain times out (TIMEOUT_RESULT): CONTINUE or ABANDON. Defaults to CONTINUE. */
   readonly timeoutResult?: pulumi.Input<LifecycleResult>;
   /**
@@ -168,21 +174,24 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
         hookName,
         checked(args, "pollInterval", DEFAULTS.pollIntervalSeconds),
         checked(args, "ecsReadsPerSecond", DEFAULTS.ecsReadsPerSecond),
+        checked(args, "requestTimeout", DEFAULTS.requestTimeoutSeconds),
         settled,
         checked(args, "timeoutResult", DEFAULTS.timeoutResult),
         checked(args, "stopStandaloneTasks", DEFAULTS.stopStandaloneTasks),
       ])
-      .apply(([cluster, hook, poll, reads, { drain }, timeoutResult, stopStandaloneTasks]) =>
-        drainerEnvironment({
-          cluster,
-          hookName: hook,
-          autoscalingGroupNames: groups,
-          pollIntervalSeconds: poll,
-          ecsReadsPerSecond: reads,
-          drainTimeoutSeconds: drain,
-          timeoutResult,
-          stopStandaloneTasks,
-        }),
+      .apply(
+        ([cluster, hook, poll, reads, request, { drain }, timeoutResult, stopStandaloneTasks]) =>
+          drainerEnvironment({
+            cluster,
+            hookName: hook,
+            autoscalingGroupNames: groups,
+            pollIntervalSeconds: poll,
+            ecsReadsPerSecond: reads,
+            requestTimeoutSeconds: request,
+            drainTimeoutSeconds: drain,
+            timeoutResult,
+            stopStandaloneTasks,
+          }),
       );
 
     const task = new DrainerTask(

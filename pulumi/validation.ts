@@ -108,6 +108,8 @@ export const ARG_CHECKS: {
     v === undefined ? undefined : boundedCheck("POLL_INTERVAL_SECONDS", "pollInterval")(v),
   ecsReadsPerSecond: (v) =>
     v === undefined ? undefined : boundedCheck("ECS_READS_PER_SECOND", "ecsReadsPerSecond")(v),
+  requestTimeout: (v) =>
+    v === undefined ? undefined : boundedCheck("REQUEST_TIMEOUT_SECONDS", "requestTimeout")(v),
   timeoutResult: (v) =>
     v === undefined || Object.values(LifecycleResult).includes(v as LifecycleResult)
       ? undefined

@@ -18,6 +18,7 @@ module "contract" {
   drain_timeout           = var.drain_timeout
   poll_interval           = var.poll_interval
   ecs_reads_per_second    = var.ecs_reads_per_second
+  request_timeout         = var.request_timeout
   timeout_result          = var.timeout_result
   stop_standalone_tasks   = var.stop_standalone_tasks
   enable_sweep            = var.enable_sweep

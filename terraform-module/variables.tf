@@ -137,6 +137,18 @@ variable "ecs_reads_per_second" {
   }
 }
 
+variable "request_timeout" {
+  description = "Seconds one AWS request of the drainer may take before it fails and the AWS SDK retries it (REQUEST_TIMEOUT_SECONDS); shorter than the heartbeat interval, so that a hung request never costs a heartbeat. Defaults to 5."
+  type        = number
+  default     = 5
+  nullable    = false
+
+  validation {
+    condition     = var.request_timeout > 0 && var.request_timeout <= 60
+    error_message = "Set request_timeout to a number of seconds greater than 0 and at most 60."
+  }
+}
+
 variable "timeout_result" {
   description = "The lifecycle action result when the drain times out: CONTINUE or ABANDON. Defaults to CONTINUE."
   type        = string

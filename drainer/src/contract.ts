@@ -331,9 +331,12 @@ export const DECLARED_ACTIONS: readonly DeclaredAction[] = [
     mutating: true,
   },
   {
+    // ListTasks is also called without a container instance (every task of the cluster, to prove many instances at
+    // once; a sweep's family, to find other sweeps), which IAM evaluates on `*`. So it is granted on `*` with
+    // ecs:cluster = the cluster ARN, as AWS CDK's drain hook grants it: the same effective scope, one cluster.
     action: "ecs:ListTasks",
     command: "ListTasksCommand",
-    resource: ResourceKind.ContainerInstance,
+    resource: ResourceKind.Any,
     clusterCondition: true,
     mutating: false,
   },

@@ -25,6 +25,7 @@ export const CONFIG_KEYS: { readonly [K in keyof ScaleInDrainerArgs]-?: KeyKind 
   drainTimeout: "number",
   pollInterval: "number",
   ecsReadsPerSecond: "number",
+  requestTimeout: "number",
   timeoutResult: "result",
   stopStandaloneTasks: "boolean",
   sweepSchedule: "string",

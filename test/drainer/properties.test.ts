@@ -357,6 +357,8 @@ describe("the safety rules over random worlds and fault schedules (fast-check)",
       const port = Object.create(p) as AwsPort;
       port.listTasks = async (c, r, status) =>
         status === "STOPPED" ? [] : p.listTasks(c, r, status);
+      port.listClusterTasks = async (c, status) =>
+        status === "STOPPED" ? [] : p.listClusterTasks(c, status);
       return port;
     };
     const { details, replay } = await check("no STOPPED listing", holds(broken), 300);
@@ -372,6 +374,10 @@ describe("the safety rules over random worlds and fault schedules (fast-check)",
         const key = `${r} ${status}`;
         if (!remembered.has(key)) remembered.set(key, p.listTasks(c, r, status));
         return remembered.get(key)!;
+      };
+      port.listClusterTasks = (c, status) => {
+        if (!remembered.has(status)) remembered.set(status, p.listClusterTasks(c, status));
+        return remembered.get(status)!;
       };
       return port;
     };

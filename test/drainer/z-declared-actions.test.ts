@@ -29,9 +29,12 @@ describe("the drainer's declared AWS actions", () => {
       assert.equal(a.command, `${name}Command`);
       if (a.clusterCondition) {
         assert.ok(
-          [ResourceKind.ContainerInstance, ResourceKind.Task].includes(a.resource),
+          [ResourceKind.ContainerInstance, ResourceKind.Task, ResourceKind.Any].includes(
+            a.resource,
+          ),
           a.action,
         );
+        assert.ok(service === "ecs", `${a.action}: ecs:cluster is an ECS condition key`);
       }
     }
   });

@@ -67,6 +67,10 @@ describe("the lifecycle event and the drainer's environment (Pulumi)", () => {
               { name: "AUTOSCALING_GROUP_NAME", value: "my-asg" },
               { name: "LIFECYCLE_HOOK_NAME", value: "my-hook" },
               { name: "LIFECYCLE_ACTION_TOKEN", value: "87654321-4321-4321-4321-210987654321" },
+              { name: "EVENT_ORIGIN", value: "AutoScalingGroup" },
+              { name: "EVENT_DESTINATION", value: "EC2" },
+              // Not in this event (only a root-volume replacement has an Action): null, which reads as unset.
+              { name: "EVENT_ACTION", value: null },
             ],
           },
         ],

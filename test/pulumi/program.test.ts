@@ -73,6 +73,7 @@ describe("the per-environment program (Pulumi.yaml)", () => {
         drainTimeout: 3600,
         pollInterval: 10,
         ecsReadsPerSecond: 15,
+        requestTimeout: 5,
         timeoutResult: LifecycleResult.Continue,
         stopStandaloneTasks: false,
         sweepSchedule: "rate(5 minutes)",

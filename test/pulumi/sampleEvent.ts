@@ -24,7 +24,7 @@ export const SAMPLE_EVENT = {
 
 /**
  * What EventBridge does with an input transformer: each `<placeholder>` becomes the JSON value at its path in the
- * event (strings arrive quoted, unescaped). Supports the `$.a.b` paths the component uses; throws on a missing one.
+ * event (strings arrive quoted, unescaped). Supports the `$.a.b` paths the component uses; an absent one gives null.
  */
 export function applyInputTransformer(
   transformer: { inputPaths: Record<string, string>; inputTemplate: string },
@@ -40,7 +40,9 @@ export function applyInputTransformer(
       for (const key of path.slice(2).split(".")) {
         value = (value as Record<string, unknown> | undefined)?.[key];
       }
-      if (value === undefined) throw new Error(`path ${path} is not in the event`);
+      // A path absent from the event (Action, outside root-volume replacements) becomes null, which the drainer
+      // treats as unset. This is how the simulator renders it too; a `pulumi preview` against AWS is the real check.
+      if (value === undefined) return "null";
       return typeof value === "string" ? `"${value}"` : JSON.stringify(value);
     },
   );

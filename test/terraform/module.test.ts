@@ -289,6 +289,7 @@ describe("terraform module: files", function () {
       drain_timeout: Number(setting("DRAIN_TIMEOUT_SECONDS").default),
       poll_interval: Number(setting("POLL_INTERVAL_SECONDS").default),
       ecs_reads_per_second: Number(setting("ECS_READS_PER_SECOND").default),
+      request_timeout: Number(setting("REQUEST_TIMEOUT_SECONDS").default),
       timeout_result: setting("TIMEOUT_RESULT").default,
       stop_standalone_tasks: setting("STOP_STANDALONE_TASKS").default === "true",
       enable_sweep: DEFAULTS.enableSweep,

@@ -99,6 +99,7 @@ const SCENARIOS: Scenario[] = [
       drainTimeout: 7200,
       pollInterval: 2.5,
       ecsReadsPerSecond: 4.5,
+      requestTimeout: 3,
       timeoutResult: LifecycleResult.Abandon,
       stopStandaloneTasks: true,
       sweepSchedule: "cron(0/10 * * * ? *)",

@@ -106,13 +106,17 @@ locals {
     })
   }
 
-  # EVENT_ENVIRONMENT in contract.ts: the four event fields the drainer reads, and nothing else (EventBridge does
-  # not escape what it substitutes, so free text such as NotificationMetadata never goes through).
+  # EVENT_ENVIRONMENT in contract.ts: the event fields the drainer reads, and nothing else (EventBridge does not
+  # escape what it substitutes, so free text such as NotificationMetadata never goes through). Origin, Destination
+  # and Action are words of fixed AWS vocabularies; Action is in root-volume replacement events only.
   input_paths = {
-    instance = "$.detail.EC2InstanceId"
-    asg      = "$.detail.AutoScalingGroupName"
-    hook     = "$.detail.LifecycleHookName"
-    token    = "$.detail.LifecycleActionToken"
+    instance    = "$.detail.EC2InstanceId"
+    asg         = "$.detail.AutoScalingGroupName"
+    hook        = "$.detail.LifecycleHookName"
+    token       = "$.detail.LifecycleActionToken"
+    origin      = "$.detail.Origin"
+    destination = "$.detail.Destination"
+    action      = "$.detail.Action"
   }
 
   # The RunTask TaskOverride shape. A heredoc, not jsonencode: the placeholders must stay unquoted, because
@@ -126,7 +130,10 @@ locals {
             {"name": "EC2_INSTANCE_ID", "value": <instance>},
             {"name": "AUTOSCALING_GROUP_NAME", "value": <asg>},
             {"name": "LIFECYCLE_HOOK_NAME", "value": <hook>},
-            {"name": "LIFECYCLE_ACTION_TOKEN", "value": <token>}
+            {"name": "LIFECYCLE_ACTION_TOKEN", "value": <token>},
+            {"name": "EVENT_ORIGIN", "value": <origin>},
+            {"name": "EVENT_DESTINATION", "value": <destination>},
+            {"name": "EVENT_ACTION", "value": <action>}
           ]
         }
       ]
@@ -141,6 +148,7 @@ locals {
     { name = "AUTOSCALING_GROUP_NAMES", value = join(",", var.autoscaling_group_names) },
     { name = "POLL_INTERVAL_SECONDS", value = tostring(var.poll_interval) },
     { name = "ECS_READS_PER_SECOND", value = tostring(var.ecs_reads_per_second) },
+    { name = "REQUEST_TIMEOUT_SECONDS", value = tostring(var.request_timeout) },
     { name = "DRAIN_TIMEOUT_SECONDS", value = tostring(var.drain_timeout) },
     { name = "TIMEOUT_RESULT", value = var.timeout_result },
     { name = "STOP_STANDALONE_TASKS", value = tostring(var.stop_standalone_tasks) },
@@ -179,7 +187,7 @@ locals {
       {
         Sid      = "DrainContainerInstances"
         Effect   = "Allow"
-        Action   = ["ecs:DescribeContainerInstances", "ecs:ListTasks", "ecs:UpdateContainerInstancesState"]
+        Action   = ["ecs:DescribeContainerInstances", "ecs:UpdateContainerInstancesState"]
         Resource = local.container_instance_arn
         Condition = {
           ArnEquals = { "ecs:cluster" = local.cluster_arn }
@@ -204,8 +212,19 @@ locals {
         # These actions support no resource-level permissions.
         Sid      = "DescribeAutoScaling"
         Effect   = "Allow"
-        Action   = ["autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingInstances", "autoscaling:DescribeLifecycleHooks"]
+        Action   = ["autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingInstances", "autoscaling:DescribeLifecycleHooks", "autoscaling:DescribeWarmPool"]
         Resource = "*"
+      },
+      {
+        # ListTasks is also called without a container instance (every task of the cluster; a sweep's family), which
+        # IAM evaluates on "*": granted on "*" for this cluster only, as AWS CDK's drain hook grants it.
+        Sid      = "ListTasksInCluster"
+        Effect   = "Allow"
+        Action   = ["ecs:ListTasks"]
+        Resource = "*"
+        Condition = {
+          ArnEquals = { "ecs:cluster" = local.cluster_arn }
+        }
       },
     ]
   })

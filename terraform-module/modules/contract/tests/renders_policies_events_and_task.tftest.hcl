@@ -34,6 +34,7 @@ run "scopes_ecs_statements_to_a_cluster_given_by_name" {
         "arn:aws:autoscaling:us-west-2:123456789012:autoScalingGroup:*:autoScalingGroupName/prod-ecs-b",
       ]
       DescribeAutoScaling = "*"
+      ListTasksInCluster  = "*"
     }
     error_message = "Each task role statement must be scoped to its own resources."
   }
@@ -46,8 +47,9 @@ run "scopes_ecs_statements_to_a_cluster_given_by_name" {
       "arn:aws:ecs:us-west-2:123456789012:cluster/prod",
       null,
       null,
+      "arn:aws:ecs:us-west-2:123456789012:cluster/prod",
     ]
-    error_message = "The container-instance and task statements, and only those, must carry ecs:cluster."
+    error_message = "The container-instance, task and ListTasks statements, and only those, must carry ecs:cluster."
   }
 }
 
@@ -119,21 +121,24 @@ run "matches_only_its_own_group_and_hook" {
   }
 }
 
-run "fills_the_overrides_from_four_event_fields" {
+run "fills_the_overrides_from_the_event_fields" {
   command = plan
 
   assert {
     condition = output.input_paths == {
-      instance = "$.detail.EC2InstanceId"
-      asg      = "$.detail.AutoScalingGroupName"
-      hook     = "$.detail.LifecycleHookName"
-      token    = "$.detail.LifecycleActionToken"
+      instance    = "$.detail.EC2InstanceId"
+      asg         = "$.detail.AutoScalingGroupName"
+      hook        = "$.detail.LifecycleHookName"
+      token       = "$.detail.LifecycleActionToken"
+      origin      = "$.detail.Origin"
+      destination = "$.detail.Destination"
+      action      = "$.detail.Action"
     }
-    error_message = "The input transformer must read exactly the four event fields."
+    error_message = "The input transformer must read exactly the event fields of EVENT_ENVIRONMENT."
   }
   assert {
     # Quoting the placeholders makes the template valid JSON; EventBridge quotes the values it substitutes.
-    condition = jsondecode(replace(output.input_template, "/<(instance|asg|hook|token)>/", "\"$1\"")) == {
+    condition = jsondecode(replace(output.input_template, "/<(instance|asg|hook|token|origin|destination|action)>/", "\"$1\"")) == {
       containerOverrides = [{
         name = "drainer"
         environment = [
@@ -141,6 +146,9 @@ run "fills_the_overrides_from_four_event_fields" {
           { name = "AUTOSCALING_GROUP_NAME", value = "asg" },
           { name = "LIFECYCLE_HOOK_NAME", value = "hook" },
           { name = "LIFECYCLE_ACTION_TOKEN", value = "token" },
+          { name = "EVENT_ORIGIN", value = "origin" },
+          { name = "EVENT_DESTINATION", value = "destination" },
+          { name = "EVENT_ACTION", value = "action" },
         ]
       }]
     }
@@ -169,6 +177,7 @@ run "gives_the_container_its_settings" {
       AUTOSCALING_GROUP_NAMES = "prod-ecs-a,prod-ecs-b"
       POLL_INTERVAL_SECONDS   = "2.5"
       ECS_READS_PER_SECOND    = "4.5"
+      REQUEST_TIMEOUT_SECONDS = "5"
       DRAIN_TIMEOUT_SECONDS   = "600"
       TIMEOUT_RESULT          = "ABANDON"
       STOP_STANDALONE_TASKS   = "true"

@@ -178,14 +178,47 @@ describe("end-to-end: the failure classes of issue 9, against the real bundle", 
     assertClean(sim, report);
     assert.equal(report.tasksKilled, 0);
     assert.deepEqual(report.hookTimeouts, []);
+    // Delivered at 1 s; the bundle's start-up takes about 0.25 s of wall clock, 5 s here; then its first look comes
+    // within one poll. The drainer before this one read nothing from ECS for its first 6 polls (30 s).
     assert.ok(
-      drainingAt !== undefined && drainingAt <= 1 + POLL + 2,
+      drainingAt !== undefined && drainingAt <= 1 + 6 + POLL + 2,
       `first DRAINING at ${drainingAt} s`,
     );
     assert.ok(
       said(sim, ids[1]).includes("set the container instance to DRAINING"),
       "the follower set its own instance DRAINING",
     );
+  });
+
+  it("class 4: sweeps do not pile up: during a drain longer than several sweep periods, one sweep at a time serves the group", async () => {
+    sim = await startScenario({
+      world: { groups: [group("asg-a", 3, 60)], services: [{ ...WEB, deactivatingSeconds: 150 }] },
+      sweepIntervalSeconds: 30,
+    });
+    const [id] = sim.scaleIn("asg-a", 1);
+    sim.eventBridge.faults = { lose: [id] };
+    const report = await sim.settle(900);
+    assertClean(sim, report);
+    assert.equal(report.tasksKilled, 0);
+    assert.deepEqual(report.hookTimeouts, []);
+    const sweeps = sim.eventBridge.runs.filter((r) => r.record.kind === "sweep");
+    const serving = sweeps.filter(
+      (r) =>
+        !parseLogLines(r.handle.lines).some((l) => /another sweep is at work/.test(String(l.msg))),
+    );
+    assert.ok(sweeps.length >= 4, `${sweeps.length} sweeps started during the drain`);
+    assert.ok(serving.length < sweeps.length, "later sweeps found the first at work and left");
+    for (const [i, a] of serving.entries()) {
+      for (const b of serving.slice(i + 1)) {
+        const overlap =
+          a.record.startedAt < (b.record.endedAt ?? Infinity) &&
+          b.record.startedAt < (a.record.endedAt ?? Infinity);
+        assert.ok(
+          !overlap,
+          `sweeps ${a.record.id} and ${b.record.id} served the group at the same time`,
+        );
+      }
+    }
   });
 
   it("class 5: an instance refresh that replaces root volumes (ReplacingRootVolume:Wait) is drained first", async () => {

@@ -381,9 +381,10 @@ describe("end-to-end scale-in (the real bundle against the simulator)", function
         ["completed"],
         id,
       );
-      // It found its instance DRAINING (the leader's work), so it did not drain it alone, only proved it empty.
+      // It set its instance DRAINING at its first look (rule 7), found it still DRAINING later (so it did not drain
+      // it alone), and only proved it empty.
       const said = parseLogLines(own.handle.lines).map((l) => l.msg);
-      assert.ok(said.includes("the container instance is already DRAINING"), id);
+      assert.ok(said.includes("set the container instance to DRAINING"), id);
       assert.ok(!said.some((m) => String(m).includes("draining it alone")), id);
       const rec = sim.recorder.instances.get(id)!;
       assert.ok(rec.terminatedAt! - rec.scaleInAt < 150, `${id} ended at ${rec.terminatedAt}`);

@@ -5,7 +5,13 @@
 import { statSync } from "node:fs";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { seedBaseline } from "./baseline";
-import { BUNDLE, DrainerLauncher, bundleLauncher, inProcessLauncher } from "./launchers";
+import {
+  BUNDLE,
+  DrainerLauncher,
+  bundleLauncher,
+  inProcessLauncher,
+  parseLogLines,
+} from "./launchers";
 import { Simulation, percentile, readRate } from "./simulation";
 import { WorldEvent, WorldSpec } from "./world";
 
@@ -30,6 +36,8 @@ export interface BenchOptions {
   readonly progress?: (line: string) => void;
   /** Overrides how a contender's drainers start (tests). */
   readonly launchers?: Partial<Record<Contender, DrainerLauncher>>;
+  /** Whether to run the long drain with the sweep (`runLongDrain`). Defaults to true. */
+  readonly longDrain?: boolean;
 }
 
 export const DEFAULT_BENCH: BenchOptions = {
@@ -98,7 +106,106 @@ export interface BenchResult {
   readonly startupToFirstCallMs: number;
   readonly startupSamplesMs: number[];
   readonly rows: BenchRow[];
+  /** The long drain with the sweep running (`runLongDrain`), when it was run. */
+  readonly longDrain?: LongDrainResult;
   readonly goals: { readonly goal: string; readonly met: boolean; readonly detail: string }[];
+}
+
+/** A drain longer than several sweep periods, with the sweep running: are sweeps kept to one at a time? */
+export interface LongDrainResult {
+  readonly instances: number;
+  readonly drainSeconds: number;
+  readonly sweepPeriodSeconds: number;
+  readonly sweepsStarted: number;
+  /** Sweeps that served the group (the others found one at work and exited at once). */
+  readonly sweepsServing: number;
+  /** The most sweeps serving the group at the same moment. */
+  readonly maxSweepsServingAtOnce: number;
+  readonly tasksKilled: number;
+  readonly hookTimeouts: number;
+  readonly ecsReadsPerSecondMean: number;
+}
+
+/**
+ * Ten instances whose web tasks take 25 minutes to shut down, with the sweep every 5 minutes: the drain outlasts
+ * four sweep periods. Every drainer is the real bundle, run as an ECS task of the cluster (so sweeps can see each
+ * other).
+ */
+export async function runLongDrain(
+  options: { readonly pollIntervalSeconds: number; readonly sweepPeriodSeconds?: number } = {
+    pollIntervalSeconds: 10,
+  },
+): Promise<LongDrainResult> {
+  const n = 10;
+  const sweepPeriodSeconds = options.sweepPeriodSeconds ?? 300;
+  const world = benchWorld(n, 300, true);
+  const sim = await Simulation.start({
+    world: {
+      ...world,
+      services: world.services!.map((s) =>
+        s.name === "web" ? { ...s, deactivatingSeconds: 1500 } : s,
+      ),
+    },
+    timeScale: 50,
+    hook: "bench-hook",
+    launcher: bundleLauncher(),
+    drainer: { pollIntervalSeconds: options.pollIntervalSeconds },
+    sweepIntervalSeconds: sweepPeriodSeconds,
+  });
+  try {
+    const ids = sim.scaleIn("bench-asg", n);
+    await sim.waitFor(() => sim.world.settled(), 3600, "every instance to terminate");
+    await sim.waitFor(() => sim.eventBridge.running().length === 0, 120).catch(() => undefined);
+    const report = sim.report();
+    const recs = ids.map((id) => sim.recorder.instances.get(id)!);
+    const start = Math.min(...recs.map((r) => r.scaleInAt));
+    const end = Math.max(...recs.map((r) => r.terminatedAt ?? sim.clock.now()));
+    const sweeps = sim.eventBridge.runs.filter((r) => r.record.kind === "sweep");
+    const serving = sweeps.filter(
+      (r) =>
+        !parseLogLines(r.handle.lines).some((l) => /another sweep is at work/.test(String(l.msg))),
+    );
+    let most = 0;
+    for (const a of serving) {
+      const at = a.record.startedAt;
+      most = Math.max(
+        most,
+        serving.filter((b) => b.record.startedAt <= at && (b.record.endedAt ?? Infinity) > at)
+          .length,
+      );
+    }
+    return {
+      instances: n,
+      drainSeconds: end - start,
+      sweepPeriodSeconds,
+      sweepsStarted: sweeps.length,
+      sweepsServing: serving.length,
+      maxSweepsServingAtOnce: most,
+      tasksKilled: report.tasksKilled,
+      hookTimeouts: report.hookTimeouts.length,
+      ecsReadsPerSecondMean:
+        sim.recorder.ecsReadTimes.filter((t) => t >= start && t <= end).length /
+        Math.max(1, end - start),
+    };
+  } finally {
+    await sim.stop();
+  }
+}
+
+export function longDrainGoal(l: LongDrainResult): {
+  goal: string;
+  met: boolean;
+  detail: string;
+} {
+  return {
+    goal: "a drain longer than two sweep periods, with the sweep running: at most one sweep serves the group at a time, 0 killed",
+    met:
+      l.drainSeconds > 2 * l.sweepPeriodSeconds &&
+      l.maxSweepsServingAtOnce <= 1 &&
+      l.tasksKilled === 0 &&
+      l.hookTimeouts === 0,
+    detail: `${l.instances} instances drained in ${l.drainSeconds.toFixed(0)} s with a sweep every ${l.sweepPeriodSeconds} s: ${l.sweepsStarted} sweeps started, ${l.sweepsServing} served, at most ${l.maxSweepsServingAtOnce} at once; ${l.tasksKilled} killed, ${l.hookTimeouts} hook timeouts, ECS reads ${l.ecsReadsPerSecondMean.toFixed(2)}/s`,
+  };
 }
 
 /** The default time scale for N concurrent drains: slower for large N, whose drainers share one CPU here. */
@@ -406,9 +513,17 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       );
     }
   }
+  let longDrain: LongDrainResult | undefined;
+  if (options.longDrain !== false) {
+    progress("long drain with the sweep running ...");
+    longDrain = await runLongDrain({ pollIntervalSeconds: options.pollIntervalSeconds });
+    progress(`long drain: ${longDrainGoal(longDrain).detail}`);
+  }
   const { progress: _p, launchers: _l, ...rest } = options;
   void _p;
   void _l;
+  const goals = evaluateGoals(rows);
+  if (longDrain) goals.push(longDrainGoal(longDrain));
   return {
     date: new Date().toISOString(),
     node: process.version,
@@ -417,7 +532,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     startupToFirstCallMs: percentile(startupSamplesMs, 50)!,
     startupSamplesMs,
     rows,
-    goals: evaluateGoals(rows),
+    longDrain,
+    goals,
   };
 }
 
@@ -495,6 +611,11 @@ export function formatTable(result: BenchResult): string {
             .join(", ")}.`,
       ),
     `Poll interval ${o.pollIntervalSeconds} s, hook heartbeat timeout ${o.heartbeatTimeoutSeconds} s, time scale ${[...new Set(result.rows.map((r) => `${r.timeScale}x (N=${r.n})`))].join(", ")}; rates per simulated second; ECS buckets: reads 100 burst + 20/s, modifications 100 burst + 40/s.`,
+    ...(result.longDrain
+      ? [
+          `Long drain: ${result.longDrain.instances} instances whose web tasks take 25 minutes to shut down, the sweep every ${result.longDrain.sweepPeriodSeconds} s, every drainer the real bundle running as an ECS task.`,
+        ]
+      : []),
     "",
     ...result.goals.map((g) => `- ${g.met ? "MET" : "MISSED"}: ${g.goal} (${g.detail})`),
   ].join("\n");

@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { CONTENDERS, Contender, DEFAULT_BENCH, formatTable, runBench } from "./bench-lib";
 
 const USAGE = `Usage: npm run bench -- [--sizes 1,50,200,500] [--contenders ${CONTENDERS.join(",")}]
-                        [--time-scale X (default by N: 10, 5 at 200, 2 at 500)] [--poll 10] [--heartbeat-timeout 300] [--case-timeout S] [--out bench-results]`;
+                        [--time-scale X (default by N: 10, 5 at 200, 2 at 500)] [--poll 10] [--heartbeat-timeout 300] [--case-timeout S] [--no-long-drain] [--out bench-results]`;
 
 function numbers(text: string, name: string): number[] {
   const out = text.split(",").map((s) => Number(s.trim()));
@@ -40,6 +40,7 @@ async function main(): Promise<void> {
       "heartbeat-timeout": { type: "string" },
       "case-timeout": { type: "string" },
       out: { type: "string" },
+      "no-long-drain": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
       values["case-timeout"] === undefined
         ? undefined
         : positive(values["case-timeout"], "case-timeout", 1),
+    longDrain: values["no-long-drain"] !== true,
     progress: (line: string) => console.error(line),
   };
   const result = await runBench(options);

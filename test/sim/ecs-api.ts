@@ -3,7 +3,8 @@
  * are epoch seconds, as the SDK's JSON protocol expects. Limits are the API's: 100 ids a describe, 10 a state update,
  * 100 results a page.
  */
-import { ApiError, ContainerInstance, Task, World } from "./world";
+import { DRAINER_CONTAINER_NAME } from "../../drainer/src/contract";
+import { ApiError, ContainerInstance, DrainerTask, Task, World } from "./world";
 
 /** ECS reads share the "cluster reads" throttle bucket; these share "cluster modifications". */
 export const ECS_READS = new Set([
@@ -253,8 +254,21 @@ export class EcsApi {
         (serviceName === undefined || t.group === `service:${serviceName}`) &&
         (startedBy === undefined || t.startedBy === startedBy),
     );
-    const { items, nextToken } = page(matching, input, 100);
-    return { taskArns: items.map((t) => t.arn), nextToken };
+    // The drainers' own tasks (Fargate: on no container instance), for a listing by family or of the whole cluster.
+    const drainers =
+      ciRef === undefined && serviceName === undefined && startedBy === undefined
+        ? [...this.world.drainerTasks.values()].filter(
+            (t) =>
+              (family === undefined || t.family === family) &&
+              (desired === "STOPPED") === (t.lastStatus === "STOPPED"),
+          )
+        : [];
+    const { items, nextToken } = page(
+      [...matching.map((t) => t.arn), ...drainers.map((t) => t.arn)],
+      input,
+      100,
+    );
+    return { taskArns: items, nextToken };
   }
 
   taskShape(t: Task): object {
@@ -302,10 +316,33 @@ export class EcsApi {
     const failures: object[] = [];
     for (const ref of refs) {
       const t = this.findTask(ref);
+      const d = this.world.drainerTasks.get(ref);
       if (t) tasks.push(this.taskShape(t));
+      else if (d) tasks.push(this.drainerTaskShape(d));
       else failures.push({ arn: ref, reason: "MISSING" });
     }
     return { tasks, failures };
+  }
+
+  private drainerTaskShape(d: DrainerTask): object {
+    return {
+      taskArn: d.arn,
+      clusterArn: this.world.clusterArn,
+      taskDefinitionArn: this.world.taskDefinitionArnOf(d.family),
+      group: `family:${d.family}`,
+      launchType: "FARGATE",
+      lastStatus: d.lastStatus,
+      desiredStatus: d.lastStatus,
+      createdAt: this.epoch(d.createdAt),
+      overrides: {
+        containerOverrides: [
+          {
+            name: DRAINER_CONTAINER_NAME,
+            environment: d.overriddenEnv.map((name) => ({ name, value: "…" })),
+          },
+        ],
+      },
+    };
   }
 
   private stopTask(input: Input): object {

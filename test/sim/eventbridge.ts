@@ -11,6 +11,9 @@ import { DrainerHandle, DrainerLauncher, LaunchContext } from "./launchers";
 import { DrainerRunRecord, Recorder } from "./recorder";
 import { LifecycleEvent, World } from "./world";
 
+/** The family of the drainer's task definition in the simulated cluster. */
+export const DRAINER_TASK_FAMILY = "ecs-scale-in-drainer";
+
 export interface EventBridgeFaults {
   /** Events for these instances are never delivered. */
   readonly lose?: readonly string[];
@@ -169,12 +172,22 @@ export class EventBridge {
       killed: false,
     };
     this.recorder.drainerRuns.push(record);
-    const handle = launcher(env, this.ctx);
+    // RunTask of the drainer's task definition: a task of the cluster, with the event's fields as overrides (none
+    // for the sweep), and its task metadata endpoint.
+    const task = this.world.startDrainerTask(
+      DRAINER_TASK_FAMILY,
+      kind === "sweep" ? [] : EVENT_ENVIRONMENT.map((e) => e.env).filter((n) => n in env),
+    );
+    const handle = launcher(
+      { ...env, ECS_CONTAINER_METADATA_URI_V4: `${this.ctx.endpoint}/metadata/${task.id}` },
+      this.ctx,
+    );
     const run: DrainerRun = { record, handle, env };
     this.runs.push(run);
     void handle.exit.then((code) => {
       record.exitCode = code;
       record.endedAt = this.clock.now();
+      task.lastStatus = "STOPPED";
     });
     const kill = this.faults.kill?.find((k) => k.instanceId === instanceId);
     if (kill && instanceId && !this.killed.has(instanceId)) {

@@ -136,6 +136,28 @@ export class SimServer {
     const attempt = Number(
       /attempt=(\d+)/.exec(String(req.headers["amz-sdk-request"] ?? ""))?.[1] ?? 1,
     );
+    // The task metadata endpoint v4 of the drainers' own tasks: GET /metadata/<task id>/task.
+    const metadata = /^\/metadata\/([0-9a-f]{32})\/task$/.exec(req.url ?? "");
+    if (req.method === "GET" && metadata) {
+      const task = [...this.world.drainerTasks.values()].find((t) => t.id === metadata[1]);
+      res.writeHead(task ? 200 : 404, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify(
+          task
+            ? {
+                Cluster: this.world.clusterArn,
+                TaskARN: task.arn,
+                Family: task.family,
+                Revision: "1",
+                DesiredStatus: "RUNNING",
+                KnownStatus: task.lastStatus,
+                LaunchType: "FARGATE",
+              }
+            : { error: "no such task" },
+        ),
+      );
+      return;
+    }
     const target = req.headers["x-amz-target"];
     if (
       req.method === "POST" &&

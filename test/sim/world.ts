@@ -107,6 +107,17 @@ export interface Task {
   readonly stoppingSeconds: number;
 }
 
+/** A drainer the EventBridge step started, as ECS knows it: a Fargate task of the drainer's task definition. */
+export interface DrainerTask {
+  readonly arn: string;
+  readonly id: string;
+  readonly family: string;
+  readonly createdAt: number;
+  /** The environment variables its RunTask overrides set (none for the sweep). */
+  readonly overriddenEnv: readonly string[];
+  lastStatus: "RUNNING" | "STOPPED";
+}
+
 export interface ContainerInstance {
   readonly arn: string;
   readonly ec2: Ec2Instance;
@@ -236,6 +247,7 @@ export class World extends EventEmitter {
   readonly ec2 = new Map<string, Ec2Instance>();
   readonly containerInstances = new Map<string, ContainerInstance>();
   readonly tasks = new Map<string, Task>();
+  readonly drainerTasks = new Map<string, DrainerTask>();
   private readonly services = new Map<string, Service>();
   /** Active lifecycle actions by `${instanceId} ${hook}`. */
   readonly actions = new Map<string, LifecycleAction>();
@@ -415,6 +427,25 @@ export class World extends EventEmitter {
       });
     }
     return task;
+  }
+
+  /** RunTask of the drainer's task definition (Fargate, no container instance), as the EventBridge target does. */
+  startDrainerTask(family: string, overriddenEnv: readonly string[]): DrainerTask {
+    const id = this.rng.hex(32);
+    const task: DrainerTask = {
+      arn: `arn:aws:ecs:${this.region}:${this.accountId}:task/${this.clusterName}/${id}`,
+      id,
+      family,
+      createdAt: this.clock.now(),
+      overriddenEnv,
+      lastStatus: "RUNNING",
+    };
+    this.drainerTasks.set(task.arn, task);
+    return task;
+  }
+
+  taskDefinitionArnOf(family: string): string {
+    return this.taskDefinitionArn(family);
   }
 
   private taskDefinitionArn(family: string): string {

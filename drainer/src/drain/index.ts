@@ -12,6 +12,7 @@ import { ReadPacer, pacedReads } from "./pacer";
 import { poll } from "./poll";
 import {
   FOLLOWER_MAX_POLLS,
+  FOLLOWER_QUIET_POLLS,
   adoptNewcomers,
   anotherSweepAtWork,
   chooseRole,
@@ -145,6 +146,7 @@ async function loop(run: Run, held: number): Promise<void> {
   let nextPollAt =
     ctx.now() + (run.role === "follower" ? Math.floor((ctx.random ?? Math.random)() * pollMs) : 0);
   let first = true;
+  const startedAt = ctx.now();
   const finished = whenFinished(run);
   while (!run.signal.aborted && active(run).length > 0) {
     const wait = nextPollAt - ctx.now();
@@ -161,8 +163,12 @@ async function loop(run: Run, held: number): Promise<void> {
       if (!(await stillHeld(run, looking[0]))) break;
     }
     const wasFollower = run.role === "follower";
+    // After its first look, a follower leaves ECS to the leader for a few polls: it only checks its action.
+    const quiet =
+      wasFollower && !first && pollStartedAt - startedAt < FOLLOWER_QUIET_POLLS * intervalMs;
     // A poll that hangs (a request that never ends) does not hold the run once the keepers have ended every action.
-    await Promise.race([poll(run, looking, pollStartedAt), finished]);
+    const drainOnly = run.role === "follower" && first;
+    if (!quiet) await Promise.race([poll(run, looking, pollStartedAt, drainOnly), finished]);
     if (wasFollower && !first && foundActive(looking[0])) {
       run.role = "alone";
       looking[0].log.log(

@@ -51,8 +51,12 @@ export async function poll(
   run: Run,
   states: readonly InstanceState[],
   pollStartedAt: number,
+  drainOnly = false,
 ): Promise<void> {
   await locate(run, states);
+  // A follower's first look (rule 7) sets its instance DRAINING without reading it: the call is idempotent, and the
+  // read is the leader's.
+  if (drainOnly) return setDraining(run, states, true);
   let looked = states.filter((s) => lookable(run, s) && s.registrations !== undefined);
   if (
     looked.length > 0 &&
@@ -134,7 +138,7 @@ async function watch(run: Run, states: InstanceState[]): Promise<InstanceState[]
 }
 
 function plan(run: Run, s: InstanceState, pollStartedAt: number): Planned {
-  const { config, ownTaskArn } = run.ctx;
+  const { config } = run.ctx;
   const live = liveRegistrations(s);
   const counted = live.reduce(
     (n, r) => n + r.view!.runningTasksCount + r.view!.pendingTasksCount,
@@ -147,7 +151,7 @@ function plan(run: Run, s: InstanceState, pollStartedAt: number): Planned {
         r.view!.status === "DRAINING" &&
         r.drainingSeenAt !== undefined &&
         r.drainingSeenAt < pollStartedAt,
-    ) && counted <= (ownTaskArn !== undefined ? 1 : 0);
+    ) && counted <= (s.ownTaskHere ? 1 : 0);
   if (mayBeEmpty) {
     // A follower leaves the proof to the leader once: only a leader that has had a whole interval and not acted is
     // taken to be gone.
@@ -162,9 +166,16 @@ function plan(run: Run, s: InstanceState, pollStartedAt: number): Planned {
   // DescribeTasks of those still stopping is the whole look); its own instances, and with STOP_STANDALONE_TASKS its
   // peers', again when ECS's counters change, to log what blocks and to see when only standalone tasks remain.
   const relists = s.answers || config.stopStandaloneTasks;
+  // With STOP_STANDALONE_TASKS, while service tasks still block beside standalone ones, it lists again now and then
+  // to see when only the standalone ones remain (the counters may not change when a stopping task ends).
+  const last = s.lastBlocking ?? [];
+  const mixed =
+    config.stopStandaloneTasks && last.some(isServiceTask) && last.some((t) => !isServiceTask(t));
   const due =
     s.countsAtListing === undefined ||
-    (relists && counted !== s.countsAtListing && s.pollsSinceListing >= LISTING_EVERY_POLLS);
+    (relists &&
+      (counted !== s.countsAtListing || mixed) &&
+      s.pollsSinceListing >= LISTING_EVERY_POLLS);
   const watches = run.role !== "follower";
   // With no task counted, the next poll proves the instance empty: there is nothing to learn first.
   return { s, step: watches && due && counted > 0 ? "learn" : "none", counted };
@@ -268,11 +279,19 @@ function missing(arn: string): ContainerInstanceView {
 }
 
 /** Sets every ACTIVE registration DRAINING (rule 7: at the first look, whatever the role). */
-async function setDraining(run: Run, states: readonly InstanceState[]): Promise<void> {
+async function setDraining(
+  run: Run,
+  states: readonly InstanceState[],
+  unread = false,
+): Promise<void> {
   const { ctx } = run;
-  const wanted = states.flatMap((s) =>
-    (s.registrations ?? []).filter((r) => r.view?.status === "ACTIVE").map((r) => ({ s, r })),
-  );
+  const wanted = states
+    .filter((s) => lookable(run, s))
+    .flatMap((s) =>
+      (s.registrations ?? [])
+        .filter((r) => (unread ? r.view === undefined : r.view?.status === "ACTIVE"))
+        .map((r) => ({ s, r })),
+    );
   if (wanted.length === 0) return;
   if (ctx.config.dryRun) {
     for (const { s } of wanted) {
@@ -535,7 +554,8 @@ async function listCluster(
     const described = wanted.size > 0 ? await run.port.describeTasks(cluster, [...wanted]) : [];
     const byReg = new Map<string, TaskView[]>();
     for (const t of described) {
-      if (t.containerInstanceArn) run.taskHome.set(t.arn, t.containerInstanceArn);
+      // A task on no container instance (Fargate: another drainer, say) is noted too, and not described again.
+      run.taskHome.set(t.arn, t.containerInstanceArn ?? "");
       if (t.containerInstanceArn && owner.has(t.containerInstanceArn)) {
         byReg.set(t.containerInstanceArn, [...(byReg.get(t.containerInstanceArn) ?? []), t]);
       }
@@ -607,6 +627,7 @@ function remember(run: Run, s: InstanceState, tasks: readonly TaskView[]): void 
       s.known.delete(t.arn);
       run.knownStopped.add(t.arn);
     } else if (t.arn !== run.ctx.ownTaskArn) s.known.add(t.arn);
+    else s.ownTaskHere = true;
   }
 }
 

@@ -23,6 +23,13 @@ import {
 /** At most this many followers of a group look at ECS in one poll interval. */
 export const FOLLOWERS_PER_POLL = 10;
 
+/**
+ * For this many poll intervals after its first look (which sets its instance DRAINING, rule 7), a follower looks only
+ * at its action (Auto Scaling), never at ECS: the leader is at work, and a follower's reads would come out of the
+ * same account's ECS budget. A dead leader costs that much time, never a task.
+ */
+export const FOLLOWER_QUIET_POLLS = 6;
+
 /** A follower's looks back off, doubling their interval up to this many poll intervals (or its first, if longer). */
 export const FOLLOWER_MAX_POLLS = 30;
 

@@ -104,6 +104,8 @@ export interface InstanceState {
   /** The tasks that blocked the drain at the last look that listed them. */
   lastBlocking?: readonly TaskView[];
   readonly stopRequested: Set<string>;
+  /** A listing found the drainer's own task on this instance (ECS counts it among the tasks to run). */
+  ownTaskHere: boolean;
   /** A follower left a proof to the leader at its last look. */
   deferred: boolean;
   tasksAtStart: number | null;
@@ -153,6 +155,7 @@ export function newInstance(run: Run, ref: LifecycleActionRef, answers: boolean)
     pollsSinceListing: 0,
     stopRequested: new Set(),
     deferred: false,
+    ownTaskHere: false,
     tasksAtStart: null,
     closing: false,
     nextHeartbeatAt: answers ? now : Infinity,

@@ -73,6 +73,10 @@ export const ARG_CHECKS: {
     if (bad !== undefined) {
       return `\`autoscalingGroupNames\` contains ${JSON.stringify(bad)}: each entry must be an Auto Scaling group name (1-255 characters, no colons or commas) known when the program runs, not an Output.`;
     }
+    const wild = v.find((name) => /[*?$]/.test(name));
+    if (wild !== undefined) {
+      return `\`autoscalingGroupNames\` contains ${JSON.stringify(wild)}: IAM reads *, ? and $ in a policy's resources as wildcards or policy variables, so the drainer could complete lifecycle actions of other groups; give the group a name without them.`;
+    }
     const duplicate = v.find((name, i) => v.indexOf(name) !== i);
     if (duplicate !== undefined) {
       return `\`autoscalingGroupNames\` lists ${JSON.stringify(duplicate)} twice: list each group once.`;

@@ -37,6 +37,11 @@ variable "autoscaling_group_names" {
     condition     = alltrue([for g in var.autoscaling_group_names : can(regex("^[^:\\s,][^:,]{0,254}$", g))])
     error_message = "Each entry of autoscaling_group_names must be an Auto Scaling group name of 1-255 characters without colons or commas; check the names you listed."
   }
+
+  validation {
+    condition     = alltrue([for g in var.autoscaling_group_names : !can(regex("[*?$]", g))])
+    error_message = "An entry of autoscaling_group_names contains *, ? or $: IAM reads them in a policy's resources as wildcards or policy variables, so the drainer could complete lifecycle actions of other groups. Give the group a name without them."
+  }
 }
 
 variable "subnet_ids" {

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -27,11 +27,30 @@ describe("the drainer bundle", () => {
     }
   });
 
-  it("is one file under 1 MB", () => {
-    assert.ok(statSync(bundle).size < 1024 * 1024, `${statSync(bundle).size} bytes`);
+  it("is one bundle under 1 MB, with its entry and V8's code cache beside it", () => {
+    const program = join(root, "dist", "drainer.bundle.js");
+    assert.ok(statSync(program).size < 1024 * 1024, `${statSync(program).size} bytes`);
+    assert.ok(statSync(`${program}.cache`).size > 0, "the code cache was made at build time");
+    assert.ok(statSync(bundle).size < 4096, "the entry only loads the bundle");
   });
 
-  it("runs --help and --version from any directory, needing nothing beside it", () => {
+  it("runs without its code cache too (a cache made by another Node is ignored the same way)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "drainer-"));
+    try {
+      copyFileSync(bundle, join(dir, "drainer.js"));
+      copyFileSync(join(root, "dist", "drainer.bundle.js"), join(dir, "drainer.bundle.js"));
+      writeFileSync(join(dir, "drainer.bundle.js.cache"), "not a V8 code cache");
+      const r = spawnSync(process.execPath, [join(dir, "drainer.js"), "--version"], {
+        encoding: "utf8",
+      });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout.trim(), pkg.version);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("runs --help and --version from any directory, needing nothing but dist/", () => {
     const help = spawnSync(process.execPath, [bundle, "--help"], {
       cwd: tmpdir(),
       encoding: "utf8",
@@ -79,6 +98,60 @@ describe("the image release", () => {
     ]);
   });
 
+  it("keeps the build context small whichever builder runs: node_modules, .git, test/ and dist/ stay out", () => {
+    const rules = (file: string) =>
+      readFileSync(join(root, file), "utf8")
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l !== "" && !l.startsWith("#"));
+    // BuildKit reads drainer/Dockerfile.dockerignore; the legacy builder only the context's .dockerignore.
+    assert.deepEqual(rules(".dockerignore"), rules("drainer/Dockerfile.dockerignore"));
+    // Docker's rules: the last pattern that matches the path, or one of its parent directories, decides.
+    const glob = (p: string) =>
+      new RegExp(
+        `^${p
+          .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+          .replace(/\*/g, "[^/]*")
+          .replace(/\?/g, "[^/]")}$`,
+      );
+    const excluded = (path: string) => {
+      let out = false;
+      for (const rule of rules(".dockerignore")) {
+        const negated = rule.startsWith("!");
+        const re = glob(rule.replace(/^!/, "").replace(/\/$/, ""));
+        const parts = path.split("/");
+        const hit = parts.some((_, i) => re.test(parts.slice(0, i + 1).join("/")));
+        if (hit) out = !negated;
+      }
+      return out;
+    };
+    for (const path of [
+      "node_modules/esbuild/package.json",
+      ".git/HEAD",
+      "test/drainer/world.ts",
+      "dist/drainer.js",
+      "terraform-module/main.tf",
+      "drainer/Dockerfile",
+    ]) {
+      assert.equal(excluded(path), true, `${path} stays out of the build context`);
+    }
+    for (const path of [
+      "package.json",
+      "package-lock.json",
+      "tsconfig.json",
+      "drainer/src/main.ts",
+    ]) {
+      assert.equal(excluded(path), false, `${path} is in the build context`);
+    }
+  });
+
+  it("needs nothing from Docker Hub: no syntax directive (BuildKit would pull its frontend image from there)", () => {
+    const text = readFileSync(join(root, "drainer", "Dockerfile"), "utf8");
+    assert.doesNotMatch(text, /^#\s*syntax\s*=/im);
+    for (const from of text.match(/^ARG NODE_IMAGE=.*$/m) ?? [])
+      assert.match(from, /public\.ecr\.aws\//);
+  });
+
   it("the Dockerfile builds the bundle in one stage and runs it as a non-root user on a pinned Node 22 image", () => {
     const text = readFileSync(join(root, "drainer", "Dockerfile"), "utf8");
     const image = /^ARG NODE_IMAGE=(\S+)$/m.exec(text)?.[1];
@@ -93,7 +166,7 @@ describe("the image release", () => {
       ["${NODE_IMAGE}", undefined],
     ]);
     assert.match(text, /^RUN node drainer\/build\.mjs$/m);
-    assert.match(text, /^COPY --from=build \/src\/dist\/drainer\.js \.\/drainer\.js$/m);
+    assert.match(text, /^COPY --from=build \/src\/dist\/ \.\/$/m);
     const finalStage = text.slice(text.lastIndexOf("FROM "));
     assert.match(finalStage, /^USER 1000:1000$/m);
     assert.match(finalStage, /^ENTRYPOINT \["node", "\/app\/drainer\.js"\]$/m);

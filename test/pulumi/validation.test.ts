@@ -53,6 +53,18 @@ const CASES: [string, Partial<Record<keyof ScaleInDrainerArgs, unknown>>, string
     /no colons/,
   ],
   ["a group listed twice", { autoscalingGroupNames: ["a", "a"] }, "autoscalingGroupNames", /once/],
+  [
+    "a group name IAM would read as a wildcard",
+    { autoscalingGroupNames: ["web-*"] },
+    "autoscalingGroupNames",
+    /\*, \? and \$ .* wildcards or policy variables/,
+  ],
+  [
+    "a group name IAM would read as a policy variable",
+    { autoscalingGroupNames: ["team-${x}"] },
+    "autoscalingGroupNames",
+    /wildcards or policy variables/,
+  ],
   ["no subnets", { subnetIds: [] }, "subnetIds", /at least one subnet/],
   [
     "no security groups",

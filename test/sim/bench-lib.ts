@@ -528,7 +528,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     date: new Date().toISOString(),
     node: process.version,
     options: rest,
-    bundleBytes: statSync(BUNDLE).size,
+    bundleBytes: statSync(BUNDLE.replace(/drainer\.js$/, "drainer.bundle.js")).size,
     startupToFirstCallMs: percentile(startupSamplesMs, 50)!,
     startupSamplesMs,
     rows,

@@ -2,7 +2,7 @@
  * The read pacer: keeps a run's ECS reads at ECS_READS_PER_SECOND, whatever its role or how many instances it serves.
  * ECS's cluster reads refill at 20/s per account and region, shared with everything else.
  */
-import type { AwsPort } from "../aws";
+import { type AwsPort, chunks } from "../aws";
 
 /**
  * A token bucket on the drainer's clock: `rate` tokens a second, and a burst of one second's worth. It keeps the
@@ -76,12 +76,21 @@ export function pacedReads(
     describeLifecycleHooks: (asg) => port.describeLifecycleHooks(asg),
     findContainerInstances: (cluster, id) => listed(() => port.findContainerInstances(cluster, id)),
     listContainerInstances: (cluster) => listed(() => port.listContainerInstances(cluster)),
-    describeContainerInstances: (cluster, arns) =>
-      read(calls(arns.length), () => port.describeContainerInstances(cluster, arns)),
+    // A describe of many ids is many calls of 100: each waits for its own token, so that a large batch is paced too.
+    describeContainerInstances: async (cluster, arns) =>
+      (
+        await Promise.all(
+          chunks(arns, 100).map((c) => read(1, () => port.describeContainerInstances(cluster, c))),
+        )
+      ).flat(),
     listTasks: (cluster, arn, status) => listed(() => port.listTasks(cluster, arn, status)),
     listFamilyTasks: (cluster, family) => listed(() => port.listFamilyTasks(cluster, family)),
     listClusterTasks: (cluster, status) => listed(() => port.listClusterTasks(cluster, status)),
-    describeTasks: (cluster, arns) =>
-      read(calls(arns.length), () => port.describeTasks(cluster, arns)),
+    describeTasks: async (cluster, arns) =>
+      (
+        await Promise.all(
+          chunks(arns, 100).map((c) => read(1, () => port.describeTasks(cluster, c))),
+        )
+      ).flat(),
   };
 }

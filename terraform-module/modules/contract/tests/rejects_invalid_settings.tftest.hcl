@@ -116,6 +116,22 @@ run "rejects_a_group_name_with_a_colon" {
   expect_failures = [var.autoscaling_group_names]
 }
 
+run "rejects_a_group_name_iam_would_read_as_a_wildcard" {
+  command = plan
+  variables {
+    autoscaling_group_names = ["web-*"]
+  }
+  expect_failures = [var.autoscaling_group_names]
+}
+
+run "rejects_a_group_name_iam_would_read_as_a_policy_variable" {
+  command = plan
+  variables {
+    autoscaling_group_names = ["team-$${aws:username}"]
+  }
+  expect_failures = [var.autoscaling_group_names]
+}
+
 run "rejects_no_subnets" {
   command = plan
   variables {

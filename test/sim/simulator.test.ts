@@ -152,6 +152,17 @@ describe("simulator", function () {
       assert.deepEqual(out.failures, [{ arn: "0".repeat(32), reason: "MISSING" }]);
     });
 
+    it("counts as the API reference does: runningTasksCount includes PENDING tasks, pendingTasksCount only those; ListTasks lags when told to", async () => {
+      c = await start({ groups: oneGroup(1), services: [] });
+      c.sim.server.faults.listTasksLagSeconds = 3;
+      const id = c.sim.world.group("asg-a").instances[0].id;
+      const ci = await containerInstanceOf(c, id);
+      c.sim.world.runTaskOn(id, { family: "job", pendingSeconds: 30 });
+      assert.deepEqual(await counts(c, ci), { running: 1, pending: 1, status: "ACTIVE" });
+      const listed = await c.ecs.send(new ListTasksCommand({ cluster: "sim", containerInstance: ci }));
+      assert.deepEqual(listed.taskArns, [], "not listed yet: ListTasks is eventually consistent");
+    });
+
     it("pages ListTasks 100 at a time and refuses a DescribeTasks of more than 100", async () => {
       c = await start({ groups: oneGroup(1), services: [{ name: "many", desiredCount: 230 }] });
       const ci = await containerInstanceOf(c, c.sim.world.group("asg-a").instances[0].id);

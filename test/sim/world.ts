@@ -486,8 +486,9 @@ export class World extends EventEmitter {
     return ci.tasks.filter((t) => t.lastStatus !== "STOPPED");
   }
 
+  /** The API reference: tasks whose desiredStatus is RUNNING, those still PENDING included. */
   runningTasksCount(ci: ContainerInstance): number {
-    return ci.tasks.filter((t) => t.desiredStatus === "RUNNING" && t.lastStatus === "RUNNING")
+    return ci.tasks.filter((t) => t.desiredStatus === "RUNNING" && t.lastStatus !== "STOPPED")
       .length;
   }
 

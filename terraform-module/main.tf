@@ -30,8 +30,9 @@ module "contract" {
   hook_name               = var.hook_name
   tags                    = var.tags
 
-  partition          = data.aws_partition.current.partition
-  region             = data.aws_region.current.name
+  partition = data.aws_partition.current.partition
+  # `name` is deprecated in 6.x and `region` does not exist in 5.x; `id` is the region's name in both.
+  region             = data.aws_region.current.id
   account_id         = data.aws_caller_identity.current.account_id
   task_role_arn      = aws_iam_role.task.arn
   execution_role_arn = aws_iam_role.execution.arn
@@ -151,8 +152,9 @@ resource "aws_autoscaling_lifecycle_hook" "this" {
 resource "aws_cloudwatch_event_rule" "lifecycle" {
   for_each = local.groups
 
-  name          = module.contract.lifecycle_rule_names[each.key]
-  description   = "Starts the ECS scale-in drainer for each instance that ${each.key} holds at lifecycle hook ${var.hook_name}."
+  name = module.contract.lifecycle_rule_names[each.key]
+  # EventBridge allows 512 characters; a long group name with a long hook name could pass that.
+  description   = substr("Starts the ECS scale-in drainer for each instance that ${each.key} holds at lifecycle hook ${var.hook_name}.", 0, 512)
   event_pattern = module.contract.event_patterns[each.key]
   tags          = var.tags
 }

@@ -40,7 +40,7 @@ variable "autoscaling_group_names" {
 
   validation {
     condition     = alltrue([for g in var.autoscaling_group_names : !can(regex("[*?$]", g))])
-    error_message = "An entry of autoscaling_group_names contains *, ? or $: IAM reads them in a policy's resources as wildcards or policy variables, so the drainer could complete lifecycle actions of other groups. Give the group a name without them."
+    error_message = "Each entry of autoscaling_group_names must be free of *, ? and $: IAM reads them in a policy's resources as wildcards or policy variables, so the drainer could complete lifecycle actions of other groups. Rename such a group."
   }
 }
 

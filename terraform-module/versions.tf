@@ -4,8 +4,9 @@ terraform {
 
   required_providers {
     aws = {
-      source  = "hashicorp/aws"
-      version = ">= 5.0"
+      source = "hashicorp/aws"
+      # Checked against the 5.x and 6.x provider schemas only.
+      version = ">= 5.0, < 7.0"
     }
   }
 }

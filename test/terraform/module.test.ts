@@ -3,6 +3,8 @@
  * example complete, the submodule's validations identical to the root's, and the defaults equal to the contract's.
  */
 import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { DEFAULTS, ECS_MANAGED_DRAINING_HOOK, LIMITS, setting } from "../../drainer/src/contract";
 import {
   CONTRACT_DIR,
@@ -47,12 +49,27 @@ describe("terraform module: files", function () {
     assert.equal(parsed, tfFiles(MODULE_DIR).length, "a .tf file lies outside the parsed modules");
   });
 
-  it("requires Terraform 1.9 and a minimum hashicorp/aws version", () => {
+  it("reads the region in a form both 5.x and 6.x accept, and keeps rule descriptions within EventBridge's 512 characters", () => {
+    const main = readFileSync(join(MODULE_DIR, "main.tf"), "utf8");
+    assert.doesNotMatch(main, /data\.aws_region\.current\.name/, "`name` is deprecated in 6.x");
+    assert.doesNotMatch(
+      main,
+      /data\.aws_region\.current\.region/,
+      "`region` does not exist in 5.x",
+    );
+    assert.match(main, /data\.aws_region\.current\.id/);
+    const descriptions = [...main.matchAll(/^\s*description\s*=\s*(.*)$/gm)].map((m) => m[1]);
+    const perGroup = descriptions.filter((d) => d.includes("each.key"));
+    assert.ok(perGroup.length > 0);
+    for (const d of perGroup) assert.match(d, /^substr\(.*, 0, 512\)$/, d);
+  });
+
+  it("requires Terraform 1.9 and hashicorp/aws 5.x or 6.x, the versions checked", () => {
     const terraform = root.raw.flatMap((doc) => (doc.terraform as Record<string, unknown>[]) ?? []);
     assert.equal(terraform.length, 1);
     assert.equal(terraform[0].required_version, ">= 1.9");
     const providers = (terraform[0].required_providers as Record<string, unknown>[])[0];
-    assert.deepEqual(providers.aws, { source: "hashicorp/aws", version: ">= 5.0" });
+    assert.deepEqual(providers.aws, { source: "hashicorp/aws", version: ">= 5.0, < 7.0" });
     const contractTerraform = contract.raw.flatMap(
       (doc) => (doc.terraform as Record<string, unknown>[]) ?? [],
     );
@@ -249,7 +266,6 @@ describe("terraform module: files", function () {
   });
 
   it("gives every required input of the example a value in terraform.tfvars.example", async () => {
-    const { readFileSync } = await import("node:fs");
     const { parse } = await import("@cdktf/hcl2json");
     const file = `${EXAMPLE_DIR}/terraform.tfvars.example`;
     const values = await parse("terraform.tfvars", readFileSync(file, "utf8"));
@@ -327,7 +343,6 @@ describe("terraform module: files", function () {
   });
 
   it("writes the input template as a heredoc with unquoted placeholders", async () => {
-    const { readFileSync } = await import("node:fs");
     const source = readFileSync(`${CONTRACT_DIR}/main.tf`, "utf8");
     assert.match(source, /input_template = <<-EOT\n/);
     const template = contract.locals.input_template as string;
@@ -338,7 +353,6 @@ describe("terraform module: files", function () {
   });
 
   it("lists every input with its default, and every output, in the README's tables", async () => {
-    const { readFileSync } = await import("node:fs");
     const readme = readFileSync(`${MODULE_DIR}/README.md`, "utf8");
     const section = (title: string) => readme.split(`\n## ${title}\n`)[1].split("\n## ")[0];
     const rows = (text: string) =>

@@ -342,12 +342,17 @@ function budget(run: Run, planned: Planned[]): void {
   const bulk = proofs > bulkAbove(run);
   if (bulk) left -= Math.ceil(readsBudget(run) / 3);
   const rank = (p: Planned) => (p.step === "learn" ? 2 : 0) + (p.s.answers ? 0 : 1);
+  // Learning a peer's tasks can wait: it takes at most half the budget, leaving room for other drainers' reads.
+  let learnLeft = Math.floor(readsBudget(run) / 2);
   let first = true;
   for (const p of [...planned].sort((a, b) => rank(a) - rank(b))) {
     const c = bulk && p.step !== "learn" ? 0 : cost(p);
     if (c === 0) continue;
-    if (c <= left || (first && p.step !== "learn")) left -= c;
-    else p.step = "none";
+    const peerLearn = p.step === "learn" && !p.s.answers;
+    if ((c <= left && (!peerLearn || c <= learnLeft)) || (first && p.step !== "learn")) {
+      left -= c;
+      if (peerLearn) learnLeft -= c;
+    } else p.step = "none";
     first = false;
   }
 }

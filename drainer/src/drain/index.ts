@@ -3,7 +3,7 @@
  * that answer for their actions (heartbeats.ts, deadline.ts), and polls them (poll.ts) at the poll interval, paced
  * (pacer.ts), until each has an outcome. What completes an instance as drained is rules.ts alone.
  *
- * Read in order: rules.ts, heartbeats.ts, deadline.ts, pacer.ts, roles.ts, poll.ts, then this file.
+ * Read in order: rules.ts, heartbeats.ts, deadline.ts, pacer.ts, roles.ts, listing.ts, poll.ts, then this file.
  */
 import { DrainerConfig } from "../config";
 import { keepDeadlines } from "./deadline";

@@ -10,42 +10,12 @@
 import { ContainerInstanceView, TaskView } from "../aws";
 import { LifecycleResult } from "../contract";
 import { blockersKey, isServiceTask, summarizeBlockers } from "../decisions";
-import { pastDeadline } from "./deadline";
 import { blocksDrain, hasLiveRegistration, isGone, proveDrained } from "./rules";
 import { InstanceState, Run, complete, errorText, failed, outcomeOf, settle } from "./state";
+import { Planned, budget, list, liveRegistrations, locate, lookable } from "./listing";
 
 /** Polls at least between two listings prompted by a change of ECS's counters (to log what blocks). */
 export const LISTING_EVERY_POLLS = 3;
-
-/**
- * Above this many instances to locate or prove in one poll, the poll lists the whole cluster's container instances
- * (and, for proofs, tasks) once, rather than each instance's.
- */
-export const BULK_LOCATE_ABOVE = 20;
-
-function bulkAbove(run: Run): number {
-  return run.ctx.bulkAbove ?? BULK_LOCATE_ABOVE;
-}
-
-type Step = "none" | "known" | "proof" | "learn";
-
-interface Planned {
-  readonly s: InstanceState;
-  step: Step;
-  /** ECS's count of tasks to run on the instance's live registrations, in this poll. */
-  readonly counted: number;
-}
-
-/** Tasks listed in this poll, by registration; undefined where the listing failed. */
-type Listed = Map<InstanceState, Map<string, TaskView[]> | undefined>;
-
-function lookable(run: Run, s: InstanceState): boolean {
-  return !s.outcome && !s.closing && !pastDeadline(run, s);
-}
-
-function liveRegistrations(s: InstanceState) {
-  return (s.registrations ?? []).filter((r) => r.view !== undefined && !isGone(r.view));
-}
 
 export async function poll(
   run: Run,
@@ -181,62 +151,6 @@ function plan(run: Run, s: InstanceState, pollStartedAt: number): Planned {
   return { s, step: watches && due && counted > 0 ? "learn" : "none", counted };
 }
 
-/** Finds every registration of the instances not yet located; one not in the cluster is completed at once. */
-async function locate(run: Run, states: readonly InstanceState[]): Promise<void> {
-  const { cluster } = run.ctx.config;
-  const need = states.filter((s) => lookable(run, s) && s.registrations === undefined);
-  if (need.length === 0) return;
-  const found = new Map<string, string[]>();
-  try {
-    if (need.length > bulkAbove(run)) {
-      for (const [id, arns] of await registrationsInCluster(run)) found.set(id, arns);
-    } else {
-      await Promise.all(
-        need.map(async (s) =>
-          found.set(
-            s.ref.instanceId,
-            await run.port.findContainerInstances(cluster, s.ref.instanceId),
-          ),
-        ),
-      );
-    }
-  } catch (err) {
-    for (const s of need) failed(run, s, "finding the container instance", err);
-    return;
-  }
-  for (const s of need) {
-    const arns = found.get(s.ref.instanceId) ?? [];
-    if (arns.length === 0) {
-      s.log.log("info", "the instance is not in the cluster; completing at once", {
-        action: "locate",
-      });
-      await complete(run, s, LifecycleResult.Continue, "not-in-cluster");
-      continue;
-    }
-    s.registrations = arns.map((arn) => ({ arn }));
-    s.log.log(
-      arns.length > 1 ? "warn" : "info",
-      arns.length > 1
-        ? `found ${arns.length} container instances for this EC2 instance (an agent registered again); draining every one`
-        : "found the container instance",
-      { action: "locate", containerInstanceArns: arns },
-    );
-  }
-}
-
-/** Every registration in the cluster (all states but INACTIVE), by EC2 instance: two reads for 100. */
-async function registrationsInCluster(run: Run): Promise<Map<string, string[]>> {
-  const { cluster } = run.ctx.config;
-  const found = new Map<string, string[]>();
-  const all = await run.port.listContainerInstances(cluster);
-  for (const ci of await run.port.describeContainerInstances(cluster, all)) {
-    if (ci.ec2InstanceId) {
-      found.set(ci.ec2InstanceId, [...(found.get(ci.ec2InstanceId) ?? []), ci.arn]);
-    }
-  }
-  return found;
-}
-
 /** Reads every registration (shared calls); notes when this run first saw each one DRAINING. */
 async function describe(run: Run, looked: readonly InstanceState[]): Promise<boolean> {
   const { ctx } = run;
@@ -316,44 +230,6 @@ async function setDraining(
     for (const s of new Set(wanted.map((w) => w.s))) {
       failed(run, s, "setting the container instance to DRAINING", err);
     }
-  }
-}
-
-/** ECS reads one poll may make: ECS_READS_PER_SECOND per second of poll interval. */
-export function readsBudget(run: Run): number {
-  const { ecsReadsPerSecond, pollIntervalSeconds } = run.ctx.config;
-  return Math.max(2, Math.floor(ecsReadsPerSecond * pollIntervalSeconds));
-}
-
-/** ListTasks (and ListContainerInstances) calls a step makes. */
-function cost(p: Planned): number {
-  const lists = 2 * liveRegistrations(p.s).length;
-  return p.step === "proof" || p.step === "known" ? lists + 1 : p.step === "learn" ? lists : 0;
-}
-
-/**
- * Keeps the poll's lists within its budget: proofs first (the run's own instances first), then listings that learn
- * what blocks. What does not fit waits for the next poll. At least one proof always goes ahead.
- */
-function budget(run: Run, planned: Planned[]): void {
-  let left = readsBudget(run) - run.reads - 2;
-  // Many proofs share one listing of the cluster (`listCluster`): a third of the budget, whatever their number.
-  const proofs = planned.filter((p) => p.step === "proof" || p.step === "known").length;
-  const bulk = proofs > bulkAbove(run);
-  if (bulk) left -= Math.ceil(readsBudget(run) / 3);
-  const rank = (p: Planned) => (p.step === "learn" ? 2 : 0) + (p.s.answers ? 0 : 1);
-  // Learning a peer's tasks can wait: it takes at most half the budget, leaving room for other drainers' reads.
-  let learnLeft = Math.floor(readsBudget(run) / 2);
-  let first = true;
-  for (const p of [...planned].sort((a, b) => rank(a) - rank(b))) {
-    const c = bulk && p.step !== "learn" ? 0 : cost(p);
-    if (c === 0) continue;
-    const peerLearn = p.step === "learn" && !p.s.answers;
-    if ((c <= left && (!peerLearn || c <= learnLeft)) || (first && p.step !== "learn")) {
-      left -= c;
-      if (peerLearn) learnLeft -= c;
-    } else p.step = "none";
-    first = false;
   }
 }
 
@@ -441,187 +317,6 @@ async function learn(run: Run, planned: Planned[]): Promise<void> {
       continue;
     }
     await stopStandalone(run, p.s, tasks, p.counted);
-  }
-}
-
-/**
- * Lists the tasks of every live registration of the instances (RUNNING- and STOPPED-desired) and describes them with
- * one shared DescribeTasks. For a proof, the registrations are found afresh first (a new one fails the proof) and the
- * known tasks are described too. The calls are spread over the poll interval, a tenth of the budget at a time.
- */
-async function list(run: Run, planned: readonly Planned[], forProof: boolean): Promise<Listed> {
-  const { ctx } = run;
-  const { cluster, pollIntervalSeconds } = ctx.config;
-  const listed: Listed = new Map();
-  const arnsOf = new Map<InstanceState, Map<string, string[]>>();
-  // Many proofs at once find the registrations afresh with one listing of the cluster rather than one each.
-  let registered: Map<string, string[]> | undefined;
-  if (forProof && planned.length > bulkAbove(run)) {
-    try {
-      registered = await registrationsInCluster(run);
-    } catch (err) {
-      for (const p of planned) {
-        failed(run, p.s, "finding the container instances", err);
-        listed.set(p.s, undefined);
-      }
-      return listed;
-    }
-  }
-  if (registered) return listCluster(run, planned, registered, listed);
-  const perBatch = Math.ceil(readsBudget(run) / 10);
-  let batch: Planned[] = [];
-  let batchCost = 0;
-  const flush = async () => {
-    await Promise.all(batch.map((p) => listOne(run, p.s, forProof, arnsOf, listed)));
-    batch = [];
-    batchCost = 0;
-  };
-  for (const p of planned) {
-    if (batch.length > 0 && batchCost + cost(p) > perBatch) {
-      await flush();
-      await ctx.sleep((pollIntervalSeconds * 1000) / 10, run.signal);
-      if (run.signal.aborted) return listed;
-    }
-    batch.push(p);
-    batchCost += cost(p);
-  }
-  await flush();
-  const wanted = new Set<string>();
-  for (const [s, byReg] of arnsOf) {
-    for (const arns of byReg.values()) for (const a of arns) wanted.add(a);
-    if (forProof) for (const a of s.known) wanted.add(a);
-  }
-  let described = new Map<string, TaskView>();
-  if (wanted.size > 0) {
-    try {
-      described = new Map(
-        (await run.port.describeTasks(cluster, [...wanted])).map((t) => [t.arn, t]),
-      );
-    } catch (err) {
-      for (const s of arnsOf.keys()) {
-        failed(run, s, "describing the instance's tasks", err);
-        listed.set(s, undefined);
-      }
-      return listed;
-    }
-  }
-  for (const [s, byReg] of arnsOf) {
-    const out = new Map<string, TaskView[]>();
-    for (const [reg, arns] of byReg) {
-      const mine = new Set(arns);
-      if (forProof) {
-        for (const a of s.known) if (described.get(a)?.containerInstanceArn === reg) mine.add(a);
-      }
-      out.set(
-        reg,
-        [...mine].map((a) => described.get(a)).filter((t) => t !== undefined),
-      );
-    }
-    listed.set(s, out);
-  }
-  return listed;
-}
-
-/**
- * Many proofs at once: one listing of the whole cluster's tasks (RUNNING- and STOPPED-desired, 100 a page) instead of
- * two ListTasks per registration, and a DescribeTasks of the tasks that are, or may be, on the registrations proven.
- * Still a fresh full listing of each of them (rule 1), at a cost that grows with the cluster's tasks, not the proofs.
- */
-async function listCluster(
-  run: Run,
-  planned: readonly Planned[],
-  registered: Map<string, string[]>,
-  listed: Listed,
-): Promise<Listed> {
-  const { cluster } = run.ctx.config;
-  const owner = new Map<string, InstanceState>();
-  for (const p of planned) {
-    if (hasNewRegistration(p.s, registered.get(p.s.ref.instanceId) ?? [])) {
-      listed.set(p.s, undefined);
-      continue;
-    }
-    for (const r of liveRegistrations(p.s)) owner.set(r.arn, p.s);
-  }
-  const proving = [...new Set(owner.values())];
-  try {
-    const [running, stopped] = await Promise.all([
-      run.port.listClusterTasks(cluster, "RUNNING"),
-      run.port.listClusterTasks(cluster, "STOPPED"),
-    ]);
-    const wanted = new Set(
-      [...running, ...stopped].filter((a) => {
-        if (run.knownStopped.has(a)) return false;
-        const home = run.taskHome.get(a);
-        return home === undefined || owner.has(home);
-      }),
-    );
-    for (const s of proving) for (const a of s.known) wanted.add(a);
-    const described = wanted.size > 0 ? await run.port.describeTasks(cluster, [...wanted]) : [];
-    const byReg = new Map<string, TaskView[]>();
-    for (const t of described) {
-      // A task on no container instance (Fargate: another drainer, say) is noted too, and not described again.
-      run.taskHome.set(t.arn, t.containerInstanceArn ?? "");
-      if (t.containerInstanceArn && owner.has(t.containerInstanceArn)) {
-        byReg.set(t.containerInstanceArn, [...(byReg.get(t.containerInstanceArn) ?? []), t]);
-      }
-    }
-    for (const s of proving) {
-      listed.set(s, new Map(liveRegistrations(s).map((r) => [r.arn, byReg.get(r.arn) ?? []])));
-    }
-  } catch (err) {
-    for (const s of proving) {
-      failed(run, s, "listing the cluster's tasks", err);
-      listed.set(s, undefined);
-    }
-  }
-  return listed;
-}
-
-/** Adds registrations of the EC2 instance not seen before; a new one fails this poll's proof. */
-function hasNewRegistration(s: InstanceState, now: readonly string[]): boolean {
-  const fresh = now.filter((a) => !s.registrations!.some((r) => r.arn === a));
-  if (fresh.length === 0) return false;
-  s.registrations!.push(...fresh.map((arn) => ({ arn })));
-  s.log.log("warn", "a new container instance registered for this EC2 instance; draining it too", {
-    action: "locate",
-    containerInstanceArns: fresh,
-  });
-  return true;
-}
-
-async function listOne(
-  run: Run,
-  s: InstanceState,
-  forProof: boolean,
-  arnsOf: Map<InstanceState, Map<string, string[]>>,
-  listed: Listed,
-): Promise<void> {
-  const { cluster } = run.ctx.config;
-  try {
-    if (forProof) {
-      const now = await run.port.findContainerInstances(cluster, s.ref.instanceId);
-      if (hasNewRegistration(s, now)) {
-        listed.set(s, undefined);
-        return;
-      }
-    }
-    const byReg = new Map<string, string[]>();
-    await Promise.all(
-      liveRegistrations(s).map(async (r) => {
-        const [running, stopped] = await Promise.all([
-          run.port.listTasks(cluster, r.arn, "RUNNING"),
-          run.port.listTasks(cluster, r.arn, "STOPPED"),
-        ]);
-        byReg.set(
-          r.arn,
-          [...new Set([...running, ...stopped])].filter((a) => !run.knownStopped.has(a)),
-        );
-      }),
-    );
-    arnsOf.set(s, byReg);
-  } catch (err) {
-    failed(run, s, "listing the instance's tasks", err);
-    listed.set(s, undefined);
   }
 }
 

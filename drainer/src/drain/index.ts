@@ -5,6 +5,7 @@
  *
  * Read in order: rules.ts, heartbeats.ts, deadline.ts, pacer.ts, roles.ts, listing.ts, poll.ts, then this file.
  */
+import { setMaxListeners } from "node:events";
 import { DrainerConfig } from "../config";
 import { keepDeadlines } from "./deadline";
 import { keepHeartbeats } from "./heartbeats";
@@ -57,6 +58,9 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
     finished,
     signal: AbortSignal.any([ctx.signal, finished.signal]),
   };
+
+  // Every pending sleep listens to these signals: the keepers, the loop, and each read waiting for the pacer's token.
+  setMaxListeners(0, ctx.signal, run.signal);
 
   let keepers: Promise<unknown> = Promise.resolve();
   const startKeepers = () => (keepers = Promise.all([keepHeartbeats(run), keepDeadlines(run)]));

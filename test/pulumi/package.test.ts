@@ -65,8 +65,10 @@ describe("the npm package (TypeScript through npm)", function () {
       files = JSON.parse(out)[0].files.map((f: { path: string }) => f.path);
     });
 
-    it("ships exactly lib/, pulumi/, drainer/, PulumiPlugin.yaml, the tsconfigs, the README and package.json", () => {
+    it("ships exactly lib/, pulumi/, drainer/, PulumiPlugin.yaml, the tsconfigs, the README, package.json and the image's .dockerignore", () => {
+      // .dockerignore: the component builds the image from the installed package, with whichever builder Docker has.
       assert.deepEqual([...new Set(files.map((f) => f.split("/")[0]))].sort(), [
+        ".dockerignore",
         "PulumiPlugin.yaml",
         "README.md",
         "drainer",

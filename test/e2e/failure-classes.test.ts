@@ -8,20 +8,14 @@
 import assert from "node:assert/strict";
 import { parseLogLines } from "../sim/launchers";
 import { Simulation } from "../sim/simulation";
-import { GroupSpec, ServiceSpec } from "../sim/world";
-import { HOOK, POLL, assertClean, dump, logs, startScenario } from "./harness";
-
-const WEB: ServiceSpec = {
-  name: "web",
-  desiredCount: 3,
-  startSeconds: 5,
-  deactivatingSeconds: 20,
-  stoppingSeconds: 5,
-};
-
-function group(name = "asg-a", instances = 3, heartbeatTimeout = 300): GroupSpec {
-  return { name, instances, hooks: [{ name: HOOK, heartbeatTimeout }] };
-}
+import {
+  WEB,
+  actionAlreadyOld,
+  group,
+  jobBetweenReadAndDraining,
+  rootVolumeReplacement,
+} from "./failure-worlds";
+import { POLL, assertClean, dump, logs, startScenario } from "./harness";
 
 /** The drainer's own messages, by instance. */
 function said(sim: Simulation, instanceId: string): string[] {
@@ -41,29 +35,12 @@ describe("end-to-end: the failure classes of issue 9, against the real bundle", 
   });
 
   it("class 1: a task placed between the drainer's read and its DRAINING call is waited for, not killed", async () => {
-    // An empty instance, and ListTasks a few seconds behind (eventual consistency).
-    sim = await startScenario({
-      world: { groups: [group()], services: [] },
-      faults: { listTasksLagSeconds: 3 },
-    });
-    const [id] = sim.scaleIn("asg-a", 1);
-    const s = sim;
-    let placed = false;
-    // Right after ECS answers the drainer's first DescribeContainerInstances (instance still ACTIVE), RunTask lands a
-    // job there: the view the drainer just read does not have it, and its DRAINING call comes next.
-    s.server.listeners.push((e) => {
-      if (placed || e.op !== "DescribeContainerInstances" || e.outcome !== "ok") return;
-      placed = true;
-      s.world.runTaskOn(id, {
-        family: "job",
-        pendingSeconds: 3,
-        runSeconds: 40,
-        stoppingSeconds: 5,
-      });
-    });
+    const world = await jobBetweenReadAndDraining();
+    sim = world.sim;
+    const { id } = world;
     const report = await sim.settle(600);
     assertClean(sim, report);
-    assert.ok(placed, "the job was placed between the read and the DRAINING call");
+    assert.ok(world.placed(), "the job was placed between the read and the DRAINING call");
     assert.equal(report.tasksKilled, 0, "the job was waited for");
     const rec = sim.recorder.instances.get(id)!;
     assert.ok(
@@ -100,12 +77,7 @@ describe("end-to-end: the failure classes of issue 9, against the real bundle", 
   });
 
   it("class 2: an action already old when its drainer starts is heartbeated at once, and its hook never expires", async () => {
-    // HeartbeatTimeout 40 s; the event's drainer starts 32 s after the action began, and the drain takes 60 s more.
-    sim = await startScenario({
-      world: { groups: [group("asg-a", 3, 40)], services: [{ ...WEB, deactivatingSeconds: 60 }] },
-      deliveryDelaySeconds: 32,
-    });
-    sim.scaleIn("asg-a", 1);
+    sim = await actionAlreadyOld();
     const report = await sim.settle(900);
     assertClean(sim, report);
     assert.deepEqual(report.hookTimeouts, [], "the hook never expired");
@@ -222,8 +194,9 @@ describe("end-to-end: the failure classes of issue 9, against the real bundle", 
   });
 
   it("class 5: an instance refresh that replaces root volumes (ReplacingRootVolume:Wait) is drained first", async () => {
-    sim = await startScenario({ world: { groups: [group()], services: [WEB] } });
-    const [id] = sim.scaleIn("asg-a", 1, "replace-root-volume");
+    const world = await rootVolumeReplacement();
+    sim = world.sim;
+    const { id } = world;
     const report = await sim.settle(600);
     assertClean(sim, report);
     assert.equal(report.tasksKilled, 0, "nothing ran when the root volume was replaced");

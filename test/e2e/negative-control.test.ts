@@ -11,8 +11,12 @@ import { dirname, join } from "node:path";
 import { build } from "esbuild";
 import { bundleLauncher } from "../sim/launchers";
 import { Simulation } from "../sim/simulation";
-import { GroupSpec, ServiceSpec } from "../sim/world";
-import { HOOK, dump, startScenario } from "./harness";
+import {
+  actionAlreadyOld,
+  jobBetweenReadAndDraining,
+  rootVolumeReplacement,
+} from "./failure-worlds";
+import { dump } from "./harness";
 
 const BEFORE = "a081ee8";
 const root = join(__dirname, "..", "..");
@@ -48,19 +52,6 @@ async function oldBundle(dir: string): Promise<string> {
   return outfile;
 }
 
-const WEB: ServiceSpec = {
-  name: "web",
-  desiredCount: 3,
-  startSeconds: 5,
-  deactivatingSeconds: 20,
-  stoppingSeconds: 5,
-};
-const group = (heartbeatTimeout = 300): GroupSpec => ({
-  name: "asg-a",
-  instances: 3,
-  hooks: [{ name: HOOK, heartbeatTimeout }],
-});
-
 describe(`negative control: the drainer before the safety core (${BEFORE}) fails the failure-class scenarios`, function () {
   this.timeout(120_000);
   let dir: string;
@@ -79,26 +70,10 @@ describe(`negative control: the drainer before the safety core (${BEFORE}) fails
   });
 
   it("class 1: it kills the task placed between its read and its DRAINING call", async () => {
-    sim = await startScenario({
-      world: { groups: [group()], services: [] },
-      faults: { listTasksLagSeconds: 3 },
-      launcher,
-    });
-    const [id] = sim.scaleIn("asg-a", 1);
-    const s = sim;
-    let placed = false;
-    s.server.listeners.push((e) => {
-      if (placed || e.op !== "DescribeContainerInstances" || e.outcome !== "ok") return;
-      placed = true;
-      s.world.runTaskOn(id, {
-        family: "job",
-        pendingSeconds: 3,
-        runSeconds: 40,
-        stoppingSeconds: 5,
-      });
-    });
+    const world = await jobBetweenReadAndDraining(launcher);
+    sim = world.sim;
     const report = await sim.settle(600);
-    assert.ok(placed);
+    assert.ok(world.placed());
     assert.ok(
       report.tasksKilled > 0,
       "the old drainer completed with the job still on the instance",
@@ -106,19 +81,13 @@ describe(`negative control: the drainer before the safety core (${BEFORE}) fails
   });
 
   it("class 2: it lets the hook of an action that was already old when it started expire", async () => {
-    sim = await startScenario({
-      world: { groups: [group(40)], services: [{ ...WEB, deactivatingSeconds: 60 }] },
-      deliveryDelaySeconds: 32,
-      launcher,
-    });
-    sim.scaleIn("asg-a", 1);
+    sim = await actionAlreadyOld(launcher);
     const report = await sim.settle(900);
     assert.ok(report.hookTimeouts.length > 0, "the hook expired before its first heartbeat");
   });
 
   it("class 5: it leaves a root-volume replacement undrained, and the replacement kills the tasks", async () => {
-    sim = await startScenario({ world: { groups: [group(40)], services: [WEB] }, launcher });
-    sim.scaleIn("asg-a", 1, "replace-root-volume");
+    sim = (await rootVolumeReplacement(launcher)).sim;
     const report = await sim.settle(600);
     assert.ok(report.tasksKilled > 0, "tasks still ran when the root volume was replaced");
   });

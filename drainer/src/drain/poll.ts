@@ -266,10 +266,7 @@ async function prove(run: Run, planned: Planned[], pollStartedAt: number): Promi
   for (const p of planned) {
     const byRegistration = listed.get(p.s);
     if (byRegistration === undefined || p.s.outcome) continue;
-    const tasks = [...byRegistration.values()].flat();
-    remember(run, p.s, tasks);
-    p.s.countsAtListing = p.counted;
-    p.s.pollsSinceListing = 0;
+    const tasks = recordListing(run, p, byRegistration);
     const proof = proveDrained({
       pollStartedAt,
       registrations: p.s.registrations!.map((r) => ({
@@ -298,10 +295,7 @@ async function learn(run: Run, planned: Planned[]): Promise<void> {
   for (const p of planned) {
     const byRegistration = listed.get(p.s);
     if (byRegistration === undefined || p.s.outcome) continue;
-    const tasks = [...byRegistration.values()].flat();
-    remember(run, p.s, tasks);
-    p.s.countsAtListing = p.counted;
-    p.s.pollsSinceListing = 0;
+    const tasks = recordListing(run, p, byRegistration);
     const blocking = tasks.filter((t) => blocksDrain(t, run.ctx.ownTaskArn));
     noteBlockers(p.s, blocking);
     if (run.ctx.config.dryRun) {
@@ -318,6 +312,15 @@ async function learn(run: Run, planned: Planned[]): Promise<void> {
     }
     await stopStandalone(run, p.s, tasks, p.counted);
   }
+}
+
+/** Notes a listing of the instance: its tasks, and ECS's count at that moment. Returns every task listed. */
+function recordListing(run: Run, p: Planned, byRegistration: Map<string, TaskView[]>): TaskView[] {
+  const tasks = [...byRegistration.values()].flat();
+  remember(run, p.s, tasks);
+  p.s.countsAtListing = p.counted;
+  p.s.pollsSinceListing = 0;
+  return tasks;
 }
 
 /** Remembers which of the instance's tasks can still block, and which have stopped for good. */

@@ -40,6 +40,21 @@ export function isKnown<T>(value: pulumi.Input<T> | undefined): value is T {
   return !pulumi.Output.isInstance(value) && !(value instanceof Promise);
 }
 
+/**
+ * The args that decide which resources the component creates (a hook, rule and target per group; the sweep or not;
+ * the network settings of the launch type): they must be known when the program runs, so an Output is an error.
+ */
+export const MUST_BE_KNOWN: readonly (keyof ScaleInDrainerArgs)[] = [
+  "autoscalingGroupNames",
+  "enableSweep",
+  "launchType",
+];
+
+/** A value for a message: never an Output's text (its toJSON is a long warning of Pulumi's). */
+function shown(value: unknown): string {
+  return isKnown(value) ? JSON.stringify(value) : "an Output";
+}
+
 /** The check of an arg that becomes a bounded numeric setting of the drainer (`seconds` or `rate`). */
 function boundedCheck(env: string, arg: keyof ScaleInDrainerArgs) {
   const s = setting(env);
@@ -71,7 +86,7 @@ export const ARG_CHECKS: {
     }
     const bad = v.find((name) => typeof name !== "string" || !GROUP_NAME.test(name));
     if (bad !== undefined) {
-      return `\`autoscalingGroupNames\` contains ${JSON.stringify(bad)}: each entry must be an Auto Scaling group name (1-255 characters, no colons or commas) known when the program runs, not an Output.`;
+      return `\`autoscalingGroupNames\` contains ${shown(bad)}: each entry must be an Auto Scaling group name (1-255 characters, no colons or commas) known when the program runs, not an Output.`;
     }
     const wild = v.find((name) => /[*?$]/.test(name));
     if (wild !== undefined) {
@@ -206,7 +221,15 @@ export function checkScaleInDrainerArgs(args: ScaleInDrainerArgs): ArgProblem[] 
   const problems: ArgProblem[] = [];
   for (const arg of Object.keys(ARG_CHECKS) as (keyof ScaleInDrainerArgs)[]) {
     const value = (args as unknown as Record<string, unknown>)[arg];
-    if (!isKnown(value)) continue;
+    if (!isKnown(value)) {
+      if (MUST_BE_KNOWN.includes(arg)) {
+        problems.push({
+          arg,
+          message: `\`${arg}\` is an Output (or a Promise): it decides which resources ScaleInDrainer creates, so it must be known when the program runs. Pass a plain value (from the stack's config, say), not another resource's output.`,
+        });
+      }
+      continue;
+    }
     const message = ARG_CHECKS[arg](value);
     if (message) problems.push({ arg, message });
   }

@@ -41,6 +41,24 @@ const CASES: [string, Partial<Record<keyof ScaleInDrainerArgs, unknown>>, string
   ["a cluster name with a space", { clusterName: "my cluster" }, "clusterName", /letters, digits/],
   ["no groups", { autoscalingGroupNames: [] }, "autoscalingGroupNames", /non-empty list/],
   [
+    "the group names as an Output",
+    { autoscalingGroupNames: pulumi.output(["asg-a"]) },
+    "autoscalingGroupNames",
+    /is an Output .* must be known when the program runs/,
+  ],
+  [
+    "enableSweep as an Output",
+    { enableSweep: pulumi.output(false) },
+    "enableSweep",
+    /is an Output .* must be known when the program runs/,
+  ],
+  [
+    "launchType as an Output",
+    { launchType: pulumi.output("EC2") },
+    "launchType",
+    /is an Output .* must be known when the program runs/,
+  ],
+  [
     "a group name that is an Output",
     { autoscalingGroupNames: [pulumi.output("asg-a")] },
     "autoscalingGroupNames",
@@ -152,6 +170,12 @@ describe("ScaleInDrainer validation (Pulumi)", () => {
       assert.match(message, fix);
     });
   }
+
+  it("never pastes Pulumi's toJSON warning about an Output into a message", () => {
+    const message = errorOf({ autoscalingGroupNames: [pulumi.output("asg-a")] });
+    assert.match(message, /contains an Output/);
+    assert.doesNotMatch(message, /toJSON|Calling \[/);
+  });
 
   it("lists every problem at once", () => {
     const message = errorOf({ heartbeatTimeout: 1, pollInterval: -1, cpu: 0 });

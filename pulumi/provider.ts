@@ -1,10 +1,10 @@
 /**
  * The component provider that serves this package to other Pulumi languages (`pulumi package add`).
  *
- * With `PulumiPlugin.yaml` (runtime nodejs) at the repository root, Pulumi's Node.js plugin runner loads the
- * package's `main` (pulumi/index.ts), finds the exported components and hosts them with `componentProviderHost`,
- * naming the package after package.json's `name`. `createComponentProvider` builds the same provider for the tests
- * and for `pulumi/generateSchema.ts`, which writes the committed schema.
+ * Pulumi's own ComponentProvider, with the schema analyzer: what `componentProviderHost` would serve for the
+ * components pulumi/index.ts exports, naming the package after package.json's `name`. It writes the committed
+ * schema (`pulumi/generateSchema.ts`) and the tests compare against it. The plugin itself (pulumi/plugin.ts, the
+ * package's `main`) serves that committed schema without running the analyzer.
  */
 import * as fs from "fs";
 import * as path from "path";

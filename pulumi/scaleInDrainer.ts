@@ -123,7 +123,11 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
 
     const problems = checkScaleInDrainerArgs(args);
     if (problems.length > 0) {
-      throw new Error(`ScaleInDrainer ${name}: ${problems.map((p) => p.message).join("\n")}`);
+      // The engine prints each property's reason (and a Construct over gRPC carries them as details).
+      throw new pulumi.InputPropertiesError({
+        message: `ScaleInDrainer ${name}: ${problems.map((p) => p.message).join("\n")}`,
+        errors: problems.map((p) => ({ propertyPath: p.arg, reason: p.message })),
+      });
     }
 
     const groups = [...args.autoscalingGroupNames];

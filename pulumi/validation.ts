@@ -35,9 +35,16 @@ export const LOG_RETENTION_DAYS = [
 /** The task-level CPU units Fargate accepts. */
 export const FARGATE_CPU = [256, 512, 1024, 2048, 4096, 8192, 16384] as const;
 
-/** True when `value` is a plain value, known when the program runs (not an Output or a Promise). */
+/**
+ * True when `value` is a plain value, known when the program runs: not an Output or a Promise, and not holding
+ * Pulumi's unknown placeholder (what an engine that does not send output values passes for a value not known yet).
+ */
 export function isKnown<T>(value: pulumi.Input<T> | undefined): value is T {
-  return !pulumi.Output.isInstance(value) && !(value instanceof Promise);
+  return (
+    !pulumi.Output.isInstance(value) &&
+    !(value instanceof Promise) &&
+    !pulumi.containsUnknowns(value)
+  );
 }
 
 /**

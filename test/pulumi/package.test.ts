@@ -135,7 +135,7 @@ describe("the npm package (TypeScript through npm)", function () {
   describe("resolution", () => {
     it("is public, with main, types and exports naming files that exist", () => {
       assert.equal(pkg.private, false);
-      assert.equal(pkg.main, "pulumi/index.ts");
+      assert.equal(pkg.main, "lib/pulumi/plugin.js");
       assert.equal(pkg.types, "lib/pulumi/index.d.ts");
       assert.deepEqual(pkg.exports, {
         ".": {
@@ -242,9 +242,18 @@ console.log(JSON.stringify({
       assert.equal(entry.fileName, SOURCE_ENTRY);
     });
 
-    it("Pulumi's plugin host, which requires the package's directory, gets the TypeScript source from main", () => {
-      // @pulumi/pulumi/cmd/run-plugin does `require(<plugin directory>)` after registering ts-node.
-      assert.equal(require.resolve(root), SOURCE_ENTRY);
+    it("Pulumi's plugin host, which requires the package's directory, gets the compiled plugin entry from main", () => {
+      // @pulumi/pulumi/cmd/run-plugin does `require(<plugin directory>)` after registering ts-node with the
+      // consumer's tsconfig.json: compiled JavaScript is not type-checked against it (test/pulumi/plugin-protocol).
+      assert.equal(require.resolve(root), path.join(root, "lib", "pulumi", "plugin.js"));
+      const entry = require(root);
+      assert.equal(typeof entry, "function", "run-plugin calls an exported function");
+      const { getPulumiComponents } = require("@pulumi/pulumi/provider/experimental");
+      assert.deepEqual(
+        getPulumiComponents(entry),
+        [],
+        "no components: run-plugin must not host them itself",
+      );
     });
   });
 

@@ -185,7 +185,8 @@ describe("the per-environment program (Pulumi.yaml)", () => {
     it("PulumiPlugin.yaml declares a Node.js component package whose entry point is package.json's main", () => {
       assert.match(fs.readFileSync("PulumiPlugin.yaml", "utf8"), /^runtime: nodejs$/m);
       const pkg = JSON.parse(fs.readFileSync("package.json", "utf8"));
-      assert.equal(pkg.main, "pulumi/index.ts");
+      // The compiled plugin entry (pulumi/plugin.ts); test/pulumi/plugin-protocol.test.ts boots it as Pulumi does.
+      assert.equal(pkg.main, "lib/pulumi/plugin.js");
     });
   });
 

@@ -34,6 +34,8 @@ export function drainerEcsTarget(
     taskCount: 1,
     launchType: args.launchType,
     ...(fargate ? { platformVersion: "LATEST" } : {}),
+    // The drainer's tasks carry the task definition's tags (the events role may tag them at launch only).
+    propagateTags: "TASK_DEFINITION",
     networkConfiguration: {
       subnets: args.subnetIds,
       securityGroups: args.securityGroupIds,

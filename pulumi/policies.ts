@@ -71,6 +71,24 @@ export function resolveClusterScope(
   };
 }
 
+/**
+ * Why a cluster given by ARN cannot work from where the AWS provider deploys, or undefined. ECS runs only task
+ * definitions of its own account and region, and the log group, roles and rules are created in the provider's.
+ */
+export function clusterElsewhere(
+  scope: ClusterScope,
+  provider: { partition: string; region: string; accountId: string },
+): string | undefined {
+  if (
+    scope.partition === provider.partition &&
+    scope.region === provider.region &&
+    scope.accountId === provider.accountId
+  ) {
+    return undefined;
+  }
+  return `\`clusterName\` is a cluster in ${scope.partition} ${scope.region}, account ${scope.accountId}, but the AWS provider deploys to ${provider.partition} ${provider.region}, account ${provider.accountId}: ECS runs only task definitions of its own account and region. Give ScaleInDrainer an AWS provider for the cluster's region and account (opts.providers), or give the cluster by name.`;
+}
+
 /** The ARN of an Auto Scaling group, by name (any group ID). */
 export function autoscalingGroupArn(scope: ClusterScope, groupName: string): string {
   return `arn:${scope.partition}:autoscaling:${scope.region}:${scope.accountId}:autoScalingGroup:*:autoScalingGroupName/${groupName}`;
@@ -145,9 +163,18 @@ export function anyRevisionOf(taskDefinitionArn: string): string {
   return taskDefinitionArn.replace(/:\d+$/, "") + ":*";
 }
 
+/** The ARN pattern of the tasks of the cluster `clusterArn` (`arn:...:cluster/NAME` -> `arn:...:task/NAME/*`). */
+export function clusterTasksArn(clusterArn: string): string {
+  return clusterArn.replace(/:cluster\/([^/]+)$/, ":task/$1/*");
+}
+
 /**
- * The events role's policy: `ecs:RunTask` on the drainer's task definition (any revision) in the cluster only, and
- * `iam:PassRole` on exactly the task role and the execution role, passed to ECS tasks only.
+ * The events role's policy: `ecs:RunTask` on the drainer's task definition (any revision) in the cluster only,
+ * `iam:PassRole` on exactly the task role and the execution role, passed to ECS tasks only, and `ecs:TagResource`
+ * on the cluster's tasks while RunTask creates them: the targets propagate the task definition's tags to the
+ * drainer's tasks, and ECS authorizes tags given at launch as TagResource with `ecs:CreateAction` (AWS's
+ * AmazonEC2ContainerServiceEventsRole, https://docs.aws.amazon.com/AmazonECS/latest/developerguide/CWE_IAM_role.html,
+ * grants it on `*` with that condition).
  */
 export function eventsRolePolicyDocument(scope: EventsRoleScope): PolicyDocument {
   return {
@@ -166,6 +193,13 @@ export function eventsRolePolicyDocument(scope: EventsRoleScope): PolicyDocument
         Action: "iam:PassRole",
         Resource: [scope.taskRoleArn, scope.executionRoleArn],
         Condition: { StringLike: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+      },
+      {
+        Sid: "TagDrainerTasksAtLaunch",
+        Effect: "Allow",
+        Action: "ecs:TagResource",
+        Resource: clusterTasksArn(scope.clusterArn),
+        Condition: { StringEquals: { "ecs:CreateAction": "RunTask" } },
       },
     ],
   };

@@ -8,6 +8,7 @@ import { DEFAULT_LAUNCH_TYPE, LaunchType } from "./launchType";
 import { drainerEnvironment } from "./lifecycleEvent";
 import {
   deadLetterQueuePolicyDocument,
+  clusterElsewhere,
   resolveClusterScope,
   taskRolePolicyDocument,
 } from "./policies";
@@ -162,9 +163,12 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
         aws.getRegionOutput({}, invoke).region,
         aws.getCallerIdentityOutput({}, invoke).accountId,
       ])
-      .apply(([cluster, partition, region, accountId]) =>
-        resolveClusterScope(cluster, { partition, region, accountId }, groups),
-      );
+      .apply(([cluster, partition, region, accountId]) => {
+        const resolved = resolveClusterScope(cluster, { partition, region, accountId }, groups);
+        const problem = clusterElsewhere(resolved, { partition, region, accountId });
+        if (problem) throw new Error(problem);
+        return resolved;
+      });
 
     const image = new DrainerImage(
       `${name}-image`,

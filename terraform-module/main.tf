@@ -99,6 +99,12 @@ resource "aws_ecs_task_definition" "this" {
     cpu_architecture        = module.contract.task_definition.cpu_architecture
   }
 
+  lifecycle {
+    # A change registers the new revision and moves the targets to it before the old one is deregistered: ECS runs
+    # no new task of an INACTIVE revision, so destroying first would leave events a moment with nothing to start.
+    create_before_destroy = true
+  }
+
   depends_on = [aws_cloudwatch_log_group.this]
 }
 
@@ -171,6 +177,7 @@ resource "aws_cloudwatch_event_target" "lifecycle" {
     task_count          = module.contract.ecs_target.task_count
     launch_type         = module.contract.ecs_target.launch_type
     platform_version    = module.contract.ecs_target.platform_version
+    propagate_tags      = module.contract.ecs_target.propagate_tags
 
     network_configuration {
       subnets          = module.contract.ecs_target.subnets
@@ -219,6 +226,7 @@ resource "aws_cloudwatch_event_target" "sweep" {
     task_count          = module.contract.ecs_target.task_count
     launch_type         = module.contract.ecs_target.launch_type
     platform_version    = module.contract.ecs_target.platform_version
+    propagate_tags      = module.contract.ecs_target.propagate_tags
 
     network_configuration {
       subnets          = module.contract.ecs_target.subnets

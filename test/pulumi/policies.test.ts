@@ -141,10 +141,18 @@ describe("IAM policies (Pulumi)", () => {
       });
     });
 
+    it("may tag only the cluster's tasks, and only while RunTask creates them", () => {
+      const tag = eventsPolicy.Statement.filter((s) => asList(s.Action).includes("ecs:TagResource"));
+      assert.equal(tag.length, 1);
+      assert.deepEqual(asList(tag[0].Action), ["ecs:TagResource"]);
+      assert.deepEqual(asList(tag[0].Resource), [`${ECS}:task/prod/*`]);
+      assert.deepEqual(tag[0].Condition, { StringEquals: { "ecs:CreateAction": "RunTask" } });
+    });
+
     it("allows nothing else", () => {
       assert.deepEqual(
         grants(eventsPolicy).map((g) => g.split(" ")[0]),
-        ["ecs:RunTask", "iam:PassRole", "iam:PassRole"],
+        ["ecs:RunTask", "ecs:TagResource", "iam:PassRole", "iam:PassRole"],
       );
     });
 

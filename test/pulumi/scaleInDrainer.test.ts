@@ -118,6 +118,7 @@ function fargateTarget(name: string) {
     taskCount: 1,
     launchType: "FARGATE",
     platformVersion: "LATEST",
+    propagateTags: "TASK_DEFINITION",
     networkConfiguration: {
       subnets: ["subnet-1", "subnet-2"],
       securityGroups: ["sg-1"],
@@ -420,6 +421,7 @@ describe("ScaleInDrainer (Pulumi, under mocks)", () => {
           taskDefinitionArn: fargateTarget(name).taskDefinitionArn,
           taskCount: 1,
           launchType: "EC2",
+          propagateTags: "TASK_DEFINITION",
           networkConfiguration: {
             subnets: ["subnet-1", "subnet-2"],
             securityGroups: ["sg-1"],
@@ -458,7 +460,7 @@ describe("ScaleInDrainer (Pulumi, under mocks)", () => {
     before(async () => {
       await deploy(name, {
         ...BASE,
-        clusterName: "arn:aws:ecs:eu-west-1:444455556666:cluster/shared",
+        clusterName: `arn:aws:ecs:${MOCK_REGION}:${MOCK_ACCOUNT}:cluster/shared`,
         assignPublicIp: true,
         heartbeatTimeout: 1200,
         drainTimeout: 7200,
@@ -478,7 +480,7 @@ describe("ScaleInDrainer (Pulumi, under mocks)", () => {
 
     it("passes the drainer's settings to its container", () => {
       assert.deepEqual(environmentOf(name), {
-        ECS_CLUSTER: "arn:aws:ecs:eu-west-1:444455556666:cluster/shared",
+        ECS_CLUSTER: `arn:aws:ecs:${MOCK_REGION}:${MOCK_ACCOUNT}:cluster/shared`,
         LIFECYCLE_HOOK_NAME: "drain-first",
         AUTOSCALING_GROUP_NAMES: "asg-a",
         POLL_INTERVAL_SECONDS: "2.5",
@@ -502,7 +504,7 @@ describe("ScaleInDrainer (Pulumi, under mocks)", () => {
 
     it("targets the cluster by its ARN, with a public IP", () => {
       const target = one(T.target, `${name}-asg-a`).inputs;
-      assert.equal(target.arn, "arn:aws:ecs:eu-west-1:444455556666:cluster/shared");
+      assert.equal(target.arn, `arn:aws:ecs:${MOCK_REGION}:${MOCK_ACCOUNT}:cluster/shared`);
       assert.equal(target.ecsTarget.networkConfiguration.assignPublicIp, true);
     });
 

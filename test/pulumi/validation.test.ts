@@ -217,6 +217,35 @@ describe("ScaleInDrainer validation (Pulumi)", () => {
     assert.match(failure, /`clusterName` is "not a cluster": set it to the ECS cluster's name/);
   });
 
+  for (const [where, arn] of [
+    ["another region", "arn:aws:ecs:eu-west-1:123456789012:cluster/prod"],
+    ["another account", "arn:aws:ecs:us-west-2:444455556666:cluster/prod"],
+    ["another partition", "arn:aws-cn:ecs:us-west-2:123456789012:cluster/prod"],
+  ]) {
+    it(`rejects a cluster ARN in ${where} than the AWS provider's, naming \`clusterName\` and the fix`, async () => {
+      const drainer = new ScaleInDrainer(`elsewhere-${where.split(" ")[1]}`, {
+        ...BASE,
+        clusterName: arn,
+      });
+      const failure = await rejectionOf(() => valueOf(drainer.taskRoleArn));
+      assert.match(
+        failure,
+        /`clusterName` is a cluster in .* but the AWS provider deploys to aws us-west-2, account 123456789012/,
+      );
+      assert.match(failure, /an AWS provider for the cluster's region and account/);
+    });
+  }
+
+  it("accepts a cluster ARN where the AWS provider deploys", async () => {
+    reset();
+    new ScaleInDrainer("here", {
+      ...BASE,
+      clusterName: "arn:aws:ecs:us-west-2:123456789012:cluster/prod",
+    });
+    await settle();
+    assert.ok(recorded.some((r) => r.type === "aws:ecs/taskDefinition:TaskDefinition"));
+  });
+
   it("cross-checks values that arrive as Outputs", async () => {
     const drainer = new ScaleInDrainer("late-cross", {
       ...BASE,

@@ -64,6 +64,14 @@ describe("terraform module: files", function () {
     for (const d of perGroup) assert.match(d, /^substr\(.*, 0, 512\)$/, d);
   });
 
+  it("replaces the task definition without a gap: the new revision is registered and targeted before the old one goes", () => {
+    // Terraform destroys first by default, and ECS runs no new task of a deregistered (INACTIVE) revision.
+    const [lifecycle] = block(root, "resource", "aws_ecs_task_definition", "this").lifecycle as {
+      create_before_destroy?: boolean;
+    }[];
+    assert.equal(lifecycle?.create_before_destroy, true);
+  });
+
   it("requires Terraform 1.9 and hashicorp/aws 5.x or 6.x, the versions checked", () => {
     const terraform = root.raw.flatMap((doc) => (doc.terraform as Record<string, unknown>[]) ?? []);
     assert.equal(terraform.length, 1);

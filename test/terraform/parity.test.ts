@@ -86,10 +86,10 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
-    title: "every setting, a cluster ARN in another partition, three groups on EC2",
+    title: "every setting, a cluster ARN, three groups on EC2",
     name: "gov",
     args: {
-      clusterName: "arn:aws-us-gov:ecs:us-gov-west-1:210987654321:cluster/gov-cluster",
+      clusterName: `arn:aws:ecs:${MOCK_REGION}:${MOCK_ACCOUNT}:cluster/gov-cluster`,
       autoscalingGroupNames: ["blue", "green", "spot-pool"],
       subnetIds: ["subnet-9"],
       securityGroupIds: ["sg-7", "sg-8"],
@@ -420,6 +420,7 @@ describe("terraform module: parity with the Pulumi component", function () {
               task_count: ecs.taskCount,
               launch_type: ecs.launchType,
               platform_version: ecs.platformVersion ?? null,
+              propagate_tags: ecs.propagateTags,
               subnets: ecs.networkConfiguration.subnets,
               security_groups: ecs.networkConfiguration.securityGroups,
               assign_public_ip: ecs.networkConfiguration.assignPublicIp,
@@ -616,6 +617,7 @@ describe("terraform module: parity with the Pulumi component", function () {
               task_count: c("ecs_target.task_count"),
               launch_type: c("ecs_target.launch_type"),
               platform_version: c("ecs_target.platform_version"),
+              propagate_tags: c("ecs_target.propagate_tags"),
               network_configuration: [
                 {
                   subnets: c("ecs_target.subnets"),
@@ -688,10 +690,7 @@ describe("terraform module: parity with the Pulumi component", function () {
     const CASES: [string, Partial<ScaleInDrainerArgs>][] = [
       ["a cluster name with a slash", { clusterName: "team/prod" }],
       ["a service ARN", { clusterName: "arn:aws:ecs:us-west-2:123456789012:service/prod/web" }],
-      [
-        "a GovCloud cluster ARN",
-        { clusterName: "arn:aws-us-gov:ecs:us-gov-west-1:123456789012:cluster/p" },
-      ],
+      ["a cluster ARN", { clusterName: `arn:aws:ecs:${MOCK_REGION}:${MOCK_ACCOUNT}:cluster/p` }],
       ["no groups", { autoscalingGroupNames: [] }],
       ["a group twice", { autoscalingGroupNames: ["a", "a"] }],
       ["a group with a comma", { autoscalingGroupNames: ["a,b"] }],

@@ -65,6 +65,7 @@ locals {
     task_count       = 1
     launch_type      = var.launch_type
     platform_version = var.launch_type == "FARGATE" ? "LATEST" : null
+    propagate_tags   = "TASK_DEFINITION"
     subnets          = var.subnet_ids
     security_groups  = var.security_group_ids
     assign_public_ip = var.launch_type == "FARGATE" ? var.assign_public_ip : false
@@ -229,8 +230,9 @@ locals {
     ]
   })
 
-  # EventBridge's role: start any revision of the drainer's task definition, in this cluster only, and pass it
-  # exactly its two roles, for ECS tasks only.
+  # EventBridge's role: start any revision of the drainer's task definition, in this cluster only, pass it exactly
+  # its two roles, for ECS tasks only, and tag the cluster's tasks while RunTask creates them (the targets propagate
+  # the task definition's tags; AWS's AmazonEC2ContainerServiceEventsRole grants the same with ecs:CreateAction).
   events_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
@@ -250,6 +252,15 @@ locals {
         Resource = [var.task_role_arn, var.execution_role_arn]
         Condition = {
           StringLike = { "iam:PassedToService" = "ecs-tasks.amazonaws.com" }
+        }
+      },
+      {
+        Sid      = "TagDrainerTasksAtLaunch"
+        Effect   = "Allow"
+        Action   = ["ecs:TagResource"]
+        Resource = local.task_arn
+        Condition = {
+          StringEquals = { "ecs:CreateAction" = "RunTask" }
         }
       },
     ]

@@ -11,6 +11,13 @@ output "lifecycle_rule_names" {
 output "cluster_arn" {
   description = "The cluster's ARN, given or built from its name."
   value       = local.cluster_arn
+
+  precondition {
+    # ECS runs only task definitions of its own account and region, and the log group, roles and rules are created
+    # where the aws provider points: a cluster elsewhere could never start the drainer.
+    condition     = !local.cluster_arn_given || (local.ecs_partition == var.partition && local.ecs_region == var.region && local.ecs_account_id == var.account_id)
+    error_message = "cluster_name is a cluster in ${local.ecs_partition} ${local.ecs_region}, account ${local.ecs_account_id}, but the aws provider deploys to ${var.partition} ${var.region}, account ${var.account_id}: ECS runs only task definitions of its own account and region. Give this module an aws provider for the cluster's region and account (providers = { aws = aws.<alias> }), or give the cluster by name."
+  }
 }
 
 output "autoscaling_group_arns" {

@@ -25,6 +25,8 @@ run "accepts_every_bound" {
   variables {
     name                    = "a-name_of_exactly_32_characters_"
     cluster_name            = "arn:aws-us-gov:ecs:us-gov-west-1:123456789012:cluster/prod"
+    partition               = "aws-us-gov"
+    region                  = "us-gov-west-1"
     autoscaling_group_names = ["a", "group with spaces/and.dots"]
     heartbeat_timeout       = 7200
     drain_timeout           = 172800
@@ -82,6 +84,37 @@ run "rejects_an_arn_that_is_not_a_cluster" {
     cluster_name = "arn:aws:ecs:us-west-2:123456789012:service/prod/web"
   }
   expect_failures = [var.cluster_name]
+}
+
+run "rejects_a_cluster_arn_in_another_region" {
+  command = plan
+  variables {
+    cluster_name = "arn:aws:ecs:eu-west-1:123456789012:cluster/prod"
+  }
+  expect_failures = [output.cluster_arn]
+}
+
+run "rejects_a_cluster_arn_in_another_account" {
+  command = plan
+  variables {
+    cluster_name = "arn:aws:ecs:us-west-2:210987654321:cluster/prod"
+  }
+  expect_failures = [output.cluster_arn]
+}
+
+run "rejects_a_cluster_arn_in_another_partition" {
+  command = plan
+  variables {
+    cluster_name = "arn:aws-cn:ecs:us-west-2:123456789012:cluster/prod"
+  }
+  expect_failures = [output.cluster_arn]
+}
+
+run "accepts_a_cluster_arn_where_the_provider_deploys" {
+  command = plan
+  variables {
+    cluster_name = "arn:aws:ecs:us-west-2:123456789012:cluster/prod"
+  }
 }
 
 run "rejects_no_groups" {

@@ -57,6 +57,9 @@ run "takes_partition_region_and_account_from_a_cluster_arn" {
   command = plan
   variables {
     cluster_name = "arn:aws-cn:ecs:cn-north-1:210987654321:cluster/china"
+    partition    = "aws-cn"
+    region       = "cn-north-1"
+    account_id   = "210987654321"
   }
 
   assert {
@@ -96,8 +99,15 @@ run "lets_events_run_only_the_drainer_in_the_cluster" {
         Resource  = ["arn:aws:iam::123456789012:role/prod-drainer-task", "arn:aws:iam::123456789012:role/prod-drainer-execution"]
         Condition = { StringLike = { "iam:PassedToService" = "ecs-tasks.amazonaws.com" } }
       },
+      {
+        Sid       = "TagDrainerTasksAtLaunch"
+        Effect    = "Allow"
+        Action    = ["ecs:TagResource"]
+        Resource  = "arn:aws:ecs:us-west-2:123456789012:task/prod/*"
+        Condition = { StringEquals = { "ecs:CreateAction" = "RunTask" } }
+      },
     ]
-    error_message = "The events role may run any revision of the drainer's family in this cluster, and pass only its two roles."
+    error_message = "The events role may run any revision of the drainer's family in this cluster, pass only its two roles, and tag the cluster's tasks only at launch."
   }
 }
 

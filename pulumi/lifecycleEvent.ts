@@ -62,6 +62,8 @@ export interface DrainerSettings {
   readonly drainTimeoutSeconds: number;
   readonly timeoutResult: LifecycleResult;
   readonly stopStandaloneTasks: boolean;
+  readonly emitMetrics: boolean;
+  readonly metricsNamespace: string;
 }
 
 /**
@@ -80,5 +82,7 @@ export function drainerEnvironment(settings: DrainerSettings): DrainerEnvironmen
     { name: "DRAIN_TIMEOUT_SECONDS", value: String(settings.drainTimeoutSeconds) },
     { name: "TIMEOUT_RESULT", value: settings.timeoutResult },
     { name: "STOP_STANDALONE_TASKS", value: String(settings.stopStandaloneTasks) },
+    { name: "EMIT_METRICS", value: String(settings.emitMetrics) },
+    { name: "METRICS_NAMESPACE", value: settings.metricsNamespace },
   ];
 }

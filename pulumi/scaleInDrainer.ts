@@ -76,6 +76,20 @@ export interface ScaleInDrainerArgs {
   readonly launchType?: LaunchType;
   /** The lifecycle hook's name on every group. Defaults to "ecs-scale-in-drainer". */
   readonly hookName?: pulumi.Input<string>;
+  /**
+   * The hook's DefaultResult: what Auto Scaling does when the hook times out with no drainer answering (a drainer
+   * that never started, or died). CONTINUE or ABANDON. Defaults to CONTINUE, because ABANDON also cancels the
+   * instance's other terminate hooks. Choose ABANDON with a group whose instance lifecycle policy retains instances on
+   * abandoned terminate hooks: a dead drainer then keeps the instance instead of terminating it.
+   */
+  readonly hookDefaultResult?: pulumi.Input<LifecycleResult>;
+  /**
+   * Whether the drainer writes each instance's outcome as CloudWatch metrics (Embedded Metric Format in its log
+   * line: no API call, no permission) (EMIT_METRICS). Defaults to true.
+   */
+  readonly emitMetrics?: pulumi.Input<boolean>;
+  /** The CloudWatch namespace of the drainer's metrics (METRICS_NAMESPACE). Defaults to "ECSScaleInDrainer". */
+  readonly metricsNamespace?: pulumi.Input<string>;
   /** Tags for every resource that takes them. Defaults to none. */
   readonly tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
 }
@@ -177,30 +191,19 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
     );
 
     const environment = pulumi
-      .all([
-        clusterName,
+      .output({
+        cluster: clusterName,
         hookName,
-        checked(args, "pollInterval", DEFAULTS.pollIntervalSeconds),
-        checked(args, "ecsReadsPerSecond", DEFAULTS.ecsReadsPerSecond),
-        checked(args, "requestTimeout", DEFAULTS.requestTimeoutSeconds),
-        settled,
-        checked(args, "timeoutResult", DEFAULTS.timeoutResult),
-        checked(args, "stopStandaloneTasks", DEFAULTS.stopStandaloneTasks),
-      ])
-      .apply(
-        ([cluster, hook, poll, reads, request, { drain }, timeoutResult, stopStandaloneTasks]) =>
-          drainerEnvironment({
-            cluster,
-            hookName: hook,
-            autoscalingGroupNames: groups,
-            pollIntervalSeconds: poll,
-            ecsReadsPerSecond: reads,
-            requestTimeoutSeconds: request,
-            drainTimeoutSeconds: drain,
-            timeoutResult,
-            stopStandaloneTasks,
-          }),
-      );
+        pollIntervalSeconds: checked(args, "pollInterval", DEFAULTS.pollIntervalSeconds),
+        ecsReadsPerSecond: checked(args, "ecsReadsPerSecond", DEFAULTS.ecsReadsPerSecond),
+        requestTimeoutSeconds: checked(args, "requestTimeout", DEFAULTS.requestTimeoutSeconds),
+        drainTimeoutSeconds: settled.drain,
+        timeoutResult: checked(args, "timeoutResult", DEFAULTS.timeoutResult),
+        stopStandaloneTasks: checked(args, "stopStandaloneTasks", DEFAULTS.stopStandaloneTasks),
+        emitMetrics: checked(args, "emitMetrics", DEFAULTS.emitMetrics),
+        metricsNamespace: checked(args, "metricsNamespace", DEFAULTS.metricsNamespace),
+      })
+      .apply((settings) => drainerEnvironment({ ...settings, autoscalingGroupNames: groups }));
 
     const task = new DrainerTask(
       `${name}-task`,
@@ -244,6 +247,7 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
             autoscalingGroupName: group,
             hookName,
             heartbeatTimeout: settled.heartbeat,
+            defaultResult: checked(args, "hookDefaultResult", DEFAULTS.hookDefaultResult),
             clusterArn: scope.clusterArn,
             eventsRoleArn: task.eventsRoleArn,
             deadLetterQueueArn: deadLetterQueue.arn,

@@ -28,6 +28,8 @@ export interface ScaleInHookArgs {
   readonly securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
   /** Whether the drainer's Fargate task gets a public IP. Required. */
   readonly assignPublicIp: pulumi.Input<boolean>;
+  /** The hook's result when it times out with no drainer answering. Defaults to CONTINUE. */
+  readonly defaultResult?: pulumi.Input<LifecycleResult>;
   /** Tags for the rule. Defaults to none. */
   readonly tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
 }
@@ -77,8 +79,9 @@ export class ScaleInHook extends pulumi.ComponentResource {
         name: args.hookName,
         autoscalingGroupName: args.autoscalingGroupName,
         lifecycleTransition: TERMINATING_TRANSITION,
-        // ABANDON would also cancel the group's other hooks; CONTINUE ends in termination just the same.
-        defaultResult: LifecycleResult.Continue,
+        // CONTINUE by default: ABANDON also cancels the instance's other terminate hooks. With a group that retains
+        // instances on abandoned terminate hooks, ABANDON keeps an instance whose drainer died (hookDefaultResult).
+        defaultResult: args.defaultResult ?? LifecycleResult.Continue,
         heartbeatTimeout: args.heartbeatTimeout,
       },
       // Created last: once the hook holds an instance, its event must already have a rule and a target.

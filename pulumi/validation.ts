@@ -8,6 +8,7 @@ import {
   ECS_MANAGED_DRAINING_HOOK,
   LIMITS,
   LifecycleResult,
+  METRICS_NAMESPACE,
   setting,
 } from "../drainer/src/contract";
 import { DEFAULT_LAUNCH_TYPE, LaunchType } from "./launchType";
@@ -144,6 +145,18 @@ export const ARG_CHECKS: {
     v === undefined || typeof v === "boolean"
       ? undefined
       : `\`stopStandaloneTasks\` is ${JSON.stringify(v)}: set it to true or false. Defaults to ${DEFAULTS.stopStandaloneTasks}.`,
+  hookDefaultResult: (v) =>
+    v === undefined || Object.values(LifecycleResult).includes(v as LifecycleResult)
+      ? undefined
+      : `\`hookDefaultResult\` is ${JSON.stringify(v)}: set it to ${Object.values(LifecycleResult).join(" or ")}. Defaults to ${DEFAULTS.hookDefaultResult}.`,
+  emitMetrics: (v) =>
+    v === undefined || typeof v === "boolean"
+      ? undefined
+      : `\`emitMetrics\` is ${JSON.stringify(v)}: set it to true or false. Defaults to ${DEFAULTS.emitMetrics}.`,
+  metricsNamespace: (v) =>
+    v === undefined || (typeof v === "string" && METRICS_NAMESPACE.test(v))
+      ? undefined
+      : `\`metricsNamespace\` is ${JSON.stringify(v)}: set it to a CloudWatch namespace (1-255 letters, digits and . - _ / # :, not starting with AWS/). Defaults to "${DEFAULTS.metricsNamespace}".`,
   sweepSchedule: (v) =>
     v === undefined || (typeof v === "string" && SCHEDULE.test(v))
       ? undefined

@@ -21,6 +21,9 @@ module "contract" {
   request_timeout         = var.request_timeout
   timeout_result          = var.timeout_result
   stop_standalone_tasks   = var.stop_standalone_tasks
+  hook_default_result     = var.hook_default_result
+  emit_metrics            = var.emit_metrics
+  metrics_namespace       = var.metrics_namespace
   enable_sweep            = var.enable_sweep
   sweep_schedule          = var.sweep_schedule
   cpu                     = var.cpu

@@ -1,4 +1,4 @@
-import { LifecycleResult, Setting, setting } from "./contract";
+import { LifecycleResult, METRICS_NAMESPACE, Setting, setting } from "./contract";
 
 /** What the drainer was asked to do, validated. */
 export interface DrainerConfig {
@@ -27,6 +27,10 @@ export interface DrainerConfig {
   /** Values that were ignored, with why: logged at start. Not errors: they come from AWS, not from the user. */
   readonly notes: readonly string[];
   readonly dryRun: boolean;
+  /** EMIT_METRICS: outcome lines carry CloudWatch Embedded Metric Format. */
+  readonly emitMetrics: boolean;
+  /** METRICS_NAMESPACE. */
+  readonly metricsNamespace: string;
 }
 
 /** The event fields that tell which terminate path an instance is on. Informational: its lifecycle state decides. */
@@ -60,6 +64,7 @@ const HOOK_NAME = /^[A-Za-z0-9\-_/.]{1,255}$/;
 
 // Origin, Destination and Action come from fixed AWS vocabularies (EC2, AutoScalingGroup, WarmPool, ReplaceRootVolume).
 const EVENT_WORD = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
+
 
 const TRUE_WORDS = ["true", "1", "yes"];
 const FALSE_WORDS = ["false", "0", "no"];
@@ -206,6 +211,14 @@ export function parseConfig(vars: Vars): DrainerConfig {
 
   const stopStandaloneTasks = bool("STOP_STANDALONE_TASKS");
   const dryRun = bool("DRY_RUN");
+  const emitMetrics = bool("EMIT_METRICS");
+  const metricsNamespace =
+    text(
+      "METRICS_NAMESPACE",
+      METRICS_NAMESPACE,
+      "a CloudWatch namespace: 1-255 letters, digits and . - _ / # :, not starting with AWS/",
+      false,
+    ) ?? setting("METRICS_NAMESPACE").default!;
   // A request must time out well before the next heartbeat is due. Set by the user, a timeout that is not shorter
   // than the heartbeat interval is an error; the default gives way to half the interval.
   let requestTimeoutSeconds = seconds("REQUEST_TIMEOUT_SECONDS");
@@ -255,5 +268,7 @@ export function parseConfig(vars: Vars): DrainerConfig {
     event,
     notes,
     dryRun,
+    emitMetrics,
+    metricsNamespace,
   };
 }

@@ -92,6 +92,12 @@ export const DEFAULTS = {
    * heartbeat interval (15 s, half the shortest HeartbeatTimeout), so that a hung request never costs a heartbeat.
    */
   requestTimeoutSeconds: 5,
+  /**
+   * The Pulumi and Terraform default for the hook's DefaultResult, used when the hook times out with no drainer
+   * answering: CONTINUE, because ABANDON also cancels the instance's other terminate hooks. With a group that retains
+   * instances on abandoned terminate hooks, ABANDON keeps the instance instead of terminating it.
+   */
+  hookDefaultResult: LifecycleResult.Continue,
   /** The Pulumi and Terraform default for the hook's HeartbeatTimeout. */
   heartbeatTimeoutSeconds: 900,
   /** The Pulumi and Terraform default schedule of the sweep. */
@@ -106,7 +112,14 @@ export const DEFAULTS = {
   logRetentionDays: 30,
   assignPublicIp: false,
   launchType: "FARGATE",
+  /** Each instance's outcome line carries CloudWatch Embedded Metric Format (no API call, no permission). */
+  emitMetrics: true,
+  /** The CloudWatch namespace of those metrics. */
+  metricsNamespace: "ECSScaleInDrainer",
 } as const;
+
+/** A CloudWatch namespace: 1-255 of these characters; AWS/ is reserved for AWS's own. */
+export const METRICS_NAMESPACE = /^(?!AWS\/)[0-9A-Za-z.\-_/#:]{1,255}$/;
 
 /** AWS limits the settings are checked against (shared/AWS-FACTS.md). */
 export const LIMITS = {
@@ -250,6 +263,22 @@ export const SETTINGS: readonly Setting[] = [
     description:
       "The lifecycle event's Action (ReplaceRootVolume for an instance refresh that replaces root volumes; event mode, optional). Logged; the instance's lifecycle state decides.",
     eventPath: "$.detail.Action",
+  },
+  {
+    env: "EMIT_METRICS",
+    flag: "emit-metrics",
+    kind: "boolean",
+    default: String(DEFAULTS.emitMetrics),
+    description:
+      "Write each instance's outcome (drain seconds, tasks at start, completed, timed out, failed) as CloudWatch Embedded Metric Format in its log line: CloudWatch Logs extracts the metrics, with no API call and no permission.",
+  },
+  {
+    env: "METRICS_NAMESPACE",
+    flag: "metrics-namespace",
+    kind: "string",
+    default: DEFAULTS.metricsNamespace,
+    description:
+      "The CloudWatch namespace of the drainer's metrics: 1-255 letters, digits and . - _ / # :, not starting with AWS/.",
   },
   {
     env: "DRY_RUN",

@@ -40,7 +40,25 @@ describe("parseConfig", () => {
       event: { origin: undefined, destination: undefined, action: undefined },
       notes: [],
       dryRun: false,
+      emitMetrics: true,
+      metricsNamespace: DEFAULTS.metricsNamespace,
     });
+  });
+
+  it("reads the metrics settings, and rejects a namespace CloudWatch would not take, naming the fix", () => {
+    const c = parseConfig({
+      ...EVENT,
+      EMIT_METRICS: "false",
+      METRICS_NAMESPACE: "Team/Drains:prod",
+    });
+    assert.equal(c.emitMetrics, false);
+    assert.equal(c.metricsNamespace, "Team/Drains:prod");
+    for (const bad of ["AWS/ECS", "has space", "x".repeat(256), "émoji"]) {
+      const [p] = problems({ ...EVENT, METRICS_NAMESPACE: bad });
+      assert.equal(p.name, "METRICS_NAMESPACE", bad);
+      assert.match(p.message, /CloudWatch namespace: 1-255 .* not starting with AWS\//);
+    }
+    assert.equal(problems({ ...EVENT, EMIT_METRICS: "maybe" })[0].name, "EMIT_METRICS");
   });
 
   it("reads the event's Origin, Destination and Action, and notes (never rejects) a value outside AWS's words", () => {

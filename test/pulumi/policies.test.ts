@@ -142,7 +142,9 @@ describe("IAM policies (Pulumi)", () => {
     });
 
     it("may tag only the cluster's tasks, and only while RunTask creates them", () => {
-      const tag = eventsPolicy.Statement.filter((s) => asList(s.Action).includes("ecs:TagResource"));
+      const tag = eventsPolicy.Statement.filter((s) =>
+        asList(s.Action).includes("ecs:TagResource"),
+      );
       assert.equal(tag.length, 1);
       assert.deepEqual(asList(tag[0].Action), ["ecs:TagResource"]);
       assert.deepEqual(asList(tag[0].Resource), [`${ECS}:task/prod/*`]);

@@ -83,6 +83,9 @@ describe("the per-environment program (Pulumi.yaml)", () => {
         logRetentionDays: 30,
         launchType: LaunchType.Fargate,
         hookName: "ecs-scale-in-drainer",
+        hookDefaultResult: LifecycleResult.Continue,
+        emitMetrics: true,
+        metricsNamespace: "ECSScaleInDrainer",
         tags: { team: "platform", environment: "dev" },
       });
     });

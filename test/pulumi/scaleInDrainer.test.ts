@@ -275,6 +275,8 @@ describe("ScaleInDrainer (Pulumi, under mocks)", () => {
         DRAIN_TIMEOUT_SECONDS: String(DEFAULTS.drainTimeoutSeconds),
         TIMEOUT_RESULT: DEFAULTS.timeoutResult,
         STOP_STANDALONE_TASKS: String(DEFAULTS.stopStandaloneTasks),
+        EMIT_METRICS: String(DEFAULTS.emitMetrics),
+        METRICS_NAMESPACE: DEFAULTS.metricsNamespace,
       });
     });
 
@@ -469,6 +471,9 @@ describe("ScaleInDrainer (Pulumi, under mocks)", () => {
         requestTimeout: 3,
         timeoutResult: LifecycleResult.Abandon,
         stopStandaloneTasks: true,
+        emitMetrics: false,
+        metricsNamespace: "Platform/Drains",
+        hookDefaultResult: LifecycleResult.Abandon,
         sweepSchedule: "cron(0/10 * * * ? *)",
         cpu: 512,
         memory: 1024,
@@ -489,12 +494,15 @@ describe("ScaleInDrainer (Pulumi, under mocks)", () => {
         DRAIN_TIMEOUT_SECONDS: "7200",
         TIMEOUT_RESULT: "ABANDON",
         STOP_STANDALONE_TASKS: "true",
+        EMIT_METRICS: "false",
+        METRICS_NAMESPACE: "Platform/Drains",
       });
     });
 
-    it("uses the hook name and heartbeat timeout on the hook and in the pattern", () => {
+    it("uses the hook name, default result and heartbeat timeout on the hook and in the pattern", () => {
       const hook = one(T.hook, `${name}-asg-a`).inputs;
       assert.equal(hook.name, "drain-first");
+      assert.equal(hook.defaultResult, "ABANDON");
       assert.equal(hook.heartbeatTimeout, 1200);
       assert.deepEqual(
         JSON.parse(one(T.rule, `${name}-asg-a`).inputs.eventPattern),

@@ -13,6 +13,7 @@ import { DrainerConfig } from "../config";
 import { LIMITS, LifecycleResult } from "../contract";
 import { Blockers, HookPlan } from "../decisions";
 import { Logger } from "../log";
+import { outcomeMetrics } from "../telemetry";
 import { isPermanent, permanentFix } from "./rules";
 
 /** How a run ended for one instance. */
@@ -66,6 +67,8 @@ export interface DrainContext {
   readonly random?: () => number;
   /** Overrides BULK_LOCATE_ABOVE (poll.ts), so that tests can drive the cluster-wide listings with few instances. */
   readonly bulkAbove?: number;
+  /** Wall-clock milliseconds since the epoch, for metric timestamps. Defaults to Date.now. */
+  readonly epochMs?: () => number;
 }
 
 /**
@@ -167,11 +170,36 @@ export function newInstance(run: Run, ref: LifecycleActionRef, answers: boolean)
   return state;
 }
 
-/** Ends an instance's drain, once. The run finishes when every instance has ended. */
+/** Ends an instance's drain, once, and logs its outcome. The run finishes when every instance has ended. */
 export function settle(run: Run, s: InstanceState, outcome: Outcome): void {
   if (s.outcome) return;
   s.outcome = s.answers ? outcome : { ...outcome, forPeer: true };
+  logOutcome(run, s, s.outcome);
   if (active(run).length === 0) run.finished.abort();
+}
+
+/**
+ * One line per instance outcome, with the outcome's fields; with EMIT_METRICS, also its CloudWatch metrics (Embedded
+ * Metric Format) when the outcome is a drain that counts (telemetry.ts). A peer's drain is counted by the leader that
+ * completed it, once: its own drainer then finds the action already complete, which is not counted.
+ */
+function logOutcome(run: Run, s: InstanceState, outcome: Outcome): void {
+  const { config } = run.ctx;
+  const metrics =
+    config.emitMetrics && !config.dryRun
+      ? outcomeMetrics(
+          outcome,
+          config.cluster,
+          config.metricsNamespace,
+          (run.ctx.epochMs ?? Date.now)(),
+        )
+      : undefined;
+  const { instanceId: _id, asg: _asg, ...fields } = outcome;
+  s.log.log(outcome.result === "failed" ? "error" : "info", `outcome: ${outcome.result}`, {
+    action: "outcome",
+    ...fields,
+    ...metrics,
+  });
 }
 
 export function outcomeOf(

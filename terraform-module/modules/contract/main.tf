@@ -91,7 +91,7 @@ locals {
   hook = {
     name                 = var.hook_name
     lifecycle_transition = "autoscaling:EC2_INSTANCE_TERMINATING"
-    default_result       = "CONTINUE"
+    default_result       = var.hook_default_result
     heartbeat_timeout    = var.heartbeat_timeout
   }
 
@@ -153,6 +153,8 @@ locals {
     { name = "DRAIN_TIMEOUT_SECONDS", value = tostring(var.drain_timeout) },
     { name = "TIMEOUT_RESULT", value = var.timeout_result },
     { name = "STOP_STANDALONE_TASKS", value = tostring(var.stop_standalone_tasks) },
+    { name = "EMIT_METRICS", value = tostring(var.emit_metrics) },
+    { name = "METRICS_NAMESPACE", value = var.metrics_namespace },
   ]
 
   container_definitions = jsonencode([

@@ -173,6 +173,37 @@ variable "stop_standalone_tasks" {
   nullable    = false
 }
 
+variable "hook_default_result" {
+  description = "The lifecycle hook's DefaultResult: what Auto Scaling does when the hook times out with no drainer answering (a drainer that never started, or died). CONTINUE or ABANDON. ABANDON also cancels the instance's other terminate hooks; choose it with a group whose instance lifecycle policy retains instances on abandoned terminate hooks, so that a dead drainer keeps the instance instead of terminating it. Defaults to CONTINUE."
+  type        = string
+  default     = "CONTINUE"
+  nullable    = false
+
+  validation {
+    condition     = contains(["CONTINUE", "ABANDON"], var.hook_default_result)
+    error_message = "Set hook_default_result to CONTINUE or ABANDON."
+  }
+}
+
+variable "emit_metrics" {
+  description = "Write each instance's outcome (drain seconds, tasks at start, completed, timed out, failed) as CloudWatch metrics: Embedded Metric Format in the drainer's log line, extracted by CloudWatch Logs with no API call and no permission (EMIT_METRICS). Defaults to true."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "metrics_namespace" {
+  description = "The CloudWatch namespace of the drainer's metrics (METRICS_NAMESPACE). Defaults to ECSScaleInDrainer."
+  type        = string
+  default     = "ECSScaleInDrainer"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[0-9A-Za-z.\\-_/#:]{1,255}$", var.metrics_namespace)) && !startswith(var.metrics_namespace, "AWS/")
+    error_message = "Set metrics_namespace to a CloudWatch namespace: 1-255 letters, digits and . - _ / # :, not starting with AWS/."
+  }
+}
+
 variable "enable_sweep" {
   description = "Run the drainer on sweep_schedule to handle instances whose lifecycle event was lost. Defaults to true."
   type        = bool

@@ -391,3 +391,38 @@ run "rejects_the_hook_of_ecs_managed_draining" {
   }
   expect_failures = [var.hook_name]
 }
+
+run "rejects_a_hook_default_result_that_is_not_a_result" {
+  command = plan
+  variables {
+    hook_default_result = "RETAIN"
+  }
+  expect_failures = [var.hook_default_result]
+}
+
+run "rejects_a_metrics_namespace_reserved_for_aws" {
+  command = plan
+  variables {
+    metrics_namespace = "AWS/ECS"
+  }
+  expect_failures = [var.metrics_namespace]
+}
+
+run "rejects_a_metrics_namespace_with_a_space" {
+  command = plan
+  variables {
+    metrics_namespace = "my drains"
+  }
+  expect_failures = [var.metrics_namespace]
+}
+
+run "creates_hooks_with_the_chosen_default_result" {
+  command = plan
+  variables {
+    hook_default_result = "ABANDON"
+  }
+  assert {
+    condition     = output.hook.default_result == "ABANDON"
+    error_message = "The hook must take hook_default_result."
+  }
+}

@@ -178,6 +178,8 @@ run "gives_the_container_its_settings" {
     drain_timeout         = 600
     timeout_result        = "ABANDON"
     stop_standalone_tasks = true
+    emit_metrics          = false
+    metrics_namespace     = "Platform/Drains"
   }
 
   assert {
@@ -191,6 +193,8 @@ run "gives_the_container_its_settings" {
       DRAIN_TIMEOUT_SECONDS   = "600"
       TIMEOUT_RESULT          = "ABANDON"
       STOP_STANDALONE_TASKS   = "true"
+      EMIT_METRICS            = "false"
+      METRICS_NAMESPACE       = "Platform/Drains"
     }
     error_message = "The container environment must carry every setting, as text."
   }

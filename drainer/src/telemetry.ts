@@ -1,0 +1,77 @@
+/**
+ * What the drainer tells operators besides its log lines' words: CloudWatch metrics, written as Embedded Metric
+ * Format (EMF) members of each instance's outcome line. CloudWatch Logs extracts them from the task's awslogs stream;
+ * no PutMetricData call and no permission (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/
+ * CloudWatch_Embedded_Metric_Format_Specification.html; the x-amzn-logs-format header is optional:
+ * CloudWatch_Embedded_Metric_Format_Generation_PutLogEvents.html). Pure: no I/O, no clock.
+ */
+
+/** The metrics of one instance's outcome, with their CloudWatch units. */
+export const OUTCOME_METRICS = {
+  DrainSeconds: "Seconds",
+  TasksAtStart: "Count",
+  Completed: "Count",
+  TimedOut: "Count",
+  Failed: "Count",
+} as const;
+
+/** The dimensions every outcome metric carries: alarms and graphs select on these. */
+export const OUTCOME_DIMENSIONS = ["Cluster", "AutoScalingGroup"] as const;
+
+/** The results that are counted, and as what. Others (already complete, stale event, interrupted) are not drains. */
+const COUNTED: Readonly<Record<string, "Completed" | "TimedOut" | "Failed">> = {
+  completed: "Completed",
+  "not-in-cluster": "Completed",
+  "timed-out": "TimedOut",
+  failed: "Failed",
+};
+
+/** What metrics need of an outcome. */
+export interface MeasuredOutcome {
+  readonly asg: string;
+  readonly result: string;
+  readonly drainSeconds: number;
+  readonly tasksAtStart: number | null;
+}
+
+/** The cluster's name, for a dimension: a cluster given by ARN is named by its last part. */
+export function clusterDimension(cluster: string): string {
+  return cluster.startsWith("arn:") ? cluster.slice(cluster.lastIndexOf("/") + 1) : cluster;
+}
+
+/**
+ * The members to merge into an outcome's log line so that CloudWatch extracts its metrics, or undefined when the
+ * outcome is not a drain that is counted. One each of Completed, TimedOut and Failed is 1, the others 0, so that
+ * their Sum over a period counts drains of each kind.
+ */
+export function outcomeMetrics(
+  outcome: MeasuredOutcome,
+  cluster: string,
+  namespace: string,
+  timestampMs: number,
+): Record<string, unknown> | undefined {
+  const counted = COUNTED[outcome.result];
+  if (!counted) return undefined;
+  const values: Record<string, number> = {
+    DrainSeconds: outcome.drainSeconds,
+    Completed: counted === "Completed" ? 1 : 0,
+    TimedOut: counted === "TimedOut" ? 1 : 0,
+    Failed: counted === "Failed" ? 1 : 0,
+  };
+  if (outcome.tasksAtStart !== null) values.TasksAtStart = outcome.tasksAtStart;
+  const metrics = Object.keys(values).map((name) => ({
+    Name: name,
+    Unit: OUTCOME_METRICS[name as keyof typeof OUTCOME_METRICS],
+  }));
+  return {
+    _aws: {
+      Timestamp: timestampMs,
+      CloudWatchMetrics: [
+        { Namespace: namespace, Dimensions: [[...OUTCOME_DIMENSIONS]], Metrics: metrics },
+      ],
+    },
+    Cluster: clusterDimension(cluster),
+    AutoScalingGroup: outcome.asg,
+    ...values,
+  };
+}

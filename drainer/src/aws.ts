@@ -5,6 +5,7 @@
 import {
   AutoScalingClient,
   CompleteLifecycleActionCommand,
+  DescribeAutoScalingGroupsCommand,
   DescribeLifecycleHooksCommand,
   RecordLifecycleActionHeartbeatCommand,
   paginateDescribeAutoScalingGroups,
@@ -97,6 +98,11 @@ export interface AwsPort {
    */
   describeGroupInstances(asgs: readonly string[]): Promise<AutoScalingInstanceView[]>;
   describeLifecycleHooks(asg: string): Promise<LifecycleHookView[]>;
+  /**
+   * What the group's instance lifecycle policy does when a terminate hook is abandoned: `retain` (the instance moves
+   * to Terminating:Retained and stays) or `terminate`; undefined when the group has no such policy (it terminates).
+   */
+  describeRetention(asg: string): Promise<string | undefined>;
 }
 
 /** Batch limits of the ECS API (shared/AWS-FACTS.md). */
@@ -329,6 +335,13 @@ export function createAwsPort(ecs: ECSClient, autoscaling: AutoScalingClient): A
         globalTimeout: h.GlobalTimeout ?? 0,
         defaultResult: h.DefaultResult ?? "ABANDON",
       }));
+    },
+    async describeRetention(asg) {
+      const res = await autoscaling.send(
+        new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [asg] }),
+      );
+      const group = (res.AutoScalingGroups ?? []).find((g) => g.AutoScalingGroupName === asg);
+      return group?.InstanceLifecyclePolicy?.RetentionTriggers?.TerminateHookAbandon;
     },
   };
 }

@@ -65,7 +65,6 @@ const HOOK_NAME = /^[A-Za-z0-9\-_/.]{1,255}$/;
 // Origin, Destination and Action come from fixed AWS vocabularies (EC2, AutoScalingGroup, WarmPool, ReplaceRootVolume).
 const EVENT_WORD = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
 
-
 const TRUE_WORDS = ["true", "1", "yes"];
 const FALSE_WORDS = ["false", "0", "no"];
 

@@ -111,3 +111,53 @@ export function planHook(input: {
   }
   return { heartbeatIntervalSeconds: heartbeat, deadlineSeconds: deadline, warnings };
 }
+
+/** What becomes of an instance whose terminate action is abandoned, and what the drainer says of it at start. */
+export interface RetentionPlan {
+  /** The group retains an instance whose terminate hook is abandoned (TerminateHookAbandon = retain). */
+  readonly retains: boolean;
+  /** A drain that times out keeps the instance: TIMEOUT_RESULT is ABANDON and the group retains. */
+  readonly keptOnTimeout: boolean;
+  readonly level: "info" | "warn";
+  readonly message: string;
+}
+
+/**
+ * Whether a failed drain keeps its instance. Auto Scaling retains an instance (Terminating:Retained) instead of
+ * terminating it when its terminate action is abandoned (CompleteLifecycleAction with ABANDON, or a hook whose
+ * DefaultResult is ABANDON timing out) and the group's instance lifecycle policy says `retain`
+ * (https://docs.aws.amazon.com/autoscaling/ec2/userguide/configure-instance-retention.html). A retained instance
+ * stays DRAINING, with whatever still runs on it, for an operator.
+ */
+export function planRetention(input: {
+  readonly timeoutResult: string;
+  /** The hook's DefaultResult, when the hook was found. */
+  readonly hookDefaultResult?: string;
+  /** The group's TerminateHookAbandon: retain, terminate, or undefined (no policy). */
+  readonly terminateHookAbandon?: string;
+}): RetentionPlan {
+  const retains = input.terminateHookAbandon === "retain";
+  const keptOnTimeout = retains && input.timeoutResult === "ABANDON";
+  const deadDrainer =
+    input.hookDefaultResult === "ABANDON"
+      ? retains
+        ? "a drainer that dies leaves the instance retained (the hook's DefaultResult is ABANDON)"
+        : "a drainer that dies still terminates the instance when the hook times out"
+      : "a drainer that dies terminates the instance when the hook times out (its DefaultResult is CONTINUE)";
+  if (input.timeoutResult === "ABANDON" && !retains) {
+    return {
+      retains,
+      keptOnTimeout,
+      level: "warn",
+      message: `TIMEOUT_RESULT=ABANDON will still terminate an instance whose drain times out: the group has no instance lifecycle policy that retains instances on abandoned terminate hooks (set its TerminateHookAbandon retention trigger to retain); ${deadDrainer}`,
+    };
+  }
+  return {
+    retains,
+    keptOnTimeout,
+    level: "info",
+    message: keptOnTimeout
+      ? `a drain that times out completes with ABANDON and the group retains the instance (Terminating:Retained), still DRAINING, with nothing on it killed; ${deadDrainer}`
+      : `a drain that times out completes with ${input.timeoutResult}: the instance terminates with whatever still runs on it${retains ? " (the group would retain it with TIMEOUT_RESULT=ABANDON)" : ""}; ${deadDrainer}`,
+  };
+}

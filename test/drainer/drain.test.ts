@@ -1,5 +1,6 @@
 import {
   CompleteLifecycleActionCommand,
+  DescribeAutoScalingGroupsCommand,
   DescribeAutoScalingInstancesCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from "@aws-sdk/client-auto-scaling";
@@ -369,6 +370,80 @@ describe("drain (event mode)", () => {
       groups: { "family:batch": 1, "service:web": 1 },
       standalone: 1,
       stopping: 1,
+    });
+  });
+
+  describe("says at start, and at the deadline, whether a drain that times out keeps its instance", () => {
+    async function timesOut(vars: Record<string, string>, retention?: string) {
+      const h = harness();
+      if (retention) h.world.retention.set("asg-a", retention);
+      h.world
+        .addInstance("i-0000000000000011", "asg-a")
+        .addTask("job-1", "i-0000000000000011", "family:batch", [0, "RUNNING", "RUNNING"]);
+      const [out] = await h.run({
+        ...eventVars("i-0000000000000011"),
+        ...FAST,
+        DRAIN_TIMEOUT_SECONDS: "60",
+        ...vars,
+      });
+      assert.equal(out.result, "timed-out");
+      const plan = h.lines.find((l) => l.action === "plan" && "keptOnTimeout" in l);
+      const timeout = h.lines.find((l) => l.action === "timeout");
+      assert.ok(plan && timeout, "a plan line and a timeout line");
+      return { plan, timeout, h };
+    }
+
+    it("ABANDON with a group that retains: says the instance is kept", async () => {
+      const { plan, timeout } = await timesOut({ TIMEOUT_RESULT: "ABANDON" }, "retain");
+      assert.equal(plan.level, "info");
+      assert.equal(plan.keptOnTimeout, true);
+      assert.equal(plan.terminateHookAbandon, "retain");
+      assert.match(plan.msg, /retains the instance \(Terminating:Retained\)/);
+      assert.equal(timeout.kept, true);
+      assert.match(timeout.msg, /the group retains the instance/);
+    });
+
+    it("ABANDON without a retaining policy: a warning at start that it still terminates, and the fix", async () => {
+      const { plan, timeout } = await timesOut({ TIMEOUT_RESULT: "ABANDON" });
+      assert.equal(plan.level, "warn");
+      assert.equal(plan.keptOnTimeout, false);
+      assert.equal(plan.terminateHookAbandon, null);
+      assert.match(
+        plan.msg,
+        /will still terminate .* TerminateHookAbandon retention trigger to retain/,
+      );
+      assert.equal(timeout.kept, false);
+      assert.match(timeout.msg, /terminates with whatever still runs on it/);
+    });
+
+    it("CONTINUE with a group that retains: terminated, and it says ABANDON would keep it", async () => {
+      const { plan, timeout } = await timesOut({}, "retain");
+      assert.equal(plan.level, "info");
+      assert.equal(plan.keptOnTimeout, false);
+      assert.match(plan.msg, /would retain it with TIMEOUT_RESULT=ABANDON/);
+      assert.equal(timeout.kept, false);
+    });
+
+    it("a policy that cannot be read is a warning, and changes no drain", async () => {
+      const h = harness();
+      h.world.asMock
+        .on(DescribeAutoScalingGroupsCommand)
+        .rejects(awsError("AccessDenied", "not allowed", 403));
+      h.world
+        .addInstance("i-0000000000000012", "asg-a")
+        .addTask(
+          "web-1",
+          "i-0000000000000012",
+          "service:web",
+          [0, "RUNNING", "RUNNING"],
+          [15, "STOPPED", "STOPPED"],
+        );
+      const [out] = await h.run({ ...eventVars("i-0000000000000012"), ...FAST });
+      assert.equal(out.result, "completed");
+      const warn = h.lines.find(
+        (l) => l.msg === "could not read the group's instance lifecycle policy",
+      );
+      assert.equal(warn?.level, "warn");
     });
   });
 

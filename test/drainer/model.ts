@@ -460,6 +460,11 @@ export class Model implements AwsPort {
     });
   }
 
+  /** The model's groups have no instance lifecycle policy: an abandoned action terminates the instance. */
+  describeRetention() {
+    return this.call("describeRetention", (): string | undefined => undefined);
+  }
+
   describeLifecycleHooks() {
     return this.call("describeLifecycleHooks", (): LifecycleHookView[] => [
       {

@@ -77,6 +77,8 @@ export class FakeWorld {
   readonly instances = new Map<string, FakeInstance>();
   readonly tasks: FakeTask[] = [];
   readonly hooks = new Map<string, { name: string; heartbeatTimeout: number }[]>();
+  /** Per group, its instance lifecycle policy's TerminateHookAbandon (retain or terminate); none when absent. */
+  readonly retention = new Map<string, string>();
   readonly completions: { instanceId: string; result: string; at: number }[] = [];
   readonly heartbeats: { instanceId: string; at: number }[] = [];
   readonly stopped: { arn: string; at: number }[] = [];
@@ -312,6 +314,13 @@ export class FakeWorld {
           return {
             AutoScalingGroupName: name,
             ...(members.some(warm) ? { WarmPoolConfiguration: { PoolState: "Stopped" } } : {}),
+            ...(this.retention.has(name)
+              ? {
+                  InstanceLifecyclePolicy: {
+                    RetentionTriggers: { TerminateHookAbandon: this.retention.get(name) },
+                  },
+                }
+              : {}),
             Instances: members
               .filter((i) => !warm(i))
               .map((i) => ({ InstanceId: i.instanceId, LifecycleState: i.lifecycleState })),

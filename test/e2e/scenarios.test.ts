@@ -236,6 +236,46 @@ describe("end-to-end scale-in (the real bundle against the simulator)", function
     );
   });
 
+  it("5b. with ABANDON and a group that retains instances, a drain that times out kills nothing: the instance stays, DRAINING", async () => {
+    sim = await startScenario({
+      world: {
+        groups: [{ ...group(), retainOnAbandon: true }],
+        services: [{ ...WEB, deactivatingSeconds: Number.POSITIVE_INFINITY }],
+      },
+      drainer: { drainTimeoutSeconds: 60, timeoutResult: "ABANDON" },
+    });
+    const [id] = sim.scaleIn("asg-a", 1);
+    const report = await sim.settle(600);
+    assertClean(sim, report);
+    assert.deepEqual(report.results, { ABANDON: 1 });
+    assert.equal(report.tasksKilled, 0, "retained: nothing on the instance is killed");
+    const instance = sim.world.groups.get("asg-a")!.instances.find((i) => i.id === id)!;
+    assert.equal(instance.lifecycleState, "Terminating:Retained");
+    assert.equal(instance.containerInstance?.status, "DRAINING");
+    const plan = logs(sim).find((l) => l.action === "plan" && "keptOnTimeout" in l);
+    assert.equal(plan?.keptOnTimeout, true, "said at start");
+    assert.equal(plan?.terminateHookAbandon, "retain");
+    const timeout = logs(sim).find((l) => l.action === "timeout");
+    assert.equal(timeout?.kept, true, "said at the deadline");
+    assert.match(String(timeout?.msg), /the group retains the instance/);
+  });
+
+  it("5c. negative control: the same drain in a group that does not retain kills the stuck task, as it warned at start", async () => {
+    sim = await startScenario({
+      world: {
+        groups: [group()],
+        services: [{ ...WEB, deactivatingSeconds: Number.POSITIVE_INFINITY }],
+      },
+      drainer: { drainTimeoutSeconds: 60, timeoutResult: "ABANDON" },
+    });
+    sim.scaleIn("asg-a", 1);
+    const report = await sim.settle(600);
+    assert.equal(report.tasksKilled, 1);
+    const plan = logs(sim).find((l) => l.action === "plan" && "keptOnTimeout" in l);
+    assert.equal(plan?.level, "warn");
+    assert.equal(plan?.keptOnTimeout, false);
+  });
+
   it("6. duplicate events: both drainers exit 0 and one completion takes effect", async () => {
     sim = await startScenario({ world: { groups: [group()], services: [WEB, API] } });
     const id = sim.world.group("asg-a").instances[2].id;
@@ -569,6 +609,29 @@ describe("end-to-end scale-in (the real bundle against the simulator)", function
       assert.equal(report.tasksKilled, 2);
       assert.deepEqual(report.hookTimeouts, [id]);
       assert.deepEqual(report.exitCodes, []);
+    });
+
+    it("the same, with the hook's DefaultResult ABANDON in a group that retains: the instance stays, nothing killed", async () => {
+      sim = await startScenario({
+        world: {
+          groups: [
+            {
+              name: "asg-a",
+              instances: 3,
+              hooks: [{ name: HOOK, heartbeatTimeout: 60, defaultResult: "ABANDON" }],
+              retainOnAbandon: true,
+            },
+          ],
+          services: [WEB, API],
+        },
+        launcher: undefined,
+      });
+      const [id] = sim.scaleIn("asg-a", 1);
+      const report = await sim.settle(300);
+      assert.equal(report.tasksKilled, 0);
+      assert.deepEqual(report.hookTimeouts, [id]);
+      const instance = sim.world.groups.get("asg-a")!.instances.find((i) => i.id === id)!;
+      assert.equal(instance.lifecycleState, "Terminating:Retained");
     });
 
     it("a drainer that trusts runningTasksCount kills the tasks still stopping (scenario 2's world)", async () => {

@@ -210,6 +210,13 @@ export class AutoScalingApi {
               ...this.instanceShape(i),
               AvailabilityZone: `${this.world.region}a`,
             })),
+          ...(g.retainOnAbandon
+            ? {
+                InstanceLifecyclePolicy: {
+                  RetentionTriggers: { TerminateHookAbandon: "retain" },
+                },
+              }
+            : {}),
           NewInstancesProtectedFromScaleIn: false,
           ServiceLinkedRoleARN: `arn:aws:iam::${this.world.accountId}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
         };

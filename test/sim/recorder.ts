@@ -43,6 +43,8 @@ export interface InstanceRecord {
   emptyAtCompletion?: number;
   readonly completions: Completion[];
   terminatedAt?: number;
+  /** When the group retained it (Terminating:Retained) instead of terminating it. */
+  retainedAt?: number;
   readonly killed: KilledTask[];
   /** It disappeared without its lifecycle action completing (the "instance vanishes" fault). */
   vanished: boolean;

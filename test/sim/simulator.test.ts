@@ -159,7 +159,9 @@ describe("simulator", function () {
       const ci = await containerInstanceOf(c, id);
       c.sim.world.runTaskOn(id, { family: "job", pendingSeconds: 30 });
       assert.deepEqual(await counts(c, ci), { running: 1, pending: 1, status: "ACTIVE" });
-      const listed = await c.ecs.send(new ListTasksCommand({ cluster: "sim", containerInstance: ci }));
+      const listed = await c.ecs.send(
+        new ListTasksCommand({ cluster: "sim", containerInstance: ci }),
+      );
       assert.deepEqual(listed.taskArns, [], "not listed yet: ListTasks is eventually consistent");
     });
 

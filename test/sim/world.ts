@@ -31,6 +31,11 @@ export interface GroupSpec {
   readonly hooks: readonly HookSpec[];
   /** ECS managed draining: adds its own hook, which ECS completes once the instance is empty. */
   readonly managedDraining?: boolean;
+  /**
+   * The group's instance lifecycle policy retains instances whose terminate hook is abandoned
+   * (TerminateHookAbandon = retain): such an instance moves to Terminating:Retained and stays, with its tasks.
+   */
+  readonly retainOnAbandon?: boolean;
 }
 
 export interface ServiceSpec {
@@ -134,6 +139,7 @@ export type LifecycleState =
   | "InService"
   | "Terminating:Wait"
   | "Terminating:Proceed"
+  | "Terminating:Retained"
   | "Terminated"
   | "ReplacingRootVolume:Wait"
   | "ReplacingRootVolume:Proceed"
@@ -173,6 +179,7 @@ export interface Group {
   readonly instances: Ec2Instance[];
   readonly hooks: Hook[];
   readonly createdAt: number;
+  readonly retainOnAbandon: boolean;
 }
 
 interface Service {
@@ -282,6 +289,7 @@ export class World extends EventEmitter {
         instances: [],
         hooks: [],
         createdAt: 0,
+        retainOnAbandon: g.retainOnAbandon ?? false,
       };
       const hooks: HookSpec[] = [...g.hooks];
       if (g.managedDraining) {
@@ -512,7 +520,7 @@ export class World extends EventEmitter {
   /** Every instance that has entered a scale-in has terminated. */
   settled(): boolean {
     for (const r of this.recorder.instances.values()) {
-      if (r.terminatedAt === undefined) return false;
+      if (r.terminatedAt === undefined && r.retainedAt === undefined) return false;
     }
     return true;
   }
@@ -923,6 +931,13 @@ export class World extends EventEmitter {
         });
       }
     } else if (others.length > 0) {
+      return;
+    }
+    // An abandoned terminate action in a group that retains: the instance stays, with whatever runs on it
+    // (https://docs.aws.amazon.com/autoscaling/ec2/userguide/configure-instance-retention.html).
+    if (result === "ABANDON" && instance.group.retainOnAbandon && instance.path === "terminate") {
+      if (rec) rec.retainedAt = now;
+      this.setLifecycle(instance, "Terminating:Retained");
       return;
     }
     if (instance.path === "replace-root-volume") {

@@ -35,9 +35,17 @@ export function pastDeadline(run: Run, s: InstanceState): boolean {
 async function timeOut(run: Run, s: InstanceState): Promise<void> {
   const { config } = run.ctx;
   const views = (s.registrations ?? []).map((r) => r.view).filter((v) => v !== undefined);
-  s.log.log("error", "the drain timed out; this is what blocked it at the last look", {
+  const retention = run.retention.get(s.ref.asg);
+  const fate =
+    retention === undefined
+      ? "the group's retention policy is unknown"
+      : retention.keptOnTimeout
+        ? "the group retains the instance (Terminating:Retained): nothing on it is killed"
+        : "the instance terminates with whatever still runs on it";
+  s.log.log("error", `the drain timed out; ${fate}; this is what blocked it at the last look`, {
     action: "timeout",
     timeoutResult: config.timeoutResult,
+    kept: retention?.keptOnTimeout ?? null,
     blockers: s.lastBlockers ?? null,
     blockingTasks: (s.lastBlocking ?? []).map((t) => ({
       taskArn: t.arn,

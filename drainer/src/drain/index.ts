@@ -53,6 +53,7 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
     role: config.mode === "sweep" ? "sweep" : "alone",
     states: [],
     plans: new Map(),
+    retention: new Map(),
     knownStopped: new Set(),
     taskHome: new Map(),
     finished,

@@ -74,6 +74,7 @@ export function pacedReads(
     describeAutoScalingInstances: (ids) => port.describeAutoScalingInstances(ids),
     describeGroupInstances: (asgs) => port.describeGroupInstances(asgs),
     describeLifecycleHooks: (asg) => port.describeLifecycleHooks(asg),
+    describeRetention: (asg) => port.describeRetention(asg),
     findContainerInstances: (cluster, id) => listed(() => port.findContainerInstances(cluster, id)),
     listContainerInstances: (cluster) => listed(() => port.listContainerInstances(cluster)),
     // A describe of many ids is many calls of 100: each waits for its own token, so that a large batch is paced too.

@@ -5,9 +5,9 @@
  * now and then. A follower whose instance is still ACTIVE when it looks has no leader at work, and drains alone. At
  * most one sweep serves a group at a time. None of this decides that an instance is drained: that is rules.ts.
  */
-import { LifecycleActionRef } from "../aws";
+import { LifecycleActionRef, LifecycleHookView } from "../aws";
 import { HELD_BY_TERMINATE_HOOK } from "../contract";
-import { planHook } from "../decisions";
+import { planHook, planRetention } from "../decisions";
 import { terminatePath } from "./rules";
 import {
   InstanceState,
@@ -48,11 +48,13 @@ export async function planFor(run: Run, s: InstanceState): Promise<void> {
   if (s.plan) return;
   const { ctx } = run;
   let plan = run.plans.get(s.ref.asg);
+  let hooks: LifecycleHookView[] = [];
   if (!plan) {
     try {
+      hooks = await ctx.port.describeLifecycleHooks(s.ref.asg);
       plan = planHook({
         hookName: ctx.config.hook,
-        hooks: await ctx.port.describeLifecycleHooks(s.ref.asg),
+        hooks,
         heartbeatIntervalSeconds: ctx.config.heartbeatIntervalSeconds,
         drainTimeoutSeconds: ctx.config.drainTimeoutSeconds,
         requestTimeoutSeconds: ctx.config.requestTimeoutSeconds,
@@ -63,6 +65,8 @@ export async function planFor(run: Run, s: InstanceState): Promise<void> {
     }
     for (const w of plan.warnings) ctx.log.log("warn", w, { action: "plan", asg: s.ref.asg });
     run.plans.set(s.ref.asg, plan);
+    // Informational: never awaited, so that a slow answer cannot hold the drain.
+    void planRetentionFor(run, s.ref.asg, hooks);
   }
   s.plan = plan;
   // A hook whose interval is shorter than the one assumed until now gets its next heartbeat sooner.
@@ -72,6 +76,40 @@ export async function planFor(run: Run, s: InstanceState): Promise<void> {
       s.lastHeartbeatAt + plan.heartbeatIntervalSeconds * 1000,
     );
   }
+}
+
+/**
+ * Reads once per group whether it retains instances whose terminate hook is abandoned, and says at start what becomes
+ * of an instance whose drain times out. Informational: a failure to read it is logged and changes no drain.
+ */
+async function planRetentionFor(
+  run: Run,
+  asg: string,
+  hooks: readonly LifecycleHookView[],
+): Promise<void> {
+  const { ctx } = run;
+  let terminateHookAbandon: string | undefined;
+  try {
+    terminateHookAbandon = await ctx.port.describeRetention(asg);
+  } catch (err) {
+    ctx.log.log("warn", "could not read the group's instance lifecycle policy", {
+      action: "plan",
+      asg,
+      error: errorText(err),
+    });
+  }
+  const retention = planRetention({
+    timeoutResult: ctx.config.timeoutResult,
+    hookDefaultResult: hooks.find((h) => h.name === ctx.config.hook)?.defaultResult,
+    terminateHookAbandon,
+  });
+  run.retention.set(asg, retention);
+  ctx.log.log(retention.level, retention.message, {
+    action: "plan",
+    asg,
+    terminateHookAbandon: terminateHookAbandon ?? null,
+    keptOnTimeout: retention.keptOnTimeout,
+  });
 }
 
 /**

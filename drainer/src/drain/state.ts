@@ -11,7 +11,7 @@ import {
 } from "../aws";
 import { DrainerConfig } from "../config";
 import { LIMITS, LifecycleResult } from "../contract";
-import { Blockers, HookPlan } from "../decisions";
+import { Blockers, HookPlan, RetentionPlan } from "../decisions";
 import { Logger } from "../log";
 import { outcomeMetrics } from "../telemetry";
 import { isPermanent, permanentFix } from "./rules";
@@ -132,6 +132,8 @@ export interface Run {
   role: Role;
   readonly states: InstanceState[];
   readonly plans: Map<string, HookPlan>;
+  /** Per group, what becomes of an instance whose drain times out (read once, logged at start). */
+  readonly retention: Map<string, RetentionPlan>;
   /** Tasks seen STOPPED: terminal, never described again. */
   readonly knownStopped: Set<string>;
   /** Where each task seen runs: a task never moves, so a cluster-wide listing describes only tasks of interest. */

@@ -27,11 +27,13 @@ export class TerraformScratch {
   readonly dir = mkdtempSync(join(tmpdir(), "tf-test-"));
   private readonly env: NodeJS.ProcessEnv;
 
-  constructor() {
+  /** `extraEnv`: more variables for every run (TF_REATTACH_PROVIDERS, say). */
+  constructor(extraEnv: NodeJS.ProcessEnv = {}) {
     const cliConfig = join(this.dir, "terraformrc");
     writeFileSync(cliConfig, "");
     this.env = {
       ...process.env,
+      ...extraEnv,
       TF_CLI_CONFIG_FILE: cliConfig,
       TF_DATA_DIR: join(this.dir, "data"),
       TF_IN_AUTOMATION: "1",
@@ -102,6 +104,7 @@ export interface ContractOutputs {
     task_count: number;
     launch_type: string;
     platform_version: string | null;
+    propagate_tags: string;
     subnets: string[];
     security_groups: string[];
     assign_public_ip: boolean;

@@ -1,0 +1,142 @@
+# The root module planned and applied against the hashicorp/aws provider's own schema, with every call mocked:
+# test/terraform/real-schema.test.ts serves the schema (lowest 5.x and newest 6.x extracts) through a schema-only
+# stand-in for the provider. Every argument, block and reference is checked against that schema; values AWS computes
+# (ARNs, IDs) are Terraform's mock values, and the provider's own value checks and AWS itself are not exercised.
+
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+    }
+  }
+  mock_data "aws_region" {
+    defaults = {
+      id   = "us-west-2"
+      name = "us-west-2"
+    }
+  }
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+}
+
+variables {
+  cluster_name            = "prod"
+  autoscaling_group_names = ["prod-ecs-a"]
+  subnet_ids              = ["subnet-0123456789abcdef0"]
+  security_group_ids      = ["sg-0123456789abcdef0"]
+  drainer_image           = "123456789012.dkr.ecr.us-west-2.amazonaws.com/ecs-scale-in-drainer:0.1.0"
+}
+
+run "one_group_fargate_with_the_sweep" {
+  command = apply
+
+  assert {
+    condition     = length(aws_autoscaling_lifecycle_hook.this) == 1 && length(aws_cloudwatch_event_rule.lifecycle) == 1 && length(aws_cloudwatch_event_target.lifecycle) == 1
+    error_message = "One group: one hook, one rule, one target."
+  }
+  assert {
+    condition     = length(aws_cloudwatch_event_rule.sweep) == 1 && length(aws_cloudwatch_event_target.sweep) == 1
+    error_message = "The sweep is on by default."
+  }
+  assert {
+    condition     = aws_ecs_task_definition.this.requires_compatibilities == toset(["FARGATE"]) && aws_cloudwatch_event_target.lifecycle["prod-ecs-a"].ecs_target[0].launch_type == "FARGATE" && aws_cloudwatch_event_target.lifecycle["prod-ecs-a"].ecs_target[0].platform_version == "LATEST"
+    error_message = "Fargate by default, on the latest platform."
+  }
+  assert {
+    condition     = aws_cloudwatch_event_target.lifecycle["prod-ecs-a"].ecs_target[0].propagate_tags == "TASK_DEFINITION" && aws_cloudwatch_event_target.sweep[0].ecs_target[0].propagate_tags == "TASK_DEFINITION"
+    error_message = "Every target propagates the task definition's tags to the drainer's tasks."
+  }
+  assert {
+    condition     = aws_autoscaling_lifecycle_hook.this["prod-ecs-a"].default_result == "CONTINUE" && aws_autoscaling_lifecycle_hook.this["prod-ecs-a"].lifecycle_transition == "autoscaling:EC2_INSTANCE_TERMINATING"
+    error_message = "A terminate hook that continues by default."
+  }
+  assert {
+    condition     = aws_cloudwatch_event_target.lifecycle["prod-ecs-a"].arn == "arn:aws:ecs:us-west-2:123456789012:cluster/prod" && aws_cloudwatch_event_target.lifecycle["prod-ecs-a"].role_arn == aws_iam_role.events.arn
+    error_message = "The target runs the task in the cluster with the events role."
+  }
+  assert {
+    condition     = output.hook_names == ["ecs-scale-in-drainer"]
+    error_message = "The hook's name is the default."
+  }
+}
+
+run "three_groups_on_ec2_without_the_sweep" {
+  command = apply
+  variables {
+    autoscaling_group_names = ["blue", "green", "spot-pool"]
+    launch_type             = "EC2"
+    assign_public_ip        = false
+    enable_sweep            = false
+    hook_default_result     = "ABANDON"
+    tags                    = { team = "platform" }
+  }
+
+  assert {
+    condition     = length(aws_autoscaling_lifecycle_hook.this) == 3 && length(aws_cloudwatch_event_rule.lifecycle) == 3 && length(aws_cloudwatch_event_target.lifecycle) == 3
+    error_message = "Three groups: a hook, a rule and a target each."
+  }
+  assert {
+    condition     = length(aws_cloudwatch_event_rule.sweep) == 0 && length(aws_cloudwatch_event_target.sweep) == 0
+    error_message = "No sweep when enable_sweep is false."
+  }
+  assert {
+    condition     = aws_ecs_task_definition.this.requires_compatibilities == toset(["EC2"]) && alltrue([for t in aws_cloudwatch_event_target.lifecycle : t.ecs_target[0].launch_type == "EC2" && t.ecs_target[0].platform_version == null && t.ecs_target[0].network_configuration[0].assign_public_ip == false])
+    error_message = "EC2 tasks: no platform version, no public IP."
+  }
+  assert {
+    condition     = alltrue([for h in aws_autoscaling_lifecycle_hook.this : h.default_result == "ABANDON"])
+    error_message = "Every hook takes hook_default_result."
+  }
+  assert {
+    condition     = aws_ecs_task_definition.this.tags == tomap({ team = "platform" }) && aws_iam_role.task.tags == tomap({ team = "platform" })
+    error_message = "Tags reach the resources that take them."
+  }
+}
+
+run "plans_a_cluster_given_by_arn" {
+  command = plan
+  variables {
+    cluster_name = "arn:aws:ecs:us-west-2:123456789012:cluster/shared"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_target.lifecycle["prod-ecs-a"].arn == "arn:aws:ecs:us-west-2:123456789012:cluster/shared"
+    error_message = "A cluster ARN is used as given."
+  }
+}
+
+run "rejects_a_group_name_iam_would_read_as_a_wildcard" {
+  command = plan
+  variables {
+    autoscaling_group_names = ["web-*"]
+  }
+  expect_failures = [var.autoscaling_group_names]
+}
+
+run "rejects_a_public_ip_on_ec2" {
+  command = plan
+  variables {
+    launch_type      = "EC2"
+    assign_public_ip = true
+  }
+  expect_failures = [var.assign_public_ip]
+}
+
+run "rejects_a_heartbeat_timeout_out_of_range" {
+  command = plan
+  variables {
+    heartbeat_timeout = 10
+  }
+  expect_failures = [var.heartbeat_timeout]
+}
+
+run "rejects_a_metrics_namespace_reserved_for_aws" {
+  command = plan
+  variables {
+    metrics_namespace = "AWS/ECS"
+  }
+  expect_failures = [var.metrics_namespace]
+}

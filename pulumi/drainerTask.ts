@@ -25,6 +25,8 @@ export interface DrainerTaskArgs {
   readonly partition: pulumi.Input<string>;
   /** The region the logs are written to. Required. */
   readonly region: pulumi.Input<string>;
+  /** The cluster's account: only ECS and EventBridge acting for it may assume the drainer's roles. Required. */
+  readonly accountId: pulumi.Input<string>;
   /** The task's CPU units. Defaults to 256. */
   readonly cpu?: pulumi.Input<number>;
   /** The task's memory in MiB. Defaults to 512. */
@@ -58,6 +60,12 @@ export class DrainerTask extends pulumi.ComponentResource {
   constructor(name: string, args: DrainerTaskArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ecs-scale-in-drainer:index:DrainerTask", name, {}, opts);
     const launchType = args.launchType ?? DEFAULT_LAUNCH_TYPE;
+    const trust = (service: string) =>
+      pulumi
+        .all([args.partition, args.region, args.accountId])
+        .apply(([partition, region, accountId]) =>
+          JSON.stringify(assumeRolePolicyDocument(service, { partition, region, accountId })),
+        );
 
     const logGroup = new aws.cloudwatch.LogGroup(
       name,
@@ -69,7 +77,7 @@ export class DrainerTask extends pulumi.ComponentResource {
       name,
       {
         description: "The ECS scale-in drainer: drains container instances of one cluster.",
-        assumeRolePolicy: JSON.stringify(assumeRolePolicyDocument("ecs-tasks.amazonaws.com")),
+        assumeRolePolicy: trust("ecs-tasks.amazonaws.com"),
         tags: args.tags,
       },
       { parent: this },
@@ -86,7 +94,7 @@ export class DrainerTask extends pulumi.ComponentResource {
       `${name}-execution`,
       {
         description: "Starts the ECS scale-in drainer's task: pulls its image, writes its logs.",
-        assumeRolePolicy: JSON.stringify(assumeRolePolicyDocument("ecs-tasks.amazonaws.com")),
+        assumeRolePolicy: trust("ecs-tasks.amazonaws.com"),
         tags: args.tags,
       },
       { parent: this },
@@ -138,7 +146,7 @@ export class DrainerTask extends pulumi.ComponentResource {
       `${name}-events`,
       {
         description: "Lets EventBridge run the ECS scale-in drainer's task.",
-        assumeRolePolicy: JSON.stringify(assumeRolePolicyDocument("events.amazonaws.com")),
+        assumeRolePolicy: trust("events.amazonaws.com"),
         tags: args.tags,
       },
       { parent: this },

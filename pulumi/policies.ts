@@ -205,11 +205,43 @@ export function eventsRolePolicyDocument(scope: EventsRoleScope): PolicyDocument
   };
 }
 
-/** The trust policy of a role that `service` (e.g. `ecs-tasks.amazonaws.com`) assumes. */
-export function assumeRolePolicyDocument(service: string): PolicyDocument {
+/** Where the services that assume the drainer's roles act: the cluster's partition, region and account. */
+export interface TrustScope {
+  readonly partition: string;
+  readonly region: string;
+  readonly accountId: string;
+}
+
+/** The ARNs each trusted service acts for, as `aws:SourceArn` carries them when it assumes a role. */
+const SOURCE_ARNS: Record<string, (s: TrustScope) => string> = {
+  // ECS: its tasks in the account and region (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html).
+  "ecs-tasks.amazonaws.com": (s) => `arn:${s.partition}:ecs:${s.region}:${s.accountId}:*`,
+  // EventBridge: the rule whose target it invokes.
+  "events.amazonaws.com": (s) => `arn:${s.partition}:events:${s.region}:${s.accountId}:rule/*`,
+};
+
+/**
+ * The trust policy of a role that `service` (e.g. `ecs-tasks.amazonaws.com`) assumes, with the confused-deputy
+ * conditions AWS recommends: the service may assume it only on behalf of the cluster's own account
+ * (`aws:SourceAccount`) and of its resources there (`aws:SourceArn`), so that no other account can have the service
+ * use it. (https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html)
+ */
+export function assumeRolePolicyDocument(service: string, scope: TrustScope): PolicyDocument {
+  const sourceArn = SOURCE_ARNS[service];
+  if (!sourceArn) throw new Error(`no source ARN is known for ${service}`);
   return {
     Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: service },
+        Action: "sts:AssumeRole",
+        Condition: {
+          StringEquals: { "aws:SourceAccount": scope.accountId },
+          ArnLike: { "aws:SourceArn": sourceArn(scope) },
+        },
+      },
+    ],
   };
 }
 

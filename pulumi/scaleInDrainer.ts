@@ -214,6 +214,7 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
         clusterArn: scope.clusterArn,
         partition: scope.partition,
         region: scope.region,
+        accountId: scope.accountId,
         cpu,
         memory: checked(args, "memory", DEFAULTS.memory),
         logRetentionDays: checked(args, "logRetentionDays", DEFAULTS.logRetentionDays),

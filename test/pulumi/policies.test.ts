@@ -172,6 +172,12 @@ describe("IAM policies (Pulumi)", () => {
               Effect: "Allow",
               Principal: { Service: "events.amazonaws.com" },
               Action: "sts:AssumeRole",
+              Condition: {
+                StringEquals: { "aws:SourceAccount": MOCK_ACCOUNT },
+                ArnLike: {
+                  "aws:SourceArn": `arn:aws:events:${MOCK_REGION}:${MOCK_ACCOUNT}:rule/*`,
+                },
+              },
             },
           ],
         },
@@ -188,7 +194,7 @@ describe("IAM policies (Pulumi)", () => {
 
   describe("the task and execution roles", () => {
     for (const role of ["task", "task-execution"]) {
-      it(`${role}: only ECS tasks may assume it`, () => {
+      it(`${role}: only ECS, for tasks of the cluster's account and region, may assume it`, () => {
         const trust = JSON.parse(
           one("aws:iam/role:Role", `${name}-${role}`).inputs.assumeRolePolicy,
         );
@@ -197,6 +203,10 @@ describe("IAM policies (Pulumi)", () => {
             Effect: "Allow",
             Principal: { Service: "ecs-tasks.amazonaws.com" },
             Action: "sts:AssumeRole",
+            Condition: {
+              StringEquals: { "aws:SourceAccount": MOCK_ACCOUNT },
+              ArnLike: { "aws:SourceArn": `arn:aws:ecs:${MOCK_REGION}:${MOCK_ACCOUNT}:*` },
+            },
           },
         ]);
       });

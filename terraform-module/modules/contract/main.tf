@@ -283,12 +283,19 @@ locals {
     }]
   })
 
+  # The trust policies carry the confused-deputy conditions AWS recommends: the service may assume the role only for
+  # the cluster's own account (aws:SourceAccount) and its resources there (aws:SourceArn): ECS for its tasks
+  # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html), EventBridge for its rules.
   ecs_tasks_assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
       Effect    = "Allow"
-      Action    = "sts:AssumeRole"
       Principal = { Service = "ecs-tasks.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = {
+        StringEquals = { "aws:SourceAccount" = local.ecs_account_id }
+        ArnLike      = { "aws:SourceArn" = "${local.ecs_arn_prefix}:*" }
+      }
     }]
   })
 
@@ -296,8 +303,12 @@ locals {
     Version = "2012-10-17"
     Statement = [{
       Effect    = "Allow"
-      Action    = "sts:AssumeRole"
       Principal = { Service = "events.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = {
+        StringEquals = { "aws:SourceAccount" = local.ecs_account_id }
+        ArnLike      = { "aws:SourceArn" = "arn:${local.ecs_partition}:events:${local.ecs_region}:${local.ecs_account_id}:rule/*" }
+      }
     }]
   })
 }

@@ -64,6 +64,7 @@ export interface DrainerSettings {
   readonly stopStandaloneTasks: boolean;
   readonly emitMetrics: boolean;
   readonly metricsNamespace: string;
+  readonly publishEvents: boolean;
 }
 
 /**
@@ -84,5 +85,6 @@ export function drainerEnvironment(settings: DrainerSettings): DrainerEnvironmen
     { name: "STOP_STANDALONE_TASKS", value: String(settings.stopStandaloneTasks) },
     { name: "EMIT_METRICS", value: String(settings.emitMetrics) },
     { name: "METRICS_NAMESPACE", value: settings.metricsNamespace },
+    { name: "PUBLISH_EVENTS", value: String(settings.publishEvents) },
   ];
 }

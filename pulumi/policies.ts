@@ -4,7 +4,7 @@
  * The component applies them to resolved outputs; the tests (and the Terraform parity test) call them directly. The
  * task role's policy is built from the drainer's DECLARED_ACTIONS and nothing else.
  */
-import { DECLARED_ACTIONS, ResourceKind } from "../drainer/src/contract";
+import { DECLARED_ACTIONS, DRAIN_EVENTS, ResourceKind } from "../drainer/src/contract";
 
 /** An IAM policy document. */
 export interface PolicyDocument {
@@ -106,6 +106,10 @@ export function resourcesOf(kind: ResourceKind, scope: ClusterScope): string[] {
       return [`${ecs}:task/${scope.clusterName}/*`];
     case ResourceKind.AutoScalingGroup:
       return scope.autoscalingGroupNames.map((name) => autoscalingGroupArn(scope, name));
+    case ResourceKind.Service:
+      return [`${ecs}:service/${scope.clusterName}/*`];
+    case ResourceKind.EventBus:
+      return [`arn:${scope.partition}:events:${scope.region}:${scope.accountId}:event-bus/default`];
     case ResourceKind.Any:
       return ["*"];
   }
@@ -116,6 +120,8 @@ const SIDS: Record<ResourceKind, string> = {
   [ResourceKind.ContainerInstance]: "ContainerInstances",
   [ResourceKind.Task]: "Tasks",
   [ResourceKind.AutoScalingGroup]: "LifecycleActionsOfGroups",
+  [ResourceKind.Service]: "Services",
+  [ResourceKind.EventBus]: "DrainEventsOnTheDefaultBus",
   [ResourceKind.Any]: "ReadsWithoutResourceLevelPermissions",
 };
 
@@ -144,6 +150,16 @@ export function taskRolePolicyDocument(scope: ClusterScope): PolicyDocument {
       Action: actions,
       Resource: resourcesOf(kind, scope),
       ...(condition ? { Condition: { ArnEquals: { "ecs:cluster": scope.clusterArn } } } : {}),
+      // Events with the drainer's own source only: it cannot pose as another service on the bus. events:source is
+      // multivalued (one value per entry), so every entry's source must be it, and there must be one.
+      ...(kind === ResourceKind.EventBus
+        ? {
+            Condition: {
+              "ForAllValues:StringEquals": { "events:source": [DRAIN_EVENTS.source] },
+              Null: { "events:source": "false" },
+            },
+          }
+        : {}),
     });
   }
   return { Version: "2012-10-17", Statement: statements };
@@ -200,6 +216,25 @@ export function eventsRolePolicyDocument(scope: EventsRoleScope): PolicyDocument
         Action: "ecs:TagResource",
         Resource: clusterTasksArn(scope.clusterArn),
         Condition: { StringEquals: { "ecs:CreateAction": "RunTask" } },
+      },
+    ],
+  };
+}
+
+/**
+ * The execution role's trust: ECS tasks, with no source condition. AWS's task execution role guide
+ * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html) gives this trust and no
+ * confused-deputy condition for it; a condition ECS did not meet there would keep every drainer from starting. The role
+ * can only pull images and write logs (AWS's managed AmazonECSTaskExecutionRolePolicy).
+ */
+export function executionRoleTrustPolicyDocument(): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: "ecs-tasks.amazonaws.com" },
+        Action: "sts:AssumeRole",
       },
     ],
   };

@@ -90,6 +90,12 @@ export interface ScaleInDrainerArgs {
   readonly emitMetrics?: pulumi.Input<boolean>;
   /** The CloudWatch namespace of the drainer's metrics (METRICS_NAMESPACE). Defaults to "ECSScaleInDrainer". */
   readonly metricsNamespace?: pulumi.Input<string>;
+  /**
+   * Whether the drainer puts one event per instance outcome (completed, timed out, failed), and one when a drain is
+   * first found stuck, on the account's default EventBridge bus, source `ecs-scale-in-drainer` (PUBLISH_EVENTS).
+   * Route them with a rule of your own. Defaults to true.
+   */
+  readonly publishEvents?: pulumi.Input<boolean>;
   /** Tags for every resource that takes them. Defaults to none. */
   readonly tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
 }
@@ -202,6 +208,7 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
         stopStandaloneTasks: checked(args, "stopStandaloneTasks", DEFAULTS.stopStandaloneTasks),
         emitMetrics: checked(args, "emitMetrics", DEFAULTS.emitMetrics),
         metricsNamespace: checked(args, "metricsNamespace", DEFAULTS.metricsNamespace),
+        publishEvents: checked(args, "publishEvents", DEFAULTS.publishEvents),
       })
       .apply((settings) => drainerEnvironment({ ...settings, autoscalingGroupNames: groups }));
 

@@ -153,6 +153,10 @@ export const ARG_CHECKS: {
     v === undefined || typeof v === "boolean"
       ? undefined
       : `\`emitMetrics\` is ${JSON.stringify(v)}: set it to true or false. Defaults to ${DEFAULTS.emitMetrics}.`,
+  publishEvents: (v) =>
+    v === undefined || typeof v === "boolean"
+      ? undefined
+      : `\`publishEvents\` is ${JSON.stringify(v)}: set it to true or false. Defaults to ${DEFAULTS.publishEvents}.`,
   metricsNamespace: (v) =>
     v === undefined || (typeof v === "string" && METRICS_NAMESPACE.test(v))
       ? undefined

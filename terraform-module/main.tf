@@ -24,6 +24,7 @@ module "contract" {
   hook_default_result     = var.hook_default_result
   emit_metrics            = var.emit_metrics
   metrics_namespace       = var.metrics_namespace
+  publish_events          = var.publish_events
   enable_sweep            = var.enable_sweep
   sweep_schedule          = var.sweep_schedule
   cpu                     = var.cpu
@@ -77,7 +78,7 @@ resource "aws_iam_role_policy" "task" {
 resource "aws_iam_role" "execution" {
   name               = module.contract.names.execution_role
   description        = "Pulls the ECS scale-in drainer's image and writes its logs."
-  assume_role_policy = module.contract.ecs_tasks_assume_role_policy
+  assume_role_policy = module.contract.execution_assume_role_policy
   tags               = var.tags
 }
 

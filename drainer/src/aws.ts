@@ -14,6 +14,7 @@ import {
 } from "@aws-sdk/client-auto-scaling";
 import {
   DescribeContainerInstancesCommand,
+  DescribeServicesCommand,
   DescribeTasksCommand,
   ECSClient,
   StopTaskCommand,
@@ -21,6 +22,8 @@ import {
   paginateListContainerInstances,
   paginateListTasks,
 } from "@aws-sdk/client-ecs";
+import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { DRAIN_EVENTS } from "./contract";
 
 /** What the drainer needs to know of a container instance. */
 export interface ContainerInstanceView {
@@ -45,6 +48,23 @@ export interface TaskView {
   readonly createdAt?: number;
   /** The environment variables the task's RunTask overrides set, by name (every container). */
   readonly overriddenEnv?: readonly string[];
+}
+
+/** What the drainer needs to know of a service, to say why its tasks do not leave a draining instance. */
+export interface ServiceView {
+  /** The service's name (a task's group is `service:NAME`). */
+  readonly name: string;
+  /** REPLICA or DAEMON. */
+  readonly schedulingStrategy: string;
+  readonly desiredCount: number;
+  readonly runningCount: number;
+  readonly pendingCount: number;
+  readonly minimumHealthyPercent: number | undefined;
+  readonly maximumPercent: number | undefined;
+  /** The service's most recent events (ECS keeps 100), newest first: when (epoch ms) and ECS's message. */
+  readonly events: readonly { readonly at: number; readonly message: string }[];
+  /** Tasks of the current (PRIMARY) deployment that failed to start or to stay healthy. */
+  readonly failedTasks: number;
 }
 
 export interface LifecycleHookView {
@@ -84,6 +104,8 @@ export interface AwsPort {
     desiredStatus: "RUNNING" | "STOPPED",
   ): Promise<string[]>;
   describeTasks(cluster: string, arns: readonly string[]): Promise<TaskView[]>;
+  /** The services, by name (10 a call, as DescribeServices takes). Services ECS does not know are left out. */
+  describeServices(cluster: string, names: readonly string[]): Promise<ServiceView[]>;
   /** The cluster's tasks of a task definition family whose desiredStatus is RUNNING (any container instance). */
   listFamilyTasks(cluster: string, family: string): Promise<string[]>;
   /** Every task of the cluster with that desiredStatus (any container instance): for proving many instances at once. */
@@ -103,6 +125,14 @@ export interface AwsPort {
    * to Terminating:Retained and stays) or `terminate`; undefined when the group has no such policy (it terminates).
    */
   describeRetention(asg: string): Promise<string | undefined>;
+  /** Puts the drainer's events (DRAIN_EVENTS' source) on the default bus. Throws when EventBridge took any not. */
+  putEvents(events: readonly DrainEvent[]): Promise<void>;
+}
+
+/** One event of the drainer: its detail-type (DRAIN_EVENTS) and detail. */
+export interface DrainEvent {
+  readonly detailType: string;
+  readonly detail: Record<string, unknown>;
 }
 
 /** Batch limits of the ECS API (shared/AWS-FACTS.md). */
@@ -110,6 +140,7 @@ export const BATCH = {
   describeContainerInstances: 100,
   updateContainerInstancesState: 10,
   describeTasks: 100,
+  describeServices: 10,
 };
 
 export function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -124,7 +155,11 @@ export function isNoActiveLifecycleAction(err: unknown): boolean {
   return e?.name === "ValidationError" && /no active lifecycle action/i.test(e.message ?? "");
 }
 
-export function createAwsPort(ecs: ECSClient, autoscaling: AutoScalingClient): AwsPort {
+export function createAwsPort(
+  ecs: ECSClient,
+  autoscaling: AutoScalingClient,
+  events?: EventBridgeClient,
+): AwsPort {
   return {
     async findContainerInstances(cluster, ec2InstanceId) {
       const arns: string[] = [];
@@ -335,6 +370,47 @@ export function createAwsPort(ecs: ECSClient, autoscaling: AutoScalingClient): A
         globalTimeout: h.GlobalTimeout ?? 0,
         defaultResult: h.DefaultResult ?? "ABANDON",
       }));
+    },
+    async describeServices(cluster, names) {
+      const out: ServiceView[] = [];
+      for (const chunk of chunks(names, BATCH.describeServices)) {
+        const res = await ecs.send(new DescribeServicesCommand({ cluster, services: chunk }));
+        for (const s of res.services ?? []) {
+          const primary = (s.deployments ?? []).find((d) => d.status === "PRIMARY");
+          out.push({
+            name: s.serviceName ?? "",
+            schedulingStrategy: s.schedulingStrategy ?? "REPLICA",
+            desiredCount: s.desiredCount ?? 0,
+            runningCount: s.runningCount ?? 0,
+            pendingCount: s.pendingCount ?? 0,
+            minimumHealthyPercent: s.deploymentConfiguration?.minimumHealthyPercent,
+            maximumPercent: s.deploymentConfiguration?.maximumPercent,
+            events: (s.events ?? []).map((e) => ({
+              at: e.createdAt?.getTime() ?? 0,
+              message: e.message ?? "",
+            })),
+            failedTasks: primary?.failedTasks ?? 0,
+          });
+        }
+      }
+      return out;
+    },
+    async putEvents(entries) {
+      if (!events) throw new Error("no EventBridge client");
+      const res = await events.send(
+        new PutEventsCommand({
+          Entries: entries.map((e) => ({
+            Source: DRAIN_EVENTS.source,
+            DetailType: e.detailType,
+            Detail: JSON.stringify(e.detail),
+            EventBusName: "default",
+          })),
+        }),
+      );
+      if ((res.FailedEntryCount ?? 0) > 0) {
+        const failed = (res.Entries ?? []).find((e) => e.ErrorCode);
+        throw new Error(`EventBridge took ${entries.length - (res.FailedEntryCount ?? 0)} of ${entries.length} events: ${failed?.ErrorCode}: ${failed?.ErrorMessage}`);
+      }
     },
     async describeRetention(asg) {
       const res = await autoscaling.send(

@@ -31,6 +31,8 @@ export interface DrainerConfig {
   readonly emitMetrics: boolean;
   /** METRICS_NAMESPACE. */
   readonly metricsNamespace: string;
+  /** PUBLISH_EVENTS: outcome events on the default EventBridge bus. */
+  readonly publishEvents: boolean;
 }
 
 /** The event fields that tell which terminate path an instance is on. Informational: its lifecycle state decides. */
@@ -211,6 +213,7 @@ export function parseConfig(vars: Vars): DrainerConfig {
   const stopStandaloneTasks = bool("STOP_STANDALONE_TASKS");
   const dryRun = bool("DRY_RUN");
   const emitMetrics = bool("EMIT_METRICS");
+  const publishEvents = bool("PUBLISH_EVENTS");
   const metricsNamespace =
     text(
       "METRICS_NAMESPACE",
@@ -269,5 +272,6 @@ export function parseConfig(vars: Vars): DrainerConfig {
     dryRun,
     emitMetrics,
     metricsNamespace,
+    publishEvents,
   };
 }

@@ -17,6 +17,16 @@ export const LIFECYCLE_EVENT = {
   detailType: "EC2 Instance-terminate Lifecycle Action",
 } as const;
 
+/**
+ * The events the drainer puts on the account's default EventBridge bus (PUBLISH_EVENTS): one per instance outcome, and
+ * one when a drain is first found stuck. Route them with a rule of your own on this source.
+ */
+export const DRAIN_EVENTS = {
+  source: "ecs-scale-in-drainer",
+  outcome: "ECS Scale-In Drain Outcome",
+  stuck: "ECS Scale-In Drain Stuck",
+} as const;
+
 /** The hook that ECS managed instance draining adds to a group. A second drainer on the same group. */
 export const ECS_MANAGED_DRAINING_HOOK = "ecs-managed-draining-termination-hook";
 
@@ -116,6 +126,8 @@ export const DEFAULTS = {
   emitMetrics: true,
   /** The CloudWatch namespace of those metrics. */
   metricsNamespace: "ECSScaleInDrainer",
+  /** Each instance outcome (and a drain first found stuck) is an event on the default EventBridge bus. */
+  publishEvents: true,
 } as const;
 
 /** A CloudWatch namespace: 1-255 of these characters; AWS/ is reserved for AWS's own. */
@@ -281,6 +293,14 @@ export const SETTINGS: readonly Setting[] = [
       "The CloudWatch namespace of the drainer's metrics: 1-255 letters, digits and . - _ / # :, not starting with AWS/.",
   },
   {
+    env: "PUBLISH_EVENTS",
+    flag: "publish-events",
+    kind: "boolean",
+    default: String(DEFAULTS.publishEvents),
+    description:
+      "Put one event per instance outcome (completed, timed out, failed), and one when a drain is first found stuck, on the account's default EventBridge bus (source ecs-scale-in-drainer). A failure to publish is a warning and never changes a drain.",
+  },
+  {
     env: "DRY_RUN",
     flag: "dry-run",
     kind: "boolean",
@@ -319,6 +339,9 @@ export enum ResourceKind {
   ContainerInstance = "container-instance",
   Task = "task",
   AutoScalingGroup = "autoScalingGroup",
+  Service = "service",
+  /** The account's default EventBridge bus, with `events:source` = the drainer's source (DRAIN_EVENTS). */
+  EventBus = "event-bus",
   /** The action supports no resource-level permissions. */
   Any = "*",
 }
@@ -384,6 +407,15 @@ export const DECLARED_ACTIONS: readonly DeclaredAction[] = [
     mutating: true,
   },
   {
+    // Read when service tasks hold a DRAINING instance for a while: why ECS does not move them (stuck reasons), and
+    // which services are daemons (stopped last, after the other tasks).
+    action: "ecs:DescribeServices",
+    command: "DescribeServicesCommand",
+    resource: ResourceKind.Service,
+    clusterCondition: true,
+    mutating: false,
+  },
+  {
     action: "autoscaling:CompleteLifecycleAction",
     command: "CompleteLifecycleActionCommand",
     resource: ResourceKind.AutoScalingGroup,
@@ -424,5 +456,13 @@ export const DECLARED_ACTIONS: readonly DeclaredAction[] = [
     resource: ResourceKind.Any,
     clusterCondition: false,
     mutating: false,
+  },
+  {
+    // The outcome events (PUBLISH_EVENTS), on the default bus only and with the drainer's source only.
+    action: "events:PutEvents",
+    command: "PutEventsCommand",
+    resource: ResourceKind.EventBus,
+    clusterCondition: false,
+    mutating: true,
   },
 ];

@@ -2,6 +2,7 @@
  * The command line: `drain` (the default) and `status`. Wires configuration, the AWS port and the drain together
  * and turns the outcome into an exit code. Usable in-process (tests, the simulator) as well as from `main.ts`.
  */
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { ECSClient } from "@aws-sdk/client-ecs";
 import { setTimeout as sleepFor } from "node:timers/promises";
@@ -243,7 +244,11 @@ export function createSdkPort(
     },
     ...clientConfig,
   };
-  return createAwsPort(new ECSClient(config), new AutoScalingClient(config));
+  return createAwsPort(
+    new ECSClient(config),
+    new AutoScalingClient(config),
+    new EventBridgeClient(config),
+  );
 }
 
 async function ownTask(

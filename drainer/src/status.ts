@@ -3,6 +3,7 @@ import { AwsPort } from "./aws";
 import { HELD_BY_TERMINATE_HOOK } from "./contract";
 import { Blockers, summarizeBlockers } from "./decisions";
 import { blocksDrain } from "./drain/rules";
+import { StuckFinding, classifyStuck, serviceNames } from "./stuck";
 
 export interface StatusRow {
   readonly instanceId: string;
@@ -14,6 +15,8 @@ export interface StatusRow {
   readonly runningTasksCount: number;
   readonly pendingTasksCount: number;
   readonly blockers: Blockers;
+  /** Why the tasks that block a DRAINING instance are still there (stuck.ts), in ECS's words where it gave them. */
+  readonly stuck: StuckFinding[];
 }
 
 export async function collectStatus(
@@ -53,6 +56,12 @@ export async function collectStatus(
           );
         }
       }
+      let stuck: StuckFinding[] = [];
+      if (ci?.status === "DRAINING" && blocking.length > 0) {
+        const names = serviceNames(blocking);
+        const services = names.length > 0 ? await port.describeServices(cluster, names) : [];
+        stuck = classifyStuck(blocking, new Map(services.map((s) => [s.name, s])));
+      }
       return {
         instanceId: l.instanceId,
         asg: l.asg,
@@ -62,6 +71,7 @@ export async function collectStatus(
         runningTasksCount: ci?.runningTasksCount ?? 0,
         pendingTasksCount: ci?.pendingTasksCount ?? 0,
         blockers: summarizeBlockers(blocking),
+        stuck,
       };
     }),
   );
@@ -78,6 +88,7 @@ export function formatStatusTable(rows: readonly StatusRow[]): string {
     "PENDING",
     "STOPPING",
     "BLOCKED BY",
+    "WHY",
   ];
   const body = rows.map((r) => [
     r.instanceId,
@@ -87,6 +98,7 @@ export function formatStatusTable(rows: readonly StatusRow[]): string {
     String(r.pendingTasksCount),
     String(r.blockers.stopping),
     describeBlockers(r.blockers),
+    r.stuck.length > 0 ? r.stuck.map((f) => `${f.group} ${f.reason}`).join(", ") : "-",
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   const line = (cells: string[]) =>

@@ -31,6 +31,7 @@ export const CONFIG_KEYS: { readonly [K in keyof ScaleInDrainerArgs]-?: KeyKind 
   hookDefaultResult: "result",
   emitMetrics: "boolean",
   metricsNamespace: "string",
+  publishEvents: "boolean",
   sweepSchedule: "string",
   enableSweep: "boolean",
   cpu: "number",

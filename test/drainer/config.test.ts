@@ -42,6 +42,7 @@ describe("parseConfig", () => {
       dryRun: false,
       emitMetrics: true,
       metricsNamespace: DEFAULTS.metricsNamespace,
+      publishEvents: true,
     });
   });
 

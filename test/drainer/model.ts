@@ -24,6 +24,7 @@ import {
   ContainerInstanceView,
   LifecycleActionRef,
   LifecycleHookView,
+  ServiceView,
   TaskView,
 } from "../../drainer/src/aws";
 import { TERMINATING_TRANSITION } from "../../drainer/src/contract";
@@ -458,6 +459,16 @@ export class Model implements AwsPort {
         }))
         .filter((i) => asgs.includes(i.asg));
     });
+  }
+
+  /** Events go nowhere in the model: publishing is never part of a drain's safety. */
+  putEvents() {
+    return this.call("putEvents", () => undefined);
+  }
+
+  /** The model knows no services: its tasks' groups are only names. */
+  describeServices() {
+    return this.call("describeServices", (): ServiceView[] => [], true);
   }
 
   /** The model's groups have no instance lifecycle policy: an abandoned action terminates the instance. */

@@ -161,8 +161,13 @@ describe("the command line", () => {
     assert.ok(r.json.some((l) => l.ownTaskArn === own));
   });
 
-  it("status prints each waiting instance and the services and groups that block it", async () => {
+  it("status prints each waiting instance, the services and groups that block it, and why", async () => {
     const world = realWorld();
+    world.services.set("web", {
+      schedulingStrategy: "REPLICA",
+      deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 100 },
+      events: [],
+    });
     world
       .addInstance("i-0000000000000201", "asg-a", "DRAINING")
       .addInstance("i-0000000000000202", "asg-b", null)
@@ -176,13 +181,16 @@ describe("the command line", () => {
     const lines = table.out.join("\n").split("\n");
     assert.match(
       lines[0],
-      /^INSTANCE\s+GROUP\s+ECS STATUS\s+RUNNING\s+PENDING\s+STOPPING\s+BLOCKED BY$/,
+      /^INSTANCE\s+GROUP\s+ECS STATUS\s+RUNNING\s+PENDING\s+STOPPING\s+BLOCKED BY\s+WHY$/,
     );
     assert.match(
       lines[1],
-      /^i-0000000000000201\s+asg-a\s+DRAINING\s+2\s+0\s+1\s+family:nightly=1, service:web=2 \(1 standalone\)$/,
+      /^i-0000000000000201\s+asg-a\s+DRAINING\s+2\s+0\s+1\s+family:nightly=1, service:web=2 \(1 standalone\)\s+family:nightly standalone, service:web shutting-down, service:web cannot-progress$/,
     );
-    assert.match(lines[2], /^i-0000000000000202\s+asg-b\s+NOT_IN_CLUSTER\s+0\s+0\s+0\s+nothing$/);
+    assert.match(
+      lines[2],
+      /^i-0000000000000202\s+asg-b\s+NOT_IN_CLUSTER\s+0\s+0\s+0\s+nothing\s+-$/,
+    );
     assert.equal(lines.length, 3);
 
     const json = await cli(["status", "--cluster", CLUSTER, "--asg", "asg-a", "--json"], {}, world);
@@ -193,6 +201,10 @@ describe("the command line", () => {
       standalone: 1,
       stopping: 1,
     });
+    assert.deepEqual(
+      doc.instances[0].stuck.map((f: { reason: string }) => f.reason),
+      ["standalone", "shutting-down", "cannot-progress"],
+    );
     assert.equal(
       world.count({ name: "UpdateContainerInstancesStateCommand" }),
       0,

@@ -17,9 +17,11 @@ import {
   ECSClient,
   ListContainerInstancesCommand,
   ListTasksCommand,
+  DescribeServicesCommand,
   StopTaskCommand,
   UpdateContainerInstancesStateCommand,
 } from "@aws-sdk/client-ecs";
+import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { AwsStub, mockClient } from "aws-sdk-client-mock";
 import { AwsPort, createAwsPort } from "../../drainer/src/aws";
 import {
@@ -71,12 +73,24 @@ export function awsError(name: string, message: string, httpStatusCode = 400): E
 export class FakeWorld {
   readonly ecs = new ECSClient({ region: "us-west-2" });
   readonly autoscaling = new AutoScalingClient({ region: "us-west-2" });
+  readonly eventBridge = new EventBridgeClient({ region: "us-west-2" });
+  readonly eventsMock: AwsStub<any, any, any>;
+  /** Every event the drainer put on EventBridge. */
+  readonly published: {
+    source: string;
+    detailType: string;
+    bus: string;
+    detail: Record<string, any>;
+    at: number;
+  }[] = [];
   readonly ecsMock: AwsStub<any, any, any>;
   readonly asMock: AwsStub<any, any, any>;
   readonly port: AwsPort;
   readonly instances = new Map<string, FakeInstance>();
   readonly tasks: FakeTask[] = [];
   readonly hooks = new Map<string, { name: string; heartbeatTimeout: number }[]>();
+  /** Services by name, as DescribeServices answers them (the SDK's shape). */
+  readonly services = new Map<string, Record<string, unknown>>();
   /** Per group, its instance lifecycle policy's TerminateHookAbandon (retain or terminate); none when absent. */
   readonly retention = new Map<string, string>();
   readonly completions: { instanceId: string; result: string; at: number }[] = [];
@@ -92,7 +106,21 @@ export class FakeWorld {
     this.now = now;
     this.ecsMock = mockClient(this.ecs);
     this.asMock = mockClient(this.autoscaling);
-    this.port = createAwsPort(this.ecs, this.autoscaling);
+    this.eventsMock = mockClient(this.eventBridge);
+    this.port = createAwsPort(this.ecs, this.autoscaling, this.eventBridge);
+    this.eventsMock.on(PutEventsCommand).callsFake((input) => {
+      this.record("PutEventsCommand");
+      for (const e of input.Entries ?? []) {
+        this.published.push({
+          source: e.Source,
+          detailType: e.DetailType,
+          bus: e.EventBusName,
+          detail: JSON.parse(e.Detail),
+          at: this.now(),
+        });
+      }
+      return { FailedEntryCount: 0, Entries: (input.Entries ?? []).map(() => ({ EventId: "e" })) };
+    });
     this.install();
   }
 
@@ -252,6 +280,19 @@ export class FakeWorld {
               group: t.group,
             };
           }),
+      };
+    });
+    e.on(DescribeServicesCommand).callsFake((input) => {
+      this.record("DescribeServicesCommand");
+      if (input.services.length > 10)
+        throw awsError("InvalidParameterException", "too many services");
+      return {
+        services: input.services
+          .filter((n: string) => this.services.has(n))
+          .map((n: string) => ({ serviceName: n, ...this.services.get(n) })),
+        failures: input.services
+          .filter((n: string) => !this.services.has(n))
+          .map((n: string) => ({ arn: n, reason: "MISSING" })),
       };
     });
     e.on(StopTaskCommand).callsFake((input) => {

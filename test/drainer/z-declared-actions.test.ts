@@ -25,13 +25,16 @@ describe("the drainer's declared AWS actions", () => {
   it("name each action's IAM service and the SDK command that sends it", () => {
     for (const a of DECLARED_ACTIONS) {
       const [service, name] = a.action.split(":");
-      assert.ok(service === "ecs" || service === "autoscaling", a.action);
+      assert.ok(["ecs", "autoscaling", "events"].includes(service), a.action);
       assert.equal(a.command, `${name}Command`);
       if (a.clusterCondition) {
         assert.ok(
-          [ResourceKind.ContainerInstance, ResourceKind.Task, ResourceKind.Any].includes(
-            a.resource,
-          ),
+          [
+            ResourceKind.ContainerInstance,
+            ResourceKind.Task,
+            ResourceKind.Service,
+            ResourceKind.Any,
+          ].includes(a.resource),
           a.action,
         );
         assert.ok(service === "ecs", `${a.action}: ecs:cluster is an ECS condition key`);

@@ -107,6 +107,7 @@ function ecs(cluster: string, region = R, account = A) {
     cluster: `${prefix}:cluster/${cluster}`,
     instance: `${prefix}:container-instance/${cluster}/0123456789abcdef0123456789abcdef`,
     task: `${prefix}:task/${cluster}/fedcba9876543210fedcba9876543210`,
+    service: `${prefix}:service/${cluster}/web`,
     taskDefinition: (family: string) => `${prefix}:task-definition/${family}:7`,
   };
 }
@@ -127,6 +128,7 @@ function drainerCalls(cluster: string, group: string, region = R, account = A): 
     "ecs:ListTasks": [{ action: "", resource: e.instance, context: inCluster }],
     "ecs:DescribeTasks": [{ action: "", resource: e.task, context: inCluster }],
     "ecs:StopTask": [{ action: "", resource: e.task, context: inCluster }],
+    "ecs:DescribeServices": [{ action: "", resource: e.service, context: inCluster }],
     "autoscaling:CompleteLifecycleAction": [
       { action: "", resource: groupArn(group, region, account) },
     ],
@@ -137,6 +139,13 @@ function drainerCalls(cluster: string, group: string, region = R, account = A): 
     "autoscaling:DescribeAutoScalingGroups": [{ action: "", resource: "*" }],
     "autoscaling:DescribeWarmPool": [{ action: "", resource: "*" }],
     "autoscaling:DescribeLifecycleHooks": [{ action: "", resource: "*" }],
+    "events:PutEvents": [
+      {
+        action: "",
+        resource: `arn:${P}:events:${region}:${account}:event-bus/default`,
+        context: { "events:source": ["ecs-scale-in-drainer"] as unknown as string },
+      },
+    ],
   };
   return DECLARED_ACTIONS.flatMap((d) => {
     const shapes = calls[d.action];
@@ -172,7 +181,8 @@ async function problems(p: Policies, scope: Scope): Promise<string[]> {
   }
   const scoped = (c: Call) => c.resource !== "*";
   for (const c of drainerCalls("other-cluster", group).filter(scoped)) {
-    if (!c.action.startsWith("autoscaling:")) await expect("deny", "another cluster", p.task, c);
+    // (The event bus is the account's, not the cluster's: another region or account below.)
+    if (c.action.startsWith("ecs:")) await expect("deny", "another cluster", p.task, c);
   }
   for (const c of drainerCalls(scope.cluster, `${group}x`).filter(
     (c) => c.action.startsWith("autoscaling:") && scoped(c),
@@ -182,6 +192,17 @@ async function problems(p: Policies, scope: Scope): Promise<string[]> {
   for (const c of drainerCalls(scope.cluster, "someone-elses-group").filter(scoped)) {
     if (c.action.startsWith("autoscaling:")) await expect("deny", "another group", p.task, c);
   }
+  const bus = `arn:${P}:events:${R}:${A}:event-bus`;
+  await expect("deny", "put events posing as another source", p.task, {
+    action: "events:PutEvents",
+    resource: `${bus}/default`,
+    context: { "events:source": ["ecs-scale-in-drainer", "aws.ecs"] as unknown as string },
+  });
+  await expect("deny", "put events on another bus", p.task, {
+    action: "events:PutEvents",
+    resource: `${bus}/orders`,
+    context: { "events:source": ["ecs-scale-in-drainer"] as unknown as string },
+  });
   for (const c of drainerCalls(scope.cluster, group, OTHER_REGION).filter(scoped)) {
     await expect("deny", "another region", p.task, c);
   }

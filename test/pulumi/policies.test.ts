@@ -34,11 +34,20 @@ const IN_CLUSTER = JSON.stringify({ ArnEquals: { "ecs:cluster": CLUSTER_ARN } })
 function expectedGrants(): string[] {
   const expected: string[] = [];
   for (const { action, resource, clusterCondition } of DECLARED_ACTIONS) {
-    const condition = clusterCondition ? IN_CLUSTER : "{}";
+    const condition = clusterCondition
+      ? IN_CLUSTER
+      : resource === ResourceKind.EventBus
+        ? JSON.stringify({
+            "ForAllValues:StringEquals": { "events:source": ["ecs-scale-in-drainer"] },
+            Null: { "events:source": "false" },
+          })
+        : "{}";
     const resources = {
       [ResourceKind.Cluster]: [CLUSTER_ARN],
       [ResourceKind.ContainerInstance]: [`${ECS}:container-instance/prod/*`],
       [ResourceKind.Task]: [`${ECS}:task/prod/*`],
+      [ResourceKind.Service]: [`${ECS}:service/prod/*`],
+      [ResourceKind.EventBus]: [`arn:aws:events:${MOCK_REGION}:${MOCK_ACCOUNT}:event-bus/default`],
       [ResourceKind.AutoScalingGroup]: GROUPS.map(
         (g) =>
           `arn:aws:autoscaling:${MOCK_REGION}:${MOCK_ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/${g}`,
@@ -193,24 +202,33 @@ describe("IAM policies (Pulumi)", () => {
   });
 
   describe("the task and execution roles", () => {
-    for (const role of ["task", "task-execution"]) {
-      it(`${role}: only ECS, for tasks of the cluster's account and region, may assume it`, () => {
-        const trust = JSON.parse(
-          one("aws:iam/role:Role", `${name}-${role}`).inputs.assumeRolePolicy,
-        );
-        assert.deepEqual(trust.Statement, [
-          {
-            Effect: "Allow",
-            Principal: { Service: "ecs-tasks.amazonaws.com" },
-            Action: "sts:AssumeRole",
-            Condition: {
-              StringEquals: { "aws:SourceAccount": MOCK_ACCOUNT },
-              ArnLike: { "aws:SourceArn": `arn:aws:ecs:${MOCK_REGION}:${MOCK_ACCOUNT}:*` },
-            },
+    it("task: only ECS, for tasks of the cluster's account and region, may assume it", () => {
+      const trust = JSON.parse(one("aws:iam/role:Role", `${name}-task`).inputs.assumeRolePolicy);
+      assert.deepEqual(trust.Statement, [
+        {
+          Effect: "Allow",
+          Principal: { Service: "ecs-tasks.amazonaws.com" },
+          Action: "sts:AssumeRole",
+          Condition: {
+            StringEquals: { "aws:SourceAccount": MOCK_ACCOUNT },
+            ArnLike: { "aws:SourceArn": `arn:aws:ecs:${MOCK_REGION}:${MOCK_ACCOUNT}:*` },
           },
-        ]);
-      });
-    }
+        },
+      ]);
+    });
+
+    it("task-execution: ECS tasks, with the plain trust AWS documents for execution roles", () => {
+      const trust = JSON.parse(
+        one("aws:iam/role:Role", `${name}-task-execution`).inputs.assumeRolePolicy,
+      );
+      assert.deepEqual(trust.Statement, [
+        {
+          Effect: "Allow",
+          Principal: { Service: "ecs-tasks.amazonaws.com" },
+          Action: "sts:AssumeRole",
+        },
+      ]);
+    });
   });
 
   describe("the dead-letter queue", () => {

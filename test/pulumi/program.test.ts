@@ -86,6 +86,7 @@ describe("the per-environment program (Pulumi.yaml)", () => {
         hookDefaultResult: LifecycleResult.Continue,
         emitMetrics: true,
         metricsNamespace: "ECSScaleInDrainer",
+        publishEvents: true,
         tags: { team: "platform", environment: "dev" },
       });
     });

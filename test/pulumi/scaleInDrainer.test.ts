@@ -277,6 +277,7 @@ describe("ScaleInDrainer (Pulumi, under mocks)", () => {
         STOP_STANDALONE_TASKS: String(DEFAULTS.stopStandaloneTasks),
         EMIT_METRICS: String(DEFAULTS.emitMetrics),
         METRICS_NAMESPACE: DEFAULTS.metricsNamespace,
+        PUBLISH_EVENTS: String(DEFAULTS.publishEvents),
       });
     });
 
@@ -473,6 +474,7 @@ describe("ScaleInDrainer (Pulumi, under mocks)", () => {
         stopStandaloneTasks: true,
         emitMetrics: false,
         metricsNamespace: "Platform/Drains",
+        publishEvents: false,
         hookDefaultResult: LifecycleResult.Abandon,
         sweepSchedule: "cron(0/10 * * * ? *)",
         cpu: 512,
@@ -496,6 +498,7 @@ describe("ScaleInDrainer (Pulumi, under mocks)", () => {
         STOP_STANDALONE_TASKS: "true",
         EMIT_METRICS: "false",
         METRICS_NAMESPACE: "Platform/Drains",
+        PUBLISH_EVENTS: "false",
       });
     });
 

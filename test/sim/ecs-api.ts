@@ -90,6 +90,8 @@ export class EcsApi {
         return this.describeTasks(input);
       case "StopTask":
         return this.stopTask(input);
+      case "DescribeServices":
+        return this.describeServices(input);
       default:
         throw new ApiError(
           "UnknownOperationException",
@@ -343,6 +345,55 @@ export class EcsApi {
         ],
       },
     };
+  }
+
+  /** DescribeServices: at most 10 services, by name or ARN; the events newest first, as ECS returns them. */
+  private describeServices(input: Input): object {
+    this.checkCluster(input);
+    const refs = strList(input, "services", 10);
+    const services: object[] = [];
+    const failures: object[] = [];
+    for (const ref of refs) {
+      const s = this.world.service(ref.replace(/^arn:.*:service\/[^/]+\//, ""));
+      if (!s) {
+        failures.push({ arn: ref, reason: "MISSING" });
+        continue;
+      }
+      const live = s.tasks.filter((t) => t.desiredStatus === "RUNNING");
+      services.push({
+        serviceArn: s.arn,
+        serviceName: s.spec.name,
+        clusterArn: this.world.clusterArn,
+        status: "ACTIVE",
+        schedulingStrategy: s.spec.daemon ? "DAEMON" : "REPLICA",
+        desiredCount: s.spec.daemon ? live.length : s.spec.desiredCount,
+        runningCount: live.filter((t) => t.lastStatus === "RUNNING").length,
+        pendingCount: live.filter((t) => t.lastStatus === "PENDING").length,
+        taskDefinition: s.taskDefinitionArn,
+        deploymentConfiguration: {
+          minimumHealthyPercent: s.spec.minimumHealthyPercent,
+          maximumPercent: s.spec.maximumPercent,
+        },
+        deployments: [
+          {
+            id: `ecs-svc/${s.startedBy.slice("ecs-svc/".length)}`,
+            status: "PRIMARY",
+            taskDefinition: s.taskDefinitionArn,
+            desiredCount: s.spec.desiredCount,
+            runningCount: live.filter((t) => t.lastStatus === "RUNNING").length,
+            pendingCount: live.filter((t) => t.lastStatus === "PENDING").length,
+            failedTasks: s.failedTasks,
+            rolloutState: "COMPLETED",
+          },
+        ],
+        events: s.events.map((e, i) => ({
+          id: `${s.spec.name}-${s.events.length - i}`,
+          createdAt: this.epoch(e.at),
+          message: e.message,
+        })),
+      });
+    }
+    return { services, failures };
   }
 
   private stopTask(input: Input): object {

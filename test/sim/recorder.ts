@@ -4,7 +4,7 @@
  * for every drainer started, its exit code.
  */
 
-export type Service = "ecs" | "autoscaling";
+export type Service = "ecs" | "autoscaling" | "events";
 
 /** How a lifecycle action ended. */
 export type CompletionVia =
@@ -79,6 +79,14 @@ export class Recorder {
   readonly drainerRuns: DrainerRunRecord[] = [];
   /** Requests the simulator could not answer (an unknown operation or a malformed request). */
   readonly unsupported: string[] = [];
+  /** Events the drainers put on EventBridge's default bus (PutEvents), in order. */
+  readonly published: {
+    at: number;
+    source: string;
+    detailType: string;
+    bus: string;
+    detail: Record<string, unknown>;
+  }[] = [];
   /** Simulated time of the first API call of all. */
   firstCallAt?: number;
 

@@ -176,6 +176,36 @@ export class SimServer {
       await this.ecsCall(target.slice(ECS_TARGET_PREFIX.length), input, attempt, res);
       return;
     }
+    if (req.method === "POST" && target === "AWSEvents.PutEvents") {
+      // EventBridge's PutEvents (JSON 1.1): the events are recorded; nothing routes them.
+      const at = this.clock.now();
+      this.recorder.call("events", "PutEvents", at, attempt);
+      let entries: Record<string, string>[] = [];
+      try {
+        entries = (JSON.parse(body) as { Entries?: Record<string, string>[] }).Entries ?? [];
+      } catch {
+        this.recorder.unsupported.push("EventBridge PutEvents with a malformed body");
+      }
+      for (const e of entries) {
+        this.recorder.published.push({
+          at,
+          source: e.Source,
+          detailType: e.DetailType,
+          bus: e.EventBusName ?? "default",
+          detail: JSON.parse(e.Detail ?? "{}"),
+        });
+      }
+      res.writeHead(200, { "content-type": "application/x-amz-json-1.1" });
+      res.end(
+        JSON.stringify({
+          FailedEntryCount: 0,
+          Entries: entries.map((_, i) => ({
+            EventId: `sim-event-${this.recorder.published.length - entries.length + i + 1}`,
+          })),
+        }),
+      );
+      return;
+    }
     const form = new URLSearchParams(body);
     const action = form.get("Action");
     if (req.method === "POST" && action) {

@@ -12,6 +12,7 @@ import {
 } from "@aws-sdk/client-auto-scaling";
 import {
   DescribeContainerInstancesCommand,
+  DescribeServicesCommand,
   DescribeTasksCommand,
   ECSClient,
   ListContainerInstancesCommand,
@@ -303,7 +304,7 @@ describe("simulator", function () {
       );
     });
 
-    it("never stops standalone tasks and stops daemon tasks after the other service tasks", async () => {
+    it("never stops standalone tasks, and stops daemon tasks last: after every other task, standalone ones included", async () => {
       c = await start({
         groups: oneGroup(2),
         services: [
@@ -320,9 +321,10 @@ describe("simulator", function () {
           order.push(e.group);
       });
       await c.sim.run(30);
-      assert.deepEqual(order, ["service:web", "service:agent"]);
+      // The worst reading of AWS's "after all replica tasks": the daemon waits for the standalone task too.
+      assert.deepEqual(order, ["service:web"]);
       const left = ci.tasks.filter((t) => t.lastStatus !== "STOPPED").map((t) => t.group);
-      assert.deepEqual(left, ["family:job"]);
+      assert.deepEqual(left.sort(), ["family:job", "service:agent"]);
       const stopped = await c.ecs.send(
         new StopTaskCommand({
           cluster: "sim",
@@ -330,6 +332,36 @@ describe("simulator", function () {
         }),
       );
       assert.equal(stopped.task?.desiredStatus, "STOPPED");
+      await c.sim.run(30);
+      assert.deepEqual(order, ["service:web", "family:job", "service:agent"]);
+    });
+
+    it("models capacity: a service's replacement finds no room, and ECS says so in a service event (DescribeServices)", async () => {
+      c = await start({
+        groups: oneGroup(2),
+        services: [{ name: "web", desiredCount: 4, cpu: 1024, startSeconds: 2 }],
+        instanceCpu: 2048,
+      });
+      const ci = c.sim.world.group("asg-a").instances[1].containerInstance!;
+      c.sim.world.setContainerInstanceStatus(ci, "DRAINING");
+      await c.sim.run(30);
+      const live = ci.tasks.filter((t) => t.lastStatus !== "STOPPED");
+      assert.equal(live.length, 2, "no replacement could be placed, so none stopped");
+      const res = await c.ecs.send(
+        new DescribeServicesCommand({ cluster: "sim", services: ["web", "nope"] }),
+      );
+      const [web] = res.services!;
+      assert.equal(web.schedulingStrategy, "REPLICA");
+      assert.deepEqual(web.deploymentConfiguration, {
+        minimumHealthyPercent: 100,
+        maximumPercent: 200,
+      });
+      assert.match(
+        web.events![0].message!,
+        /^service web was unable to place a task because no container instance met all of its requirements\. The closest matching container-instance \w+ has insufficient CPU units available\./,
+      );
+      assert.ok(web.events![0].createdAt instanceof Date);
+      assert.deepEqual(res.failures, [{ arn: "nope", reason: "MISSING" }]);
     });
   });
 

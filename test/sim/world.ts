@@ -55,6 +55,14 @@ export interface ServiceSpec {
   readonly deactivatingSeconds?: number;
   /** Time in STOPPING when stopped (SIGTERM handling). Defaults to 2. */
   readonly stoppingSeconds?: number;
+  /** CPU units and MiB each task reserves on its instance (see WorldSpec.instanceCpu). Default 0. */
+  readonly cpu?: number;
+  readonly memory?: number;
+  /**
+   * Replacements started after the world began fail their container health checks 10 s after they run: ECS stops
+   * them, counts them as failed in the deployment and says so in a service event; they never count as healthy.
+   */
+  readonly unhealthyReplacements?: boolean;
 }
 
 export interface StandaloneTaskSpec {
@@ -66,6 +74,8 @@ export interface StandaloneTaskSpec {
   readonly runSeconds?: number;
   readonly deactivatingSeconds?: number;
   readonly stoppingSeconds?: number;
+  readonly cpu?: number;
+  readonly memory?: number;
 }
 
 export interface WorldSpec {
@@ -78,6 +88,12 @@ export interface WorldSpec {
   readonly seed?: number;
   /** How long ECS managed draining takes to set an instance DRAINING after the event. Defaults to 1. */
   readonly managedDrainingDelaySeconds?: number;
+  /**
+   * Every container instance's CPU units and MiB. Tasks reserve theirs; ECS places a task only on an ACTIVE instance
+   * with room, and says in a service event when none has. Defaults to unlimited.
+   */
+  readonly instanceCpu?: number;
+  readonly instanceMemory?: number;
 }
 
 /** An API error with its AWS code and HTTP status. */
@@ -110,6 +126,10 @@ export interface Task {
   version: number;
   readonly deactivatingSeconds: number;
   readonly stoppingSeconds: number;
+  readonly cpu: number;
+  readonly memory: number;
+  /** False for a replacement that fails its health checks: it never counts as healthy. */
+  healthy?: boolean;
 }
 
 /** A drainer the EventBridge step started, as ECS knows it: a Fargate task of the drainer's task definition. */
@@ -182,12 +202,20 @@ export interface Group {
   readonly retainOnAbandon: boolean;
 }
 
-interface Service {
+export interface Service {
   readonly spec: Required<Omit<ServiceSpec, "groups">> & { groups?: readonly string[] };
+  readonly arn: string;
   readonly taskDefinitionArn: string;
   readonly startedBy: string;
   readonly tasks: Task[];
+  /** ECS's service events, newest first (ECS keeps the latest 100). */
+  readonly events: { at: number; message: string }[];
+  /** Tasks of the deployment that failed to start or to stay healthy. */
+  failedTasks: number;
 }
+
+/** ECS repeats a service event no more often than this (simulated seconds) while nothing changes. */
+const SERVICE_EVENT_REPEAT_SECONDS = 60;
 
 export interface LifecycleAction {
   readonly instance: Ec2Instance;
@@ -343,11 +371,17 @@ export class World extends EventEmitter {
           startSeconds: 5,
           deactivatingSeconds: 0,
           stoppingSeconds: 2,
+          cpu: 0,
+          memory: 0,
+          unhealthyReplacements: false,
           ...s,
         },
+        arn: `arn:aws:ecs:${this.region}:${this.accountId}:service/${this.clusterName}/${s.name}`,
         taskDefinitionArn: this.taskDefinitionArn(s.name),
         startedBy: `ecs-svc/${String(Math.floor(this.rng.next() * 1e16)).padStart(16, "1")}`,
         tasks: [],
+        events: [],
+        failedTasks: 0,
       };
       this.services.set(s.name, service);
       // Initial placement: spread, already RUNNING.
@@ -363,6 +397,8 @@ export class World extends EventEmitter {
           service,
           deactivatingSeconds: service.spec.deactivatingSeconds,
           stoppingSeconds: service.spec.stoppingSeconds,
+          cpu: service.spec.cpu,
+          memory: service.spec.memory,
         });
         task.lastStatus = "RUNNING";
         task.startedAt = 0;
@@ -381,6 +417,8 @@ export class World extends EventEmitter {
         taskDefinitionArn: this.taskDefinitionArn(t.family),
         deactivatingSeconds: t.deactivatingSeconds ?? 0,
         stoppingSeconds: t.stoppingSeconds ?? 2,
+        cpu: t.cpu ?? 0,
+        memory: t.memory ?? 0,
       });
       task.lastStatus = "RUNNING";
       task.startedAt = 0;
@@ -469,6 +507,8 @@ export class World extends EventEmitter {
       service?: Service;
       deactivatingSeconds: number;
       stoppingSeconds: number;
+      cpu?: number;
+      memory?: number;
     },
   ): Task {
     const task: Task = {
@@ -479,6 +519,8 @@ export class World extends EventEmitter {
       createdAt: this.clock.now(),
       version: 1,
       ...t,
+      cpu: t.cpu ?? 0,
+      memory: t.memory ?? 0,
     };
     ci.tasks.push(task);
     this.tasks.set(task.arn, task);
@@ -527,7 +569,8 @@ export class World extends EventEmitter {
 
   // ---- the ECS service scheduler ---------------------------------------------------------------------------------
 
-  private placementTargets(service: Service): ContainerInstance[] {
+  /** ACTIVE, connected instances the service may use (its groups), with or without room for its task. */
+  private candidates(service: Service): ContainerInstance[] {
     const out: ContainerInstance[] = [];
     for (const ci of this.containerInstances.values()) {
       if (ci.status !== "ACTIVE" || !ci.agentConnected) continue;
@@ -535,6 +578,53 @@ export class World extends EventEmitter {
       out.push(ci);
     }
     return out;
+  }
+
+  /** CPU units and MiB not reserved by the instance's live tasks. */
+  free(ci: ContainerInstance): { cpu: number; memory: number } {
+    const live = this.liveTasks(ci);
+    return {
+      cpu: (this.spec.instanceCpu ?? Infinity) - live.reduce((n, t) => n + t.cpu, 0),
+      memory: (this.spec.instanceMemory ?? Infinity) - live.reduce((n, t) => n + t.memory, 0),
+    };
+  }
+
+  private placementTargets(service: Service): ContainerInstance[] {
+    return this.candidates(service).filter((ci) => {
+      const f = this.free(ci);
+      return f.cpu >= service.spec.cpu && f.memory >= service.spec.memory;
+    });
+  }
+
+  /**
+   * No instance has room for the service's task: ECS says so in a service event, naming the closest instance and what
+   * it lacks (ECS developer guide, service event messages), no more often than every SERVICE_EVENT_REPEAT_SECONDS.
+   */
+  private cannotPlace(service: Service): void {
+    const candidates = this.candidates(service);
+    let message = `service ${service.spec.name} was unable to place a task because no container instance met all of its requirements.`;
+    if (candidates.length === 0) {
+      message += " Reason: No Container Instances were found in your cluster.";
+    } else {
+      const closest = candidates.reduce((a, b) => (this.free(b).cpu > this.free(a).cpu ? b : a));
+      const f = this.free(closest);
+      const lacks = f.cpu < service.spec.cpu ? "CPU units" : "memory";
+      message += ` The closest matching container-instance ${closest.arn.split("/").pop()} has insufficient ${lacks} available. For more information, see the Troubleshooting section.`;
+    }
+    this.serviceEvent(service, message);
+  }
+
+  private serviceEvent(service: Service, message: string): void {
+    const now = this.clock.now();
+    const last = service.events[0];
+    if (last && last.message === message && now - last.at < SERVICE_EVENT_REPEAT_SECONDS) return;
+    service.events.unshift({ at: now, message });
+    service.events.length = Math.min(service.events.length, 100);
+  }
+
+  /** A service, by name (DescribeServices). */
+  service(name: string): Service | undefined {
+    return this.services.get(name);
   }
 
   /** Spread placement: the active instance with the fewest tasks of the service, then the fewest tasks. */
@@ -592,8 +682,9 @@ export class World extends EventEmitter {
           this.startServiceTask(s, ci);
           continue;
         }
+        this.cannotPlace(s);
       }
-      let healthy = live.filter((t) => t.lastStatus === "RUNNING").length;
+      let healthy = live.filter((t) => t.lastStatus === "RUNNING" && t.healthy !== false).length;
       for (const t of leaving) {
         if (healthy - 1 < minHealthy) break;
         this.stopTask(t, "ServiceSchedulerInitiated", "Container instance is draining");
@@ -604,14 +695,18 @@ export class World extends EventEmitter {
     }
   }
 
-  /** A daemon service: a task on each ACTIVE instance; on a draining one it stops after the other service tasks. */
+  /**
+   * A daemon service: a task on each ACTIVE instance; on a draining one it stops last. AWS says daemon tasks stop
+   * "after all replica tasks have stopped", and standalone tasks are outside that order (shared/AWS-FACTS.md); this
+   * world takes the worst reading of it: a daemon task waits for every other task, standalone ones included.
+   */
   private reconcileDaemon(s: Service): void {
     for (const t of s.tasks) {
       if (t.desiredStatus !== "RUNNING") continue;
       const ci = t.containerInstance;
       if (ci.status === "ACTIVE") continue;
       const othersLive = ci.tasks.some(
-        (o) => o.service && o.service !== s && !o.service.spec.daemon && o.lastStatus !== "STOPPED",
+        (o) => o !== t && !o.service?.spec.daemon && o.lastStatus !== "STOPPED",
       );
       if (!othersLive) {
         this.stopTask(t, "ServiceSchedulerInitiated", "Container instance is draining");
@@ -627,7 +722,10 @@ export class World extends EventEmitter {
       service: s,
       deactivatingSeconds: s.spec.deactivatingSeconds,
       stoppingSeconds: s.spec.stoppingSeconds,
+      cpu: s.spec.cpu,
+      memory: s.spec.memory,
     });
+    if (s.spec.unhealthyReplacements) task.healthy = false;
     this.emitTask(task);
     this.clock.after(s.spec.startSeconds, () => {
       if (task.lastStatus !== "PENDING" || task.desiredStatus !== "RUNNING") return;
@@ -636,6 +734,17 @@ export class World extends EventEmitter {
       task.version++;
       this.emitTask(task);
       this.scheduleReconcile();
+      if (task.healthy === false) {
+        this.clock.after(10, () => {
+          if (task.desiredStatus !== "RUNNING") return;
+          s.failedTasks++;
+          this.serviceEvent(
+            s,
+            `(service ${s.spec.name}) (task ${task.arn.split("/").pop()}) failed container health checks.`,
+          );
+          this.stopTask(task, "TaskFailedToStart", "Task failed container health checks");
+        });
+      }
     });
   }
 

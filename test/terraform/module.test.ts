@@ -319,6 +319,7 @@ describe("terraform module: files", function () {
       hook_default_result: DEFAULTS.hookDefaultResult,
       emit_metrics: setting("EMIT_METRICS").default === "true",
       metrics_namespace: setting("METRICS_NAMESPACE").default,
+      publish_events: setting("PUBLISH_EVENTS").default === "true",
       enable_sweep: DEFAULTS.enableSweep,
       sweep_schedule: DEFAULTS.sweepSchedule,
       cpu: DEFAULTS.cpu,

@@ -105,6 +105,7 @@ const SCENARIOS: Scenario[] = [
       hookDefaultResult: LifecycleResult.Abandon,
       emitMetrics: false,
       metricsNamespace: "Platform/Drains",
+      publishEvents: false,
       sweepSchedule: "cron(0/10 * * * ? *)",
       enableSweep: true,
       cpu: 1024,
@@ -277,7 +278,12 @@ describe("terraform module: parity with the Pulumi component", function () {
             grant.Condition,
             declared.clusterCondition
               ? { ArnEquals: { "ecs:cluster": tf.cluster_arn } }
-              : undefined,
+              : declared.resource === ResourceKind.EventBus
+                ? {
+                    "ForAllValues:StringEquals": { "events:source": ["ecs-scale-in-drainer"] },
+                    Null: { "events:source": "false" },
+                  }
+                : undefined,
             declared.action,
           );
         }
@@ -293,7 +299,7 @@ describe("terraform module: parity with the Pulumi component", function () {
       it("trusts the same services with each role, and gives the execution role the same managed policy", () => {
         const trust = (name: string) => JSON.parse(pulumi.find(TYPES.role, name).assumeRolePolicy);
         assert.deepEqual(JSON.parse(tf.ecs_tasks_assume_role_policy), trust(`${n}-task`));
-        assert.deepEqual(JSON.parse(tf.ecs_tasks_assume_role_policy), trust(`${n}-task-execution`));
+        assert.deepEqual(JSON.parse(tf.execution_assume_role_policy), trust(`${n}-task-execution`));
         assert.deepEqual(JSON.parse(tf.events_assume_role_policy), trust(`${n}-task-events`));
         assert.equal(
           tf.execution_role_policy_arn,
@@ -506,7 +512,7 @@ describe("terraform module: parity with the Pulumi component", function () {
     const c = (output: string) => `\${module.contract.${output}}`;
     const WIRING: [string, string, string, unknown][] = [
       ["aws_iam_role", "task", "assume_role_policy", c("ecs_tasks_assume_role_policy")],
-      ["aws_iam_role", "execution", "assume_role_policy", c("ecs_tasks_assume_role_policy")],
+      ["aws_iam_role", "execution", "assume_role_policy", c("execution_assume_role_policy")],
       ["aws_iam_role", "events", "assume_role_policy", c("events_assume_role_policy")],
       ["aws_iam_role_policy", "task", "policy", c("task_role_policy")],
       ["aws_iam_role_policy", "task", "role", "${aws_iam_role.task.id}"],
@@ -700,6 +706,8 @@ describe("terraform module: parity with the Pulumi component", function () {
       ["a metrics namespace with a space", { metricsNamespace: "my drains" }],
       ["a metrics namespace with every allowed sign", { metricsNamespace: "a.b-c_d/e#f:g" }],
       ["metrics off", { emitMetrics: false }],
+      ["events off", { publishEvents: false }],
+      ["events as text", { publishEvents: "no" as never }],
       ["no groups", { autoscalingGroupNames: [] }],
       ["a group twice", { autoscalingGroupNames: ["a", "a"] }],
       ["a group with a comma", { autoscalingGroupNames: ["a,b"] }],

@@ -89,6 +89,7 @@ export interface ContractOutputs {
   events_role_policy: string;
   dead_letter_queue_policy: string;
   ecs_tasks_assume_role_policy: string;
+  execution_assume_role_policy: string;
   events_assume_role_policy: string;
   retry_policy: { maximum_event_age_in_seconds: number; maximum_retry_attempts: number };
   task_definition: {

@@ -46,6 +46,7 @@ async function timeOut(run: Run, s: InstanceState): Promise<void> {
     action: "timeout",
     timeoutResult: config.timeoutResult,
     kept: retention?.keptOnTimeout ?? null,
+    stuck: s.stuck ?? [],
     blockers: s.lastBlockers ?? null,
     blockingTasks: (s.lastBlocking ?? []).map((t) => ({
       taskArn: t.arn,

@@ -56,6 +56,9 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
     retention: new Map(),
     knownStopped: new Set(),
     taskHome: new Map(),
+    services: new Map(),
+    diagnosing: false,
+    publishing: new Set(),
     finished,
     signal: AbortSignal.any([ctx.signal, finished.signal]),
   };
@@ -116,6 +119,8 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
       );
     }
   }
+  // The events in flight: each request is bounded by REQUEST_TIMEOUT_SECONDS and the SDK's retries.
+  await Promise.allSettled([...run.publishing]);
   return run.states.map((s) => s.outcome!);
 }
 

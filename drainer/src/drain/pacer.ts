@@ -75,6 +75,7 @@ export function pacedReads(
     describeGroupInstances: (asgs) => port.describeGroupInstances(asgs),
     describeLifecycleHooks: (asg) => port.describeLifecycleHooks(asg),
     describeRetention: (asg) => port.describeRetention(asg),
+    putEvents: (events) => port.putEvents(events),
     findContainerInstances: (cluster, id) => listed(() => port.findContainerInstances(cluster, id)),
     listContainerInstances: (cluster) => listed(() => port.listContainerInstances(cluster)),
     // A describe of many ids is many calls of 100: each waits for its own token, so that a large batch is paced too.
@@ -87,6 +88,12 @@ export function pacedReads(
     listTasks: (cluster, arn, status) => listed(() => port.listTasks(cluster, arn, status)),
     listFamilyTasks: (cluster, family) => listed(() => port.listFamilyTasks(cluster, family)),
     listClusterTasks: (cluster, status) => listed(() => port.listClusterTasks(cluster, status)),
+    describeServices: async (cluster, names) =>
+      (
+        await Promise.all(
+          chunks(names, 10).map((c) => read(1, () => port.describeServices(cluster, c))),
+        )
+      ).flat(),
     describeTasks: async (cluster, arns) =>
       (
         await Promise.all(

@@ -11,6 +11,8 @@ import { ContainerInstanceView, TaskView } from "../aws";
 import { LifecycleResult } from "../contract";
 import { blockersKey, isServiceTask, summarizeBlockers } from "../decisions";
 import { blocksDrain, hasLiveRegistration, isGone, proveDrained } from "./rules";
+import { diagnose, readServices } from "./diagnose";
+import { serviceNames } from "../stuck";
 import { InstanceState, Run, complete, errorText, failed, outcomeOf, settle } from "./state";
 import { Planned, budget, list, liveRegistrations, locate, lookable } from "./listing";
 
@@ -22,6 +24,20 @@ export async function poll(
   states: readonly InstanceState[],
   pollStartedAt: number,
   drainOnly = false,
+): Promise<void> {
+  await look(run, states, pollStartedAt, drainOnly);
+  // Why the instances that have waited a while still wait: read-only, and not waited for.
+  if (!drainOnly && !run.diagnosing && !run.ctx.config.dryRun) {
+    run.diagnosing = true;
+    void diagnose(run, states).finally(() => (run.diagnosing = false));
+  }
+}
+
+async function look(
+  run: Run,
+  states: readonly InstanceState[],
+  pollStartedAt: number,
+  drainOnly: boolean,
 ): Promise<void> {
   await locate(run, states);
   // A follower's first look (rule 7) sets its instance DRAINING without reading it: the call is idempotent, and the
@@ -359,9 +375,19 @@ async function stopStandalone(
   const { ctx } = run;
   if (!ctx.config.stopStandaloneTasks || ctx.config.dryRun) return;
   const blocking = tasks.filter((t) => blocksDrain(t, ctx.ownTaskArn));
-  if (blocking.length === 0 || blocking.some(isServiceTask)) return;
+  if (blocking.length === 0 || blocking.every(isServiceTask)) return;
   if (blocking.filter((t) => t.desiredStatus === "RUNNING").length < counted) return;
+  // Daemon tasks wait their turn: ECS stops them after the other tasks, standalone ones possibly included, so they
+  // do not count against "only standalone tasks remain". Any other service task does.
+  const serviceTasks = blocking.filter(isServiceTask);
+  if (serviceTasks.length > 0) {
+    const services = await readServices(run, serviceNames(serviceTasks), Infinity);
+    const daemon = (t: TaskView) =>
+      services.get(t.group.slice("service:".length))?.schedulingStrategy === "DAEMON";
+    if (!serviceTasks.every(daemon)) return;
+  }
   for (const t of blocking) {
+    if (isServiceTask(t)) continue;
     if (t.desiredStatus === "STOPPED" || s.stopRequested.has(t.arn)) continue;
     s.stopRequested.add(t.arn);
     try {

@@ -6,6 +6,7 @@ import {
   AwsPort,
   ContainerInstanceView,
   LifecycleActionRef,
+  ServiceView,
   TaskView,
   isNoActiveLifecycleAction,
 } from "../aws";
@@ -13,6 +14,8 @@ import { DrainerConfig } from "../config";
 import { LIMITS, LifecycleResult } from "../contract";
 import { Blockers, HookPlan, RetentionPlan } from "../decisions";
 import { Logger } from "../log";
+import type { StuckFinding } from "../stuck";
+import { publishOutcome } from "./events";
 import { outcomeMetrics } from "../telemetry";
 import { isPermanent, permanentFix } from "./rules";
 
@@ -48,6 +51,8 @@ export interface Outcome {
   /** True for an instance served for another drainer (this one led its group). */
   readonly forPeer?: boolean;
   readonly error?: string;
+  /** Why the drain was stuck at its end, when it was (stuck.ts). */
+  readonly stuck?: readonly StuckFinding[];
 }
 
 export interface DrainContext {
@@ -111,6 +116,11 @@ export interface InstanceState {
   ownTaskHere: boolean;
   /** A follower left a proof to the leader at its last look. */
   deferred: boolean;
+  /** Why the drain waits, at the last look into it (diagnose.ts), and its key, to log changes only. */
+  stuck?: StuckFinding[];
+  stuckKey?: string;
+  /** The stuck reasons already counted as a metric for this instance. */
+  readonly stuckCounted: Set<string>;
   tasksAtStart: number | null;
   /** A completion is in flight: nothing else completes the action meanwhile. */
   closing: boolean;
@@ -138,6 +148,12 @@ export interface Run {
   readonly knownStopped: Set<string>;
   /** Where each task seen runs: a task never moves, so a cluster-wide listing describes only tasks of interest. */
   readonly taskHome: Map<string, string>;
+  /** Services read (diagnose.ts), by name, and when. */
+  readonly services: Map<string, { view: ServiceView; readAt: number }>;
+  /** A look into stuck drains is in flight: the next poll does not start another. */
+  diagnosing: boolean;
+  /** Events being put on EventBridge (events.ts): the run waits for them before it returns. */
+  readonly publishing: Set<Promise<unknown>>;
   /** Aborted once every instance has an outcome (or the run is stopped): ends every loop and sleep. */
   readonly finished: AbortController;
   readonly signal: AbortSignal;
@@ -159,6 +175,7 @@ export function newInstance(run: Run, ref: LifecycleActionRef, answers: boolean)
     known: new Set(),
     pollsSinceListing: 0,
     stopRequested: new Set(),
+    stuckCounted: new Set(),
     deferred: false,
     ownTaskHere: false,
     tasksAtStart: null,
@@ -177,6 +194,7 @@ export function settle(run: Run, s: InstanceState, outcome: Outcome): void {
   if (s.outcome) return;
   s.outcome = s.answers ? outcome : { ...outcome, forPeer: true };
   logOutcome(run, s, s.outcome);
+  publishOutcome(run, s, s.outcome);
   if (active(run).length === 0) run.finished.abort();
 }
 
@@ -219,6 +237,7 @@ export function outcomeOf(
     tasksAtStart: s.tasksAtStart,
     ...(lifecycleResult ? { lifecycleResult } : {}),
     ...(error ? { error } : {}),
+    ...(s.stuck && s.stuck.length > 0 && result !== "completed" ? { stuck: s.stuck } : {}),
   };
 }
 

@@ -19,6 +19,7 @@ locals {
   cluster_arn            = "${local.ecs_arn_prefix}:cluster/${local.cluster}"
   container_instance_arn = "${local.ecs_arn_prefix}:container-instance/${local.cluster}/*"
   task_arn               = "${local.ecs_arn_prefix}:task/${local.cluster}/*"
+  service_arn            = "${local.ecs_arn_prefix}:service/${local.cluster}/*"
 
   autoscaling_group_arns = {
     for g in var.autoscaling_group_names :
@@ -155,6 +156,7 @@ locals {
     { name = "STOP_STANDALONE_TASKS", value = tostring(var.stop_standalone_tasks) },
     { name = "EMIT_METRICS", value = tostring(var.emit_metrics) },
     { name = "METRICS_NAMESPACE", value = var.metrics_namespace },
+    { name = "PUBLISH_EVENTS", value = tostring(var.publish_events) },
   ]
 
   container_definitions = jsonencode([
@@ -206,6 +208,16 @@ locals {
         }
       },
       {
+        # Why service tasks do not leave a draining instance, and which services are daemons.
+        Sid      = "ReadServices"
+        Effect   = "Allow"
+        Action   = ["ecs:DescribeServices"]
+        Resource = local.service_arn
+        Condition = {
+          ArnEquals = { "ecs:cluster" = local.cluster_arn }
+        }
+      },
+      {
         Sid      = "CompleteLifecycleActions"
         Effect   = "Allow"
         Action   = ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"]
@@ -217,6 +229,18 @@ locals {
         Effect   = "Allow"
         Action   = ["autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingInstances", "autoscaling:DescribeLifecycleHooks", "autoscaling:DescribeWarmPool"]
         Resource = "*"
+      },
+      {
+        # The drain events (publish_events): on the default bus, with the drainer's own source only.
+        Sid      = "PutDrainEvents"
+        Effect   = "Allow"
+        Action   = ["events:PutEvents"]
+        Resource = "arn:${local.ecs_partition}:events:${local.ecs_region}:${local.ecs_account_id}:event-bus/default"
+        # events:source is multivalued (one per entry): every entry's source must be the drainer's, and there must be one.
+        Condition = {
+          "ForAllValues:StringEquals" = { "events:source" = ["ecs-scale-in-drainer"] }
+          Null                        = { "events:source" = "false" }
+        }
       },
       {
         # ListTasks is also called without a container instance (every task of the cluster; a sweep's family), which
@@ -296,6 +320,17 @@ locals {
         StringEquals = { "aws:SourceAccount" = local.ecs_account_id }
         ArnLike      = { "aws:SourceArn" = "${local.ecs_arn_prefix}:*" }
       }
+    }]
+  })
+
+  # The execution role: the plain trust AWS's task execution role guide gives, with no source condition (none is
+  # documented for it, and one ECS did not meet would stop every drainer from starting). It only pulls and logs.
+  execution_assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "ecs-tasks.amazonaws.com" }
+      Action    = "sts:AssumeRole"
     }]
   })
 

@@ -66,8 +66,13 @@ output "events_role_policy" {
 }
 
 output "ecs_tasks_assume_role_policy" {
-  description = "The trust policy of the task and execution roles (JSON)."
+  description = "The trust policy of the task role (JSON): ECS, for tasks of the cluster's account and region."
   value       = local.ecs_tasks_assume_role_policy
+}
+
+output "execution_assume_role_policy" {
+  description = "The trust policy of the execution role (JSON): ECS tasks."
+  value       = local.execution_assume_role_policy
 }
 
 output "events_assume_role_policy" {

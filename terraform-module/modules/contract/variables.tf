@@ -204,6 +204,13 @@ variable "metrics_namespace" {
   }
 }
 
+variable "publish_events" {
+  description = "Put one event per instance outcome (completed, timed out, failed), and one when a drain is first found stuck, on the account's default EventBridge bus, source ecs-scale-in-drainer (PUBLISH_EVENTS). Route them with a rule of your own. Defaults to true."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "enable_sweep" {
   description = "Run the drainer on sweep_schedule to handle instances whose lifecycle event was lost. Defaults to true."
   type        = bool

@@ -29,6 +29,8 @@ run "scopes_ecs_statements_to_a_cluster_given_by_name" {
       FindContainerInstances  = "arn:aws:ecs:us-west-2:123456789012:cluster/prod"
       DrainContainerInstances = "arn:aws:ecs:us-west-2:123456789012:container-instance/prod/*"
       WatchAndStopTasks       = "arn:aws:ecs:us-west-2:123456789012:task/prod/*"
+      ReadServices            = "arn:aws:ecs:us-west-2:123456789012:service/prod/*"
+      PutDrainEvents          = "arn:aws:events:us-west-2:123456789012:event-bus/default"
       CompleteLifecycleActions = [
         "arn:aws:autoscaling:us-west-2:123456789012:autoScalingGroup:*:autoScalingGroupName/prod-ecs-a",
         "arn:aws:autoscaling:us-west-2:123456789012:autoScalingGroup:*:autoScalingGroupName/prod-ecs-b",
@@ -45,11 +47,13 @@ run "scopes_ecs_statements_to_a_cluster_given_by_name" {
       null,
       "arn:aws:ecs:us-west-2:123456789012:cluster/prod",
       "arn:aws:ecs:us-west-2:123456789012:cluster/prod",
+      "arn:aws:ecs:us-west-2:123456789012:cluster/prod",
+      null,
       null,
       null,
       "arn:aws:ecs:us-west-2:123456789012:cluster/prod",
     ]
-    error_message = "The container-instance, task and ListTasks statements, and only those, must carry ecs:cluster."
+    error_message = "The container-instance, task, service and ListTasks statements, and only those, must carry ecs:cluster."
   }
 }
 
@@ -195,6 +199,7 @@ run "gives_the_container_its_settings" {
       STOP_STANDALONE_TASKS   = "true"
       EMIT_METRICS            = "false"
       METRICS_NAMESPACE       = "Platform/Drains"
+      PUBLISH_EVENTS          = "true"
     }
     error_message = "The container environment must carry every setting, as text."
   }

@@ -12,6 +12,7 @@ import {
   resolveClusterScope,
   taskRolePolicyDocument,
 } from "./policies";
+import { alarmDefinitions, createAlarms } from "./alarms";
 import { ScaleInHook } from "./scaleInHook";
 import { ARG_CHECKS, checkScaleInDrainerArgs, crossChecks, isKnown } from "./validation";
 
@@ -96,6 +97,14 @@ export interface ScaleInDrainerArgs {
    * Route them with a rule of your own. Defaults to true.
    */
   readonly publishEvents?: pulumi.Input<boolean>;
+  /**
+   * Whether to create CloudWatch alarms: the dead-letter queue has messages, a rule's FailedInvocations, and each
+   * group's drains that timed out or failed (from the drainer's metrics, so `emitMetrics` must stay true). Must be
+   * known when the program runs. Defaults to false.
+   */
+  readonly enableAlarms?: boolean;
+  /** An SNS topic the alarms notify (alarm and OK actions). Requires `enableAlarms`. Defaults to none. */
+  readonly alarmTopicArn?: pulumi.Input<string>;
   /** Tags for every resource that takes them. Defaults to none. */
   readonly tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
 }
@@ -138,6 +147,8 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
   public readonly deadLetterQueueUrl: pulumi.Output<string>;
   /** The drainer image URI the task runs. */
   public readonly imageUri: pulumi.Output<string>;
+  /** The alarms' ARNs, by key (`dead-letters`, `asg-NAME-drains-timed-out`, ...); empty unless `enableAlarms`. */
+  public readonly alarmArns: pulumi.Output<{ [key: string]: string }>;
 
   constructor(name: string, args: ScaleInDrainerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ecs-scale-in-drainer:index:ScaleInDrainer", name, {}, opts);
@@ -306,6 +317,28 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    const alarms = args.enableAlarms
+      ? createAlarms(
+          name,
+          alarmDefinitions({
+            deadLetterQueueName: deadLetterQueue.name,
+            rules: [
+              ...hooks.map((h, i) => ({
+                suffix: `asg-${groups[i]}`,
+                name: h.ruleArn.apply((arn) => arn.slice(arn.lastIndexOf("/") + 1)),
+              })),
+              ...(sweepRule ? [{ suffix: "sweep", name: sweepRule.name }] : []),
+            ],
+            cluster: scope.clusterName,
+            groups,
+            metricsNamespace: checked(args, "metricsNamespace", DEFAULTS.metricsNamespace),
+          }),
+          args.alarmTopicArn,
+          args.tags,
+          this,
+        )
+      : [];
+
     this.taskDefinitionArn = task.taskDefinitionArn;
     this.taskRoleArn = task.taskRoleArn;
     this.executionRoleArn = task.executionRoleArn;
@@ -316,6 +349,13 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
     this.logGroupName = task.logGroupName;
     this.deadLetterQueueUrl = deadLetterQueue.url;
     this.imageUri = image.imageUri;
+    this.alarmArns = pulumi
+      .all(alarms.map((a) => pulumi.all([a.name, a.arn])))
+      .apply((pairs): { [key: string]: string } =>
+        Object.fromEntries(
+          pairs.map(([alarmName, arn]) => [alarmName.slice(name.length + 1), arn]),
+        ),
+      );
     this.registerOutputs({
       taskDefinitionArn: this.taskDefinitionArn,
       taskRoleArn: this.taskRoleArn,
@@ -327,6 +367,7 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
       logGroupName: this.logGroupName,
       deadLetterQueueUrl: this.deadLetterQueueUrl,
       imageUri: this.imageUri,
+      alarmArns: this.alarmArns,
     });
   }
 }

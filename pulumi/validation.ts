@@ -56,6 +56,7 @@ export const MUST_BE_KNOWN: readonly (keyof ScaleInDrainerArgs)[] = [
   "autoscalingGroupNames",
   "enableSweep",
   "launchType",
+  "enableAlarms",
 ];
 
 /** A value for a message: never an Output's text (its toJSON is a long warning of Pulumi's). */
@@ -153,6 +154,15 @@ export const ARG_CHECKS: {
     v === undefined || typeof v === "boolean"
       ? undefined
       : `\`emitMetrics\` is ${JSON.stringify(v)}: set it to true or false. Defaults to ${DEFAULTS.emitMetrics}.`,
+  enableAlarms: (v) =>
+    v === undefined || typeof v === "boolean"
+      ? undefined
+      : `\`enableAlarms\` is ${JSON.stringify(v)}: set it to true or false, known when the program runs. Defaults to false.`,
+  alarmTopicArn: (v) =>
+    v === undefined ||
+    (typeof v === "string" && /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(v))
+      ? undefined
+      : `\`alarmTopicArn\` is ${JSON.stringify(v)}: set it to an SNS topic ARN such as arn:aws:sns:us-west-2:123456789012:oncall, or leave it unset.`,
   publishEvents: (v) =>
     v === undefined || typeof v === "boolean"
       ? undefined
@@ -265,6 +275,21 @@ export function checkScaleInDrainerArgs(args: ScaleInDrainerArgs): ArgProblem[] 
       assignPublicIp: args.assignPublicIp ?? DEFAULTS.assignPublicIp,
       cpu: args.cpu ?? DEFAULTS.cpu,
     };
+    // The alarms read the drainer's metrics; a topic without alarms would notify of nothing.
+    if (args.enableAlarms === true && args.emitMetrics === false) {
+      problems.push({
+        arg: "enableAlarms",
+        message:
+          "`enableAlarms` is true but `emitMetrics` is false: the drain alarms read the drainer's metrics. Set emitMetrics: true, or enableAlarms: false.",
+      });
+    }
+    if (args.alarmTopicArn !== undefined && args.enableAlarms !== true) {
+      problems.push({
+        arg: "alarmTopicArn",
+        message:
+          "`alarmTopicArn` is set but `enableAlarms` is not true: set enableAlarms: true, or remove alarmTopicArn.",
+      });
+    }
     if (Object.values(known).every((v) => isKnown(v))) {
       problems.push(...crossChecks(known as Parameters<typeof crossChecks>[0]));
     }

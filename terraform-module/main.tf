@@ -25,6 +25,8 @@ module "contract" {
   emit_metrics            = var.emit_metrics
   metrics_namespace       = var.metrics_namespace
   publish_events          = var.publish_events
+  enable_alarms           = var.enable_alarms
+  alarm_topic_arn         = var.alarm_topic_arn
   enable_sweep            = var.enable_sweep
   sweep_schedule          = var.sweep_schedule
   cpu                     = var.cpu
@@ -247,4 +249,27 @@ resource "aws_cloudwatch_event_target" "sweep" {
   dead_letter_config {
     arn = aws_sqs_queue.dead_letter.arn
   }
+}
+
+################################################################################
+# Alarms (enable_alarms): events that could not start the drainer, and drains that went wrong
+################################################################################
+
+resource "aws_cloudwatch_metric_alarm" "this" {
+  for_each = var.enable_alarms ? module.contract.alarms : {}
+
+  alarm_name          = "${module.contract.names.task_definition_family}-${each.key}"
+  alarm_description   = each.value.description
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric_name
+  dimensions          = each.value.dimensions
+  statistic           = each.value.statistic
+  period              = module.contract.alarm_shape.period
+  evaluation_periods  = module.contract.alarm_shape.evaluation_periods
+  threshold           = module.contract.alarm_shape.threshold
+  comparison_operator = module.contract.alarm_shape.comparison_operator
+  treat_missing_data  = module.contract.alarm_shape.treat_missing_data
+  alarm_actions       = var.alarm_topic_arn == null ? [] : [var.alarm_topic_arn]
+  ok_actions          = var.alarm_topic_arn == null ? [] : [var.alarm_topic_arn]
+  tags                = var.tags
 }

@@ -47,3 +47,8 @@ output "image_uri" {
   description = "The drainer image the task definition runs."
   value       = var.drainer_image
 }
+
+output "alarm_arns" {
+  description = "The ARNs of the alarms, by key (empty unless enable_alarms)."
+  value       = { for k, a in aws_cloudwatch_metric_alarm.this : k => a.arn }
+}

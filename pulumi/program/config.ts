@@ -32,6 +32,8 @@ export const CONFIG_KEYS: { readonly [K in keyof ScaleInDrainerArgs]-?: KeyKind 
   emitMetrics: "boolean",
   metricsNamespace: "string",
   publishEvents: "boolean",
+  enableAlarms: "boolean",
+  alarmTopicArn: "string",
   sweepSchedule: "string",
   enableSweep: "boolean",
   cpu: "number",

@@ -140,3 +140,55 @@ run "rejects_a_metrics_namespace_reserved_for_aws" {
   }
   expect_failures = [var.metrics_namespace]
 }
+
+run "alarms_when_asked_for_each_group_rule_and_the_queue" {
+  command = apply
+  variables {
+    autoscaling_group_names = ["blue", "green"]
+    enable_alarms           = true
+    alarm_topic_arn         = "arn:aws:sns:us-west-2:123456789012:oncall"
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.this) == 8
+    error_message = "The queue, two group rules and the sweep rule, and two groups' timed-out and failed drains: 8 alarms."
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["asg-blue-drains-timed-out"].namespace == "ECSScaleInDrainer" && aws_cloudwatch_metric_alarm.this["asg-blue-drains-timed-out"].dimensions == tomap({ Cluster = "prod", AutoScalingGroup = "blue" })
+    error_message = "The drain alarms read the drainer's metrics, by cluster and group."
+  }
+  assert {
+    condition     = alltrue([for a in aws_cloudwatch_metric_alarm.this : a.alarm_actions == toset(["arn:aws:sns:us-west-2:123456789012:oncall"]) && a.threshold == 0 && a.comparison_operator == "GreaterThanThreshold"])
+    error_message = "Every alarm notifies the topic when its metric is above 0."
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["dead-letters"].dimensions["QueueName"] == aws_sqs_queue.dead_letter.name
+    error_message = "The dead-letter alarm watches the module's queue."
+  }
+}
+
+run "no_alarms_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.this) == 0
+    error_message = "Alarms are opt-in."
+  }
+}
+
+run "rejects_alarms_without_metrics" {
+  command = plan
+  variables {
+    enable_alarms = true
+    emit_metrics  = false
+  }
+  expect_failures = [var.enable_alarms]
+}
+
+run "rejects_a_topic_without_alarms" {
+  command = plan
+  variables {
+    alarm_topic_arn = "arn:aws:sns:us-west-2:123456789012:oncall"
+  }
+  expect_failures = [var.alarm_topic_arn]
+}

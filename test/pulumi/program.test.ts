@@ -87,6 +87,8 @@ describe("the per-environment program (Pulumi.yaml)", () => {
         emitMetrics: true,
         metricsNamespace: "ECSScaleInDrainer",
         publishEvents: true,
+        enableAlarms: true,
+        alarmTopicArn: "arn:aws:sns:us-west-2:123456789012:oncall",
         tags: { team: "platform", environment: "dev" },
       });
     });

@@ -53,6 +53,30 @@ const CASES: [string, Partial<Record<keyof ScaleInDrainerArgs, unknown>>, string
     /is an Output .* must be known when the program runs/,
   ],
   [
+    "enableAlarms as an Output",
+    { enableAlarms: pulumi.output(true) },
+    "enableAlarms",
+    /is an Output .* must be known when the program runs/,
+  ],
+  [
+    "alarms without the metrics they read",
+    { enableAlarms: true, emitMetrics: false },
+    "enableAlarms",
+    /Set emitMetrics: true, or enableAlarms: false/,
+  ],
+  [
+    "an alarm topic without alarms",
+    { alarmTopicArn: "arn:aws:sns:us-west-2:123456789012:oncall" },
+    "alarmTopicArn",
+    /set enableAlarms: true, or remove alarmTopicArn/,
+  ],
+  [
+    "an alarm topic that is not an SNS topic ARN",
+    { enableAlarms: true, alarmTopicArn: "oncall" },
+    "alarmTopicArn",
+    /an SNS topic ARN such as/,
+  ],
+  [
     "launchType as an Output",
     { launchType: pulumi.output("EC2") },
     "launchType",

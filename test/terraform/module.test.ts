@@ -320,6 +320,8 @@ describe("terraform module: files", function () {
       emit_metrics: setting("EMIT_METRICS").default === "true",
       metrics_namespace: setting("METRICS_NAMESPACE").default,
       publish_events: setting("PUBLISH_EVENTS").default === "true",
+      enable_alarms: false,
+      alarm_topic_arn: null,
       enable_sweep: DEFAULTS.enableSweep,
       sweep_schedule: DEFAULTS.sweepSchedule,
       cpu: DEFAULTS.cpu,

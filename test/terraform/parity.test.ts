@@ -103,9 +103,11 @@ const SCENARIOS: Scenario[] = [
       timeoutResult: LifecycleResult.Abandon,
       stopStandaloneTasks: true,
       hookDefaultResult: LifecycleResult.Abandon,
-      emitMetrics: false,
+      emitMetrics: true,
       metricsNamespace: "Platform/Drains",
       publishEvents: false,
+      enableAlarms: true,
+      alarmTopicArn: `arn:aws:sns:${MOCK_REGION}:${MOCK_ACCOUNT}:oncall`,
       sweepSchedule: "cron(0/10 * * * ? *)",
       enableSweep: true,
       cpu: 1024,
@@ -467,6 +469,55 @@ describe("terraform module: parity with the Pulumi component", function () {
         );
       });
 
+      it("alarms on the same metrics, with the same statistic and shape, when enabled", () => {
+        const alarms = pulumi.records.filter(
+          (r) => r.type === "aws:cloudwatch/metricAlarm:MetricAlarm",
+        );
+        if (scenario.args.enableAlarms !== true) {
+          assert.deepEqual(alarms, []);
+          return;
+        }
+        const pulumiByKey = Object.fromEntries(
+          alarms.map((a) => [a.name.slice(n.length + 1), a.inputs]),
+        );
+        assert.deepEqual(Object.keys(pulumiByKey).sort(), Object.keys(tf.alarms).sort());
+        for (const [key, t] of Object.entries(tf.alarms)) {
+          const p = pulumiByKey[key];
+          assert.deepEqual(
+            [
+              p.namespace,
+              p.metricName,
+              p.statistic,
+              Object.keys(p.dimensions).sort(),
+              p.alarmDescription,
+            ],
+            [
+              t.namespace,
+              t.metric_name,
+              t.statistic,
+              Object.keys(t.dimensions).sort(),
+              t.description,
+            ],
+            key,
+          );
+          assert.deepEqual(
+            [p.period, p.evaluationPeriods, p.threshold, p.comparisonOperator, p.treatMissingData],
+            [
+              tf.alarm_shape.period,
+              tf.alarm_shape.evaluation_periods,
+              tf.alarm_shape.threshold,
+              tf.alarm_shape.comparison_operator,
+              tf.alarm_shape.treat_missing_data,
+            ],
+            key,
+          );
+          assert.deepEqual(p.alarmActions, [scenario.args.alarmTopicArn], key);
+          if (t.namespace !== "AWS/SQS" && t.namespace !== "AWS/Events") {
+            assert.deepEqual(p.dimensions, t.dimensions, key);
+          }
+        }
+      });
+
       it("creates the same resources, group for group", () => {
         const count = (type: string) => pulumi.records.filter((r) => r.type === type).length;
         const sweep = scenario.args.enableSweep === false ? 0 : 1;
@@ -494,6 +545,7 @@ describe("terraform module: parity with the Pulumi component", function () {
           "aws_cloudwatch_event_target.lifecycle per group",
           "aws_cloudwatch_event_target.sweep if sweep",
           "aws_cloudwatch_log_group.this",
+          "aws_cloudwatch_metric_alarm.this per group",
           "aws_ecs_task_definition.this",
           "aws_iam_role.events",
           "aws_iam_role.execution",
@@ -706,6 +758,13 @@ describe("terraform module: parity with the Pulumi component", function () {
       ["a metrics namespace with a space", { metricsNamespace: "my drains" }],
       ["a metrics namespace with every allowed sign", { metricsNamespace: "a.b-c_d/e#f:g" }],
       ["metrics off", { emitMetrics: false }],
+      ["alarms without metrics", { enableAlarms: true, emitMetrics: false }],
+      ["a topic without alarms", { alarmTopicArn: `arn:aws:sns:${MOCK_REGION}:${MOCK_ACCOUNT}:t` }],
+      ["a topic that is no SNS ARN", { enableAlarms: true, alarmTopicArn: "oncall" }],
+      [
+        "alarms with a topic",
+        { enableAlarms: true, alarmTopicArn: `arn:aws:sns:${MOCK_REGION}:${MOCK_ACCOUNT}:t` },
+      ],
       ["events off", { publishEvents: false }],
       ["events as text", { publishEvents: "no" as never }],
       ["no groups", { autoscalingGroupNames: [] }],

@@ -111,6 +111,23 @@ export interface ContractOutputs {
     assign_public_ip: boolean;
   };
   dead_letter_queue: { message_retention_seconds: number; sqs_managed_sse_enabled: boolean };
+  alarms: Record<
+    string,
+    {
+      description: string;
+      namespace: string;
+      metric_name: string;
+      dimensions: Record<string, string>;
+      statistic: string;
+    }
+  >;
+  alarm_shape: {
+    period: number;
+    evaluation_periods: number;
+    threshold: number;
+    comparison_operator: string;
+    treat_missing_data: string;
+  };
 }
 
 /** A rejected plan: the variables Terraform named as invalid, and its message. */

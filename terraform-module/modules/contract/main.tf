@@ -346,4 +346,61 @@ locals {
       }
     }]
   })
+
+  # The alarms (enable_alarms), keyed by a stable suffix: the dead-letter queue, each rule, each group's drains.
+  # Every alarm fires when its metric is above 0 over 5 minutes (alarm_shape); no data is not a breach.
+  alarm_shape = {
+    period              = 300
+    evaluation_periods  = 1
+    threshold           = 0
+    comparison_operator = "GreaterThanThreshold"
+    treat_missing_data  = "notBreaching"
+  }
+  alarms = merge(
+    {
+      "dead-letters" = {
+        description = "An event could not start the ECS scale-in drainer (EventBridge gave up after its retries): the instance waits for the sweep, or its hook's timeout. Read the queue's messages."
+        namespace   = "AWS/SQS"
+        metric_name = "ApproximateNumberOfMessagesVisible"
+        dimensions  = { QueueName = local.names.dead_letter_queue }
+        statistic   = "Maximum"
+      }
+    },
+    {
+      for g in var.autoscaling_group_names : "asg-${g}-failed-invocations" => {
+        description = "EventBridge failed to start the ECS scale-in drainer's task for this rule (RunTask refused: capacity, permissions, networking)."
+        namespace   = "AWS/Events"
+        metric_name = "FailedInvocations"
+        dimensions  = { RuleName = local.lifecycle_rule_names[g] }
+        statistic   = "Sum"
+      }
+    },
+    var.enable_sweep ? {
+      "sweep-failed-invocations" = {
+        description = "EventBridge failed to start the ECS scale-in drainer's task for this rule (RunTask refused: capacity, permissions, networking)."
+        namespace   = "AWS/Events"
+        metric_name = "FailedInvocations"
+        dimensions  = { RuleName = local.names.sweep_rule }
+        statistic   = "Sum"
+      }
+    } : {},
+    {
+      for g in var.autoscaling_group_names : "asg-${g}-drains-timed-out" => {
+        description = "A drain of an instance of ${g} reached its deadline and was completed with TIMEOUT_RESULT: the drainer's log and its drain event say what blocked it."
+        namespace   = var.metrics_namespace
+        metric_name = "TimedOut"
+        dimensions  = { Cluster = local.cluster, AutoScalingGroup = g }
+        statistic   = "Sum"
+      }
+    },
+    {
+      for g in var.autoscaling_group_names : "asg-${g}-drains-failed" => {
+        description = "A drain of an instance of ${g} failed on a permanent AWS error (access denied, a missing cluster, group or hook): its action was left to the hook's timeout."
+        namespace   = var.metrics_namespace
+        metric_name = "Failed"
+        dimensions  = { Cluster = local.cluster, AutoScalingGroup = g }
+        statistic   = "Sum"
+      }
+    },
+  )
 }

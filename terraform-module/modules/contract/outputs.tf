@@ -109,3 +109,13 @@ output "dead_letter_queue" {
   description = "The dead-letter queue's settings: message_retention_seconds, sqs_managed_sse_enabled."
   value       = local.dead_letter_queue
 }
+
+output "alarms" {
+  description = "The alarms' definitions, by key: description, namespace, metric_name, dimensions, statistic."
+  value       = local.alarms
+}
+
+output "alarm_shape" {
+  description = "What every alarm shares: period, evaluation_periods, threshold, comparison_operator, treat_missing_data."
+  value       = local.alarm_shape
+}

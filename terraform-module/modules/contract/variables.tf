@@ -211,6 +211,33 @@ variable "publish_events" {
   nullable    = false
 }
 
+variable "enable_alarms" {
+  description = "Create CloudWatch alarms: the dead-letter queue has messages, a rule's FailedInvocations, and each group's drains that timed out or failed (from the drainer's metrics, so emit_metrics must be true). Defaults to false."
+  type        = bool
+  default     = false
+  nullable    = false
+
+  validation {
+    condition     = !(var.enable_alarms && !var.emit_metrics)
+    error_message = "Set emit_metrics = true to use enable_alarms, or set enable_alarms = false: the drain alarms read the drainer's metrics."
+  }
+}
+
+variable "alarm_topic_arn" {
+  description = "An SNS topic the alarms notify (alarm and OK actions). Null: the alarms notify nobody. Requires enable_alarms."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", var.alarm_topic_arn))
+    error_message = "Set alarm_topic_arn to an SNS topic ARN such as arn:aws:sns:us-west-2:123456789012:oncall, or leave it null."
+  }
+  validation {
+    condition     = var.alarm_topic_arn == null || var.enable_alarms
+    error_message = "Set enable_alarms = true to use alarm_topic_arn, or leave alarm_topic_arn null."
+  }
+}
+
 variable "enable_sweep" {
   description = "Run the drainer on sweep_schedule to handle instances whose lifecycle event was lost. Defaults to true."
   type        = bool

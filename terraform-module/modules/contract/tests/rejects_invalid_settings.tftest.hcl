@@ -426,3 +426,21 @@ run "creates_hooks_with_the_chosen_default_result" {
     error_message = "The hook must take hook_default_result."
   }
 }
+
+run "rejects_alarms_without_metrics" {
+  command = plan
+  variables {
+    enable_alarms = true
+    emit_metrics  = false
+  }
+  expect_failures = [var.enable_alarms]
+}
+
+run "rejects_a_topic_that_is_not_an_sns_arn" {
+  command = plan
+  variables {
+    enable_alarms   = true
+    alarm_topic_arn = "oncall"
+  }
+  expect_failures = [var.alarm_topic_arn]
+}

@@ -38,6 +38,23 @@ describe("npm run demo", function () {
     assert.match(out.stdout, /instance-2: \d task\(s\) at scale-in; terminated after \d+ s/);
   });
 
+  it("--scenario stuck: says why in ECS's words, puts the drain events, and keeps the instance without killing", () => {
+    const out = demo("--scenario", "stuck", "--time-scale", "30");
+    assert.equal(out.status, 0, out.stderr);
+    assert.match(
+      out.stdout,
+      /waiting: .*service:web cannot-place: service web was unable to place a task/,
+    );
+    assert.match(out.stdout, /the drain timed out; the group retains the instance/);
+    assert.match(out.stdout, /ECS Scale-In Drain Stuck: instance-1 stuck \(.*cannot-place/);
+    assert.match(out.stdout, /ECS Scale-In Drain Outcome: instance-1 timed-out/);
+    assert.match(
+      out.stdout,
+      /instance-1: \d task\(s\) at scale-in; kept after \d+ s \(ABANDON\): Terminating:Retained, ECS DRAINING/,
+    );
+    assert.match(out.stdout, /tasks killed: 0/);
+  });
+
   it("refuses a bad option with a message that names it", () => {
     const out = demo("--instances", "5", "--cluster-size", "3");
     assert.equal(out.status, 2);

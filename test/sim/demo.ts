@@ -13,7 +13,11 @@ import { WorldEvent, WorldSpec } from "./world";
 
 const USAGE = `Usage: npm run demo -- [options]
 
-  --instances N            instances to scale in (default 3)
+  --scenario NAME          scale-in (default): a scale-in that drains cleanly;
+                           stuck: no instance has room for web's replacements, so the drain is stuck; the drainer
+                           says why (ECS's own words), puts its events, and at the deadline abandons the action in a
+                           group that retains instances: the instance is kept, nothing killed
+  --instances N            instances to scale in (default 3; 1 for stuck)
   --cluster-size N         instances in the group (default 6)
   --tasks N                tasks per service (default: one per instance)
   --job-seconds S          a standalone job on a terminating instance ends after S s (default 60; 0: no job)
@@ -30,6 +34,7 @@ const USAGE = `Usage: npm run demo -- [options]
 All times are simulated seconds, as they would pass on AWS.`;
 
 interface DemoOptions {
+  scenario: "scale-in" | "stuck";
   instances: number;
   clusterSize: number;
   tasks?: number;
@@ -49,6 +54,7 @@ function parseOptions(argv: string[]): DemoOptions | undefined {
   const { values } = parseArgs({
     args: argv,
     options: {
+      scenario: { type: "string" },
       instances: { type: "string" },
       "cluster-size": { type: "string" },
       tasks: { type: "string" },
@@ -77,8 +83,14 @@ function parseOptions(argv: string[]): DemoOptions | undefined {
     }
     return n;
   };
+  const scenario = values.scenario ?? "scale-in";
+  if (scenario !== "scale-in" && scenario !== "stuck") {
+    throw new Error(`--scenario must be scale-in or stuck, got ${scenario}`);
+  }
+  const stuck = scenario === "stuck";
   const o: DemoOptions = {
-    instances: num("instances", 3, 1, true),
+    scenario,
+    instances: num("instances", stuck ? 1 : 3, 1, true),
     clusterSize: num("cluster-size", 6, 2, true),
     tasks: values.tasks === undefined ? undefined : num("tasks", 0, 1, true),
     jobSeconds: num("job-seconds", 60, 0),
@@ -86,7 +98,12 @@ function parseOptions(argv: string[]): DemoOptions | undefined {
     shutdown: num("shutdown", 15, 0),
     poll: num("poll", 10, 0.1),
     heartbeatTimeout: num("heartbeat-timeout", 300, 30, true),
-    drainTimeout: values["drain-timeout"] === undefined ? undefined : num("drain-timeout", 0, 1),
+    drainTimeout:
+      values["drain-timeout"] === undefined
+        ? stuck
+          ? 120
+          : undefined
+        : num("drain-timeout", 0, 1),
     stopStandalone: values["stop-standalone"] === true,
     dryRun: values["dry-run"] === true,
     timeScale: num("time-scale", 10, 0.1),
@@ -106,29 +123,34 @@ function parseOptions(argv: string[]): DemoOptions | undefined {
 }
 
 function world(o: DemoOptions): WorldSpec {
+  const stuck = o.scenario === "stuck";
   const tasks = o.tasks ?? o.clusterSize;
   return {
     cluster: "demo",
+    // Stuck: every instance is full of web's tasks (2 x 1024 CPU units of 2048), so no replacement fits.
+    ...(stuck ? { instanceCpu: 2048 } : {}),
     groups: [
       {
         name: "demo-asg",
         instances: o.clusterSize,
         hooks: [{ name: "ecs-scale-in-drainer", heartbeatTimeout: o.heartbeatTimeout }],
+        retainOnAbandon: stuck,
       },
     ],
     services: [
       {
         name: "web",
-        desiredCount: tasks,
+        desiredCount: stuck ? 2 * o.clusterSize : tasks,
         startSeconds: 8,
         deactivatingSeconds: o.deregistration,
         stoppingSeconds: 3,
+        ...(stuck ? { cpu: 1024 } : {}),
       },
       { name: "api", desiredCount: tasks, startSeconds: 8, stoppingSeconds: o.shutdown },
       { name: "log-agent", desiredCount: 0, daemon: true, stoppingSeconds: 2 },
     ],
     standaloneTasks:
-      o.jobSeconds > 0
+      o.jobSeconds > 0 && !stuck
         ? [
             {
               family: "nightly-report",
@@ -159,6 +181,7 @@ async function main(): Promise<void> {
       drainTimeoutSeconds: o.drainTimeout,
       stopStandaloneTasks: o.stopStandalone,
       dryRun: o.dryRun,
+      ...(o.scenario === "stuck" ? { timeoutResult: "ABANDON" as const } : {}),
     },
   });
   const short = new Map<string, string>();
@@ -166,10 +189,19 @@ async function main(): Promise<void> {
   const print = (t: number, who: string, what: string) =>
     console.log(`${clock(t)} ${who.padEnd(20)} ${what}`);
 
+  if (o.scenario === "stuck") {
+    console.log(
+      `Stuck: every instance is full of web's tasks, so web's replacements cannot be placed and its tasks cannot ` +
+        `leave. The drainer says why, in ECS's words, puts its events on EventBridge, and at its ${o.drainTimeout} s ` +
+        `deadline abandons the action (TIMEOUT_RESULT=ABANDON) in a group that retains instances: kept, not killed.\n`,
+    );
+  }
   console.log(
     `A cluster of ${o.clusterSize} instances runs web (${o.deregistration} s load balancer deregistration), ` +
       `api (${o.shutdown} s shutdown), a log-agent daemon` +
-      (o.jobSeconds > 0 ? ` and a ${o.jobSeconds} s nightly-report job` : "") +
+      (o.jobSeconds > 0 && o.scenario !== "stuck"
+        ? ` and a ${o.jobSeconds} s nightly-report job`
+        : "") +
       `. Auto Scaling removes ${o.instances}.\n` +
       `Drainer: the real bundle (dist/drainer.js), one process per lifecycle event; poll every ${o.poll} s. ` +
       `Times are simulated seconds (${o.timeScale}x faster).\n`,
@@ -211,7 +243,7 @@ async function main(): Promise<void> {
 
   // The drainer's decisions, as its JSON log lines arrive.
   const seen = new Map<DrainerRun, number>();
-  const follow = setInterval(() => {
+  const followOnce = () => {
     for (const run of sim.eventBridge.runs) {
       const from = seen.get(run) ?? 0;
       const lines = parseLogLines(run.handle.lines.slice(from));
@@ -233,7 +265,8 @@ async function main(): Promise<void> {
         );
       }
     }
-  }, 50);
+  };
+  const follow = setInterval(followOnce, 50);
 
   const ids = sim.world
     .group("demo-asg")
@@ -258,6 +291,7 @@ async function main(): Promise<void> {
     );
   } finally {
     clearInterval(follow);
+    followOnce();
   }
   const report = sim.report();
   console.log("\nSummary");
@@ -266,13 +300,33 @@ async function main(): Promise<void> {
     const rec = sim.recorder.instances.get(id)!;
     const ended = rec.terminatedAt;
     const result = rec.completions.find((c) => c.hook === "ecs-scale-in-drainer");
+    const instance = sim.world.instance(id);
     console.log(
       `  ${name(id)}: ${rec.tasksAtScaleIn} task(s) at scale-in; ` +
         (ended !== undefined
           ? `terminated after ${Math.round(ended - rec.scaleInAt)} s (${result?.result ?? "-"}, ${result?.via ?? "-"})`
-          : `still ${sim.world.instance(id).lifecycleState}`) +
+          : rec.retainedAt !== undefined
+            ? `kept after ${Math.round(rec.retainedAt - rec.scaleInAt)} s (${result?.result ?? "-"}): ${instance.lifecycleState}, ECS ${instance.containerInstance?.status}, for an operator`
+            : `still ${instance.lifecycleState}`) +
         `; ${rec.killed.length} killed`,
     );
+  }
+  if (sim.recorder.published.length > 0) {
+    console.log("  drain events on EventBridge (source ecs-scale-in-drainer):");
+    for (const e of sim.recorder.published) {
+      const d = e.detail as {
+        instanceId: string;
+        result: string;
+        reasons?: string[];
+        blockingServices?: string[];
+      };
+      console.log(
+        `    ${clock(e.at)} ${e.detailType}: ${name(d.instanceId)} ${d.result}` +
+          (d.reasons?.length
+            ? ` (${d.reasons.join(", ")}; services: ${(d.blockingServices ?? []).join(", ") || "-"})`
+            : ""),
+      );
+    }
   }
   const lagText = report.lags.map((l) => `${l.toFixed(1)} s`).join(", ");
   console.log(

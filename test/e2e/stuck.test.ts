@@ -71,6 +71,23 @@ describe("why a drain is stuck (the real bundle against the simulator)", functio
     assert.deepEqual(reasons(summary), ["service:web cannot-place"]);
     const metric = logs(sim).find((l) => l.action === "stuck" && l.Reason === "cannot-place");
     assert.equal(metric?.StuckInstances, 1);
+    // The outcome's metrics, as CloudWatch would extract them from the log line.
+    const outcome = logs(sim).find((l) => l.action === "outcome")!;
+    assert.deepEqual(
+      [
+        outcome.TimedOut,
+        outcome.Completed,
+        outcome.Failed,
+        outcome.AutoScalingGroup,
+        outcome.Cluster,
+      ],
+      [1, 0, 0, "asg-a", "prod"],
+    );
+    assert.equal(
+      (outcome._aws as { CloudWatchMetrics: { Namespace: string }[] }).CloudWatchMetrics[0]
+        .Namespace,
+      "ECSScaleInDrainer",
+    );
     // The drain events on EventBridge: stuck when the reason appeared, then the timed-out outcome.
     const published = sim.recorder.published;
     assert.deepEqual(

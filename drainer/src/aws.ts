@@ -409,7 +409,9 @@ export function createAwsPort(
       );
       if ((res.FailedEntryCount ?? 0) > 0) {
         const failed = (res.Entries ?? []).find((e) => e.ErrorCode);
-        throw new Error(`EventBridge took ${entries.length - (res.FailedEntryCount ?? 0)} of ${entries.length} events: ${failed?.ErrorCode}: ${failed?.ErrorMessage}`);
+        throw new Error(
+          `EventBridge took ${entries.length - (res.FailedEntryCount ?? 0)} of ${entries.length} events: ${failed?.ErrorCode}: ${failed?.ErrorMessage}`,
+        );
       }
     },
     async describeRetention(asg) {

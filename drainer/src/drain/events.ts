@@ -13,7 +13,12 @@ import { InstanceState, Outcome, Run, errorText } from "./state";
 /** The outcomes that are drains, and so events. */
 const PUBLISHED = new Set(["completed", "not-in-cluster", "timed-out", "failed"]);
 
-function publish(run: Run, s: InstanceState, detailType: string, detail: Record<string, unknown>): void {
+function publish(
+  run: Run,
+  s: InstanceState,
+  detailType: string,
+  detail: Record<string, unknown>,
+): void {
   const { config } = run.ctx;
   if (!config.publishEvents || config.dryRun) return;
   const put = run.port
@@ -29,10 +34,14 @@ function publish(run: Run, s: InstanceState, detailType: string, detail: Record<
       },
     ])
     .catch((err) =>
-      s.log.log("warn", `could not put the "${detailType}" event on EventBridge; the drain is unaffected`, {
-        action: "event",
-        error: errorText(err),
-      }),
+      s.log.log(
+        "warn",
+        `could not put the "${detailType}" event on EventBridge; the drain is unaffected`,
+        {
+          action: "event",
+          error: errorText(err),
+        },
+      ),
     );
   run.publishing.add(put);
   void put.finally(() => run.publishing.delete(put));

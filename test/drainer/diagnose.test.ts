@@ -56,6 +56,41 @@ describe("why a drain waits", () => {
     assert.ok(reads >= 1 && reads <= Math.ceil(120 / POLL / 3), `${reads} DescribeServices`);
   });
 
+  it("a drain held only by progress (a daemon waiting its turn, tasks shutting down) is told, at info, but not counted as stuck", async () => {
+    const h = stuckWorld({ agent: { schedulingStrategy: "DAEMON", events: [] } });
+    h.world
+      .addTask(
+        "agent-1",
+        ID,
+        "service:agent",
+        [0, "RUNNING", "RUNNING"],
+        [80, "STOPPED", "STOPPED"],
+      )
+      .addTask(
+        "web-1",
+        ID,
+        "service:web",
+        [0, "RUNNING", "RUNNING"],
+        [5, "DEACTIVATING", "STOPPED"],
+        [70, "STOPPED", "STOPPED"],
+      );
+    const [out] = await h.run({ ...eventVars(ID), POLL_INTERVAL_SECONDS: String(POLL) });
+    assert.equal(out.result, "completed");
+    const waits = h.lines.filter((l) => l.action === "wait" && l.stuck);
+    assert.ok(waits.length > 0, "told");
+    for (const w of waits) assert.equal(w.level, "info");
+    assert.deepEqual(
+      [...new Set(waits.flatMap((w) => w.stuck.map((f: { reason: string }) => f.reason)))].sort(),
+      ["daemon", "shutting-down"],
+    );
+    assert.equal(h.lines.filter((l) => l.action === "stuck").length, 0, "no StuckInstances metric");
+    assert.deepEqual(
+      h.world.published.map((e) => e.detailType),
+      ["ECS Scale-In Drain Outcome"],
+      "no stuck event",
+    );
+  });
+
   it("looks only after the instance has waited STUCK_AFTER_POLLS polls: a drain that finishes sooner reads no service", async () => {
     const h = stuckWorld({ web: { schedulingStrategy: "REPLICA", events: [] } });
     h.world.addTask(

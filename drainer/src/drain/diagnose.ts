@@ -18,6 +18,12 @@ import { clusterDimension } from "../telemetry";
 import { publishStuck } from "./events";
 import { InstanceState, Run, errorText } from "./state";
 
+/**
+ * Reasons that are progress, not trouble: a daemon task waiting its turn, tasks already shutting down. They are told
+ * (an info line, status, the deadline's line), but a drain held only by them is not stuck: no event, no metric.
+ */
+const PROGRESS: ReadonlySet<StuckReason> = new Set([StuckReason.Daemon, StuckReason.ShuttingDown]);
+
 /** Poll intervals an instance stays DRAINING with tasks on it before the drainer looks into why. */
 export const STUCK_AFTER_POLLS = 3;
 /** A service is read again at most once in this many poll intervals. */
@@ -93,13 +99,14 @@ export async function diagnose(run: Run, states: readonly InstanceState[]): Prom
     s.stuckKey = key;
     s.stuck = findings;
     if (findings.length === 0) continue;
-    s.log.log("warn", `waiting: ${describeStuck(findings)}`, {
+    const trouble = findings.filter((f) => !PROGRESS.has(f.reason));
+    s.log.log(trouble.length > 0 ? "warn" : "info", `waiting: ${describeStuck(findings)}`, {
       action: "wait",
       blockers: s.lastBlockers ?? null,
       stuck: findings,
     });
-    const fresh = findings.filter((f) => !s.stuckCounted.has(f.reason));
-    for (const f of findings) countStuck(run, s, f.reason);
+    const fresh = trouble.filter((f) => !s.stuckCounted.has(f.reason));
+    for (const f of trouble) countStuck(run, s, f.reason);
     if (fresh.length > 0) publishStuck(run, s, findings);
   }
 }

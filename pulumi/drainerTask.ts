@@ -2,11 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS, DRAINER_CONTAINER_NAME } from "../drainer/src/contract";
 import { DEFAULT_LAUNCH_TYPE, LaunchType } from "./launchType";
-import {
-  assumeRolePolicyDocument,
-  eventsRolePolicyDocument,
-  executionRoleTrustPolicyDocument,
-} from "./policies";
+import { assumeRolePolicyDocument, eventsRolePolicyDocument } from "./policies";
 
 /** One environment variable of the drainer's container. */
 export interface DrainerEnvironmentVariable {
@@ -98,9 +94,9 @@ export class DrainerTask extends pulumi.ComponentResource {
       `${name}-execution`,
       {
         description: "Starts the ECS scale-in drainer's task: pulls its image, writes its logs.",
-        // AWS documents no confused-deputy condition for a task execution role, and one ECS did not meet would stop
-        // every drainer from starting: the plain trust AWS documents, for a role that only pulls and logs.
-        assumeRolePolicy: JSON.stringify(executionRoleTrustPolicyDocument()),
+        // AWS's execution role guide (task_execution_IAM_role.html) gives no confused-deputy condition for it, and one
+        // ECS did not meet would stop every drainer from starting: the plain trust, for a role that only pulls and logs.
+        assumeRolePolicy: JSON.stringify(assumeRolePolicyDocument("ecs-tasks.amazonaws.com")),
         tags: args.tags,
       },
       { parent: this },

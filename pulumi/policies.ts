@@ -221,25 +221,6 @@ export function eventsRolePolicyDocument(scope: EventsRoleScope): PolicyDocument
   };
 }
 
-/**
- * The execution role's trust: ECS tasks, with no source condition. AWS's task execution role guide
- * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html) gives this trust and no
- * confused-deputy condition for it; a condition ECS did not meet there would keep every drainer from starting. The role
- * can only pull images and write logs (AWS's managed AmazonECSTaskExecutionRolePolicy).
- */
-export function executionRoleTrustPolicyDocument(): PolicyDocument {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Principal: { Service: "ecs-tasks.amazonaws.com" },
-        Action: "sts:AssumeRole",
-      },
-    ],
-  };
-}
-
 /** Where the services that assume the drainer's roles act: the cluster's partition, region and account. */
 export interface TrustScope {
   readonly partition: string;
@@ -256,14 +237,14 @@ const SOURCE_ARNS: Record<string, (s: TrustScope) => string> = {
 };
 
 /**
- * The trust policy of a role that `service` (e.g. `ecs-tasks.amazonaws.com`) assumes, with the confused-deputy
- * conditions AWS recommends: the service may assume it only on behalf of the cluster's own account
+ * The trust policy of a role that `service` (e.g. `ecs-tasks.amazonaws.com`) assumes. Given a `scope`, with the
+ * confused-deputy conditions AWS recommends: the service may assume it only on behalf of the cluster's own account
  * (`aws:SourceAccount`) and of its resources there (`aws:SourceArn`), so that no other account can have the service
- * use it. (https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html)
+ * use it (https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html). Without, the plain trust.
  */
-export function assumeRolePolicyDocument(service: string, scope: TrustScope): PolicyDocument {
+export function assumeRolePolicyDocument(service: string, scope?: TrustScope): PolicyDocument {
   const sourceArn = SOURCE_ARNS[service];
-  if (!sourceArn) throw new Error(`no source ARN is known for ${service}`);
+  if (scope && !sourceArn) throw new Error(`no source ARN is known for ${service}`);
   return {
     Version: "2012-10-17",
     Statement: [
@@ -271,10 +252,14 @@ export function assumeRolePolicyDocument(service: string, scope: TrustScope): Po
         Effect: "Allow",
         Principal: { Service: service },
         Action: "sts:AssumeRole",
-        Condition: {
-          StringEquals: { "aws:SourceAccount": scope.accountId },
-          ArnLike: { "aws:SourceArn": sourceArn(scope) },
-        },
+        ...(scope
+          ? {
+              Condition: {
+                StringEquals: { "aws:SourceAccount": scope.accountId },
+                ArnLike: { "aws:SourceArn": sourceArn(scope) },
+              },
+            }
+          : {}),
       },
     ],
   };

@@ -37,10 +37,13 @@ const CANNOT_PLACE = /was unable to place a task/i;
 const UNHEALTHY =
   /failed container health checks|failed ELB health checks|is unhealthy in|unable to consistently start tasks|failed to start/i;
 
-/** The services a set of tasks belongs to, by name. */
-export function serviceNames(tasks: readonly TaskView[]): string[] {
+/** The services named by task groups (`service:NAME`) of tasks or findings, each once, sorted. */
+export function serviceNames(items: readonly { readonly group: string }[]): string[] {
+  const prefix = "service:";
   return [
-    ...new Set(tasks.filter(isServiceTask).map((t) => t.group.slice("service:".length))),
+    ...new Set(
+      items.filter((t) => t.group.startsWith(prefix)).map((t) => t.group.slice(prefix.length)),
+    ),
   ].sort();
 }
 

@@ -15,16 +15,21 @@ export const OUTCOME_METRICS = {
   Failed: "Count",
 } as const;
 
-/** The dimensions every outcome metric carries: alarms and graphs select on these. */
-export const OUTCOME_DIMENSIONS = ["Cluster", "AutoScalingGroup"] as const;
-
-/** The results that are counted, and as what. Others (already complete, stale event, interrupted) are not drains. */
+/**
+ * The results that are drains, and what each counts as: their metrics and their drain events. Others (already
+ * complete, a stale event, interrupted, dry run) are not drains.
+ */
 const COUNTED: Readonly<Record<string, "Completed" | "TimedOut" | "Failed">> = {
   completed: "Completed",
   "not-in-cluster": "Completed",
   "timed-out": "TimedOut",
   failed: "Failed",
 };
+
+/** Whether an outcome's result is a drain: it is counted as a metric and published as an event. */
+export function isDrain(result: string): boolean {
+  return result in COUNTED;
+}
 
 /** What metrics need of an outcome. */
 export interface MeasuredOutcome {
@@ -59,19 +64,61 @@ export function outcomeMetrics(
     Failed: counted === "Failed" ? 1 : 0,
   };
   if (outcome.tasksAtStart !== null) values.TasksAtStart = outcome.tasksAtStart;
-  const metrics = Object.keys(values).map((name) => ({
-    Name: name,
-    Unit: OUTCOME_METRICS[name as keyof typeof OUTCOME_METRICS],
-  }));
+  const units = Object.fromEntries(
+    Object.keys(values).map((name) => [
+      name,
+      OUTCOME_METRICS[name as keyof typeof OUTCOME_METRICS],
+    ]),
+  );
+  return emf(
+    namespace,
+    timestampMs,
+    { Cluster: clusterDimension(cluster), AutoScalingGroup: outcome.asg },
+    units,
+    values,
+  );
+}
+
+/**
+ * The members that make a drain first found stuck for `reason` count once: StuckInstances = 1, with dimensions
+ * Cluster, AutoScalingGroup and Reason.
+ */
+export function stuckMetrics(
+  asg: string,
+  reason: string,
+  cluster: string,
+  namespace: string,
+  timestampMs: number,
+): Record<string, unknown> {
+  return emf(
+    namespace,
+    timestampMs,
+    { Cluster: clusterDimension(cluster), AutoScalingGroup: asg, Reason: reason },
+    { StuckInstances: "Count" },
+    { StuckInstances: 1 },
+  );
+}
+
+/** An Embedded Metric Format document: one directive over these dimensions, and the members it names. */
+function emf(
+  namespace: string,
+  timestampMs: number,
+  dimensions: Record<string, string>,
+  units: Record<string, string>,
+  values: Record<string, number>,
+): Record<string, unknown> {
   return {
     _aws: {
       Timestamp: timestampMs,
       CloudWatchMetrics: [
-        { Namespace: namespace, Dimensions: [[...OUTCOME_DIMENSIONS]], Metrics: metrics },
+        {
+          Namespace: namespace,
+          Dimensions: [Object.keys(dimensions)],
+          Metrics: Object.entries(units).map(([Name, Unit]) => ({ Name, Unit })),
+        },
       ],
     },
-    Cluster: clusterDimension(cluster),
-    AutoScalingGroup: outcome.asg,
+    ...dimensions,
     ...values,
   };
 }

@@ -6,15 +6,8 @@
  * drain, and a failed read changes nothing but the explanation.
  */
 import type { ServiceView } from "../aws";
-import {
-  StuckFinding,
-  StuckReason,
-  classifyStuck,
-  describeStuck,
-  serviceNames,
-  stuckKey,
-} from "../stuck";
-import { clusterDimension } from "../telemetry";
+import { StuckReason, classifyStuck, describeStuck, serviceNames, stuckKey } from "../stuck";
+import { stuckMetrics } from "../telemetry";
 import { publishStuck } from "./events";
 import { InstanceState, Run, errorText } from "./state";
 
@@ -94,9 +87,7 @@ export async function diagnose(run: Run, states: readonly InstanceState[]): Prom
   for (const s of held) {
     if (s.outcome) continue;
     const findings = classifyStuck(s.lastBlocking!, services);
-    const key = stuckKey(findings);
-    if (key === s.stuckKey) continue;
-    s.stuckKey = key;
+    if (stuckKey(findings) === stuckKey(s.stuck ?? [])) continue;
     s.stuck = findings;
     if (findings.length === 0) continue;
     const trouble = findings.filter((f) => !PROGRESS.has(f.reason));
@@ -123,24 +114,12 @@ function countStuck(run: Run, s: InstanceState, reason: StuckReason): void {
   s.log.log("info", `stuck: ${reason}`, {
     action: "stuck",
     reason,
-    _aws: {
-      Timestamp: (run.ctx.epochMs ?? Date.now)(),
-      CloudWatchMetrics: [
-        {
-          Namespace: config.metricsNamespace,
-          Dimensions: [["Cluster", "AutoScalingGroup", "Reason"]],
-          Metrics: [{ Name: "StuckInstances", Unit: "Count" }],
-        },
-      ],
-    },
-    Cluster: clusterDimension(config.cluster),
-    AutoScalingGroup: s.ref.asg,
-    Reason: reason,
-    StuckInstances: 1,
+    ...stuckMetrics(
+      s.ref.asg,
+      reason,
+      config.cluster,
+      config.metricsNamespace,
+      (run.ctx.epochMs ?? Date.now)(),
+    ),
   });
-}
-
-/** The findings as outcomes and the deadline's line carry them. */
-export function stuckSummary(s: InstanceState): StuckFinding[] | undefined {
-  return s.stuck && s.stuck.length > 0 ? s.stuck : undefined;
 }

@@ -6,12 +6,9 @@
  * (each request is bounded by REQUEST_TIMEOUT_SECONDS and the SDK's retries).
  */
 import { DRAIN_EVENTS } from "../contract";
-import { clusterDimension } from "../telemetry";
-import type { StuckFinding } from "../stuck";
+import { clusterDimension, isDrain } from "../telemetry";
+import { type StuckFinding, serviceNames } from "../stuck";
 import { InstanceState, Outcome, Run, errorText } from "./state";
-
-/** The outcomes that are drains, and so events. */
-const PUBLISHED = new Set(["completed", "not-in-cluster", "timed-out", "failed"]);
 
 function publish(
   run: Run,
@@ -47,25 +44,16 @@ function publish(
   void put.finally(() => run.publishing.delete(put));
 }
 
-/** The services named by a drain's stuck reasons. */
-function blockingServices(stuck: readonly StuckFinding[] | undefined): string[] {
-  return [
-    ...new Set(
-      (stuck ?? []).filter((f) => f.group.startsWith("service:")).map((f) => f.group.slice(8)),
-    ),
-  ].sort();
-}
-
 /** An instance's outcome, as an event, when it is a drain. */
 export function publishOutcome(run: Run, s: InstanceState, outcome: Outcome): void {
-  if (!PUBLISHED.has(outcome.result)) return;
+  if (!isDrain(outcome.result)) return;
   publish(run, s, DRAIN_EVENTS.outcome, {
     result: outcome.result,
     lifecycleResult: outcome.lifecycleResult ?? null,
     drainSeconds: outcome.drainSeconds,
     tasksAtStart: outcome.tasksAtStart,
     reasons: (outcome.stuck ?? []).map((f) => f.reason),
-    blockingServices: blockingServices(outcome.stuck),
+    blockingServices: serviceNames(outcome.stuck ?? []),
     stuck: outcome.stuck ?? [],
     ...(outcome.error ? { error: outcome.error } : {}),
     ...(outcome.forPeer ? { forPeer: true } : {}),
@@ -78,7 +66,7 @@ export function publishStuck(run: Run, s: InstanceState, stuck: readonly StuckFi
     result: "stuck",
     drainSeconds: Math.round((run.ctx.now() - s.startedAt) / 10) / 100,
     reasons: [...new Set(stuck.map((f) => f.reason))],
-    blockingServices: blockingServices(stuck),
+    blockingServices: serviceNames(stuck),
     stuck,
   });
 }

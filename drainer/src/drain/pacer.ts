@@ -2,7 +2,7 @@
  * The read pacer: keeps a run's ECS reads at ECS_READS_PER_SECOND, whatever its role or how many instances it serves.
  * ECS's cluster reads refill at 20/s per account and region, shared with everything else.
  */
-import { type AwsPort, chunks } from "../aws";
+import { type AwsPort, BATCH, chunks } from "../aws";
 
 /**
  * A token bucket on the drainer's clock: `rate` tokens a second, and a burst of one second's worth. It keeps the
@@ -91,7 +91,9 @@ export function pacedReads(
     describeServices: async (cluster, names) =>
       (
         await Promise.all(
-          chunks(names, 10).map((c) => read(1, () => port.describeServices(cluster, c))),
+          chunks(names, BATCH.describeServices).map((c) =>
+            read(1, () => port.describeServices(cluster, c)),
+          ),
         )
       ).flat(),
     describeTasks: async (cluster, arns) =>

@@ -116,9 +116,8 @@ export interface InstanceState {
   ownTaskHere: boolean;
   /** A follower left a proof to the leader at its last look. */
   deferred: boolean;
-  /** Why the drain waits, at the last look into it (diagnose.ts), and its key, to log changes only. */
+  /** Why the drain waits, at the last look into it (diagnose.ts). */
   stuck?: StuckFinding[];
-  stuckKey?: string;
   /** The stuck reasons already counted as a metric for this instance. */
   readonly stuckCounted: Set<string>;
   tasksAtStart: number | null;

@@ -46,9 +46,24 @@ export interface TaskView {
   readonly startedBy: string | undefined;
   /** When ECS created the task (epoch milliseconds), if it said. */
   readonly createdAt?: number;
+  /** When the task reached RUNNING (epoch milliseconds); absent for a task that never ran. */
+  readonly startedAt?: number;
+  /** The task definition's ARN, with its revision. */
+  readonly taskDefinitionArn?: string;
+  /** Why ECS stopped the task (TaskFailedToStart, EssentialContainerExited, ...), once it did. */
+  readonly stopCode?: string;
   /** The environment variables the task's RunTask overrides set, by name (every container). */
   readonly overriddenEnv?: readonly string[];
+  /** The same overrides, name to value (the lifecycle event's fields, for a drainer task). */
+  readonly overrides?: Readonly<Record<string, string>>;
 }
+
+/**
+ * DescribeTasks answers an ARN it cannot describe (yet) in `failures`, reason MISSING, rather than in `tasks`. Such a
+ * task is unknown, not stopped: the port returns it with this lastStatus, which blocks a drain like any task that is
+ * not STOPPED, and it is described again at the next look.
+ */
+export const UNDESCRIBED = "MISSING";
 
 /** What the drainer needs to know of a service, to say why its tasks do not leave a draining instance. */
 export interface ServiceView {
@@ -106,8 +121,12 @@ export interface AwsPort {
   describeTasks(cluster: string, arns: readonly string[]): Promise<TaskView[]>;
   /** The services, by name (10 a call, as DescribeServices takes). Services ECS does not know are left out. */
   describeServices(cluster: string, names: readonly string[]): Promise<ServiceView[]>;
-  /** The cluster's tasks of a task definition family whose desiredStatus is RUNNING (any container instance). */
-  listFamilyTasks(cluster: string, family: string): Promise<string[]>;
+  /** The cluster's tasks of a task definition family with that desiredStatus (any container instance). */
+  listFamilyTasks(
+    cluster: string,
+    family: string,
+    desiredStatus?: "RUNNING" | "STOPPED",
+  ): Promise<string[]>;
   /** Every task of the cluster with that desiredStatus (any container instance): for proving many instances at once. */
   listClusterTasks(cluster: string, desiredStatus: "RUNNING" | "STOPPED"): Promise<string[]>;
   stopTask(cluster: string, taskArn: string, reason: string): Promise<void>;
@@ -155,11 +174,18 @@ export function isNoActiveLifecycleAction(err: unknown): boolean {
   return e?.name === "ValidationError" && /no active lifecycle action/i.test(e.message ?? "");
 }
 
+/**
+ * The port over the SDK's clients. `signal` (SIGTERM) aborts every request in flight, and refuses any new one, so that
+ * a stopped drainer makes no AWS call after it and exits at once.
+ */
 export function createAwsPort(
   ecs: ECSClient,
   autoscaling: AutoScalingClient,
   events?: EventBridgeClient,
+  signal?: AbortSignal,
 ): AwsPort {
+  // The SDK passes these to every request: the paginators hand them on to each page's send.
+  const abort = { abortSignal: signal };
   return {
     async findContainerInstances(cluster, ec2InstanceId) {
       const arns: string[] = [];
@@ -173,7 +199,11 @@ export function createAwsPort(
 
     async listContainerInstances(cluster) {
       const arns: string[] = [];
-      for await (const page of paginateListContainerInstances({ client: ecs }, { cluster })) {
+      for await (const page of paginateListContainerInstances(
+        { client: ecs },
+        { cluster },
+        abort,
+      )) {
         arns.push(...(page.containerInstanceArns ?? []));
       }
       return arns;
@@ -184,6 +214,7 @@ export function createAwsPort(
       for (const batch of chunks(arns, BATCH.describeContainerInstances)) {
         const res = await ecs.send(
           new DescribeContainerInstancesCommand({ cluster, containerInstances: batch }),
+          abort,
         );
         for (const ci of res.containerInstances ?? []) {
           out.push({
@@ -217,6 +248,7 @@ export function createAwsPort(
             containerInstances: batch,
             status: "DRAINING",
           }),
+          abort,
         );
         const failures = (res.failures ?? []).filter((f) => f.reason !== "MISSING");
         if (failures.length > 0) {
@@ -232,6 +264,7 @@ export function createAwsPort(
       const pages = paginateListTasks(
         { client: ecs },
         { cluster, containerInstance, desiredStatus },
+        abort,
       );
       for await (const page of pages) arns.push(...(page.taskArns ?? []));
       return arns;
@@ -240,7 +273,7 @@ export function createAwsPort(
     async describeTasks(cluster, arns) {
       const out: TaskView[] = [];
       for (const batch of chunks(arns, BATCH.describeTasks)) {
-        const res = await ecs.send(new DescribeTasksCommand({ cluster, tasks: batch }));
+        const res = await ecs.send(new DescribeTasksCommand({ cluster, tasks: batch }), abort);
         for (const t of res.tasks ?? []) {
           out.push({
             arn: t.taskArn ?? "",
@@ -250,35 +283,55 @@ export function createAwsPort(
             group: t.group ?? "",
             startedBy: t.startedBy,
             createdAt: t.createdAt?.getTime(),
+            startedAt: t.startedAt?.getTime(),
+            taskDefinitionArn: t.taskDefinitionArn,
+            stopCode: t.stopCode,
             overriddenEnv: (t.overrides?.containerOverrides ?? []).flatMap((c) =>
               (c.environment ?? []).map((e) => e.name ?? ""),
             ),
+            overrides: Object.fromEntries(
+              (t.overrides?.containerOverrides ?? []).flatMap((c) =>
+                (c.environment ?? []).map((e) => [e.name ?? "", e.value ?? ""]),
+              ),
+            ),
+          });
+        }
+        for (const f of res.failures ?? []) {
+          if (!f.arn || f.reason !== "MISSING") continue;
+          out.push({
+            arn: f.arn,
+            containerInstanceArn: undefined,
+            lastStatus: UNDESCRIBED,
+            desiredStatus: "UNKNOWN",
+            group: "",
+            startedBy: undefined,
           });
         }
       }
       return out;
     },
 
-    async listFamilyTasks(cluster, family) {
+    async listFamilyTasks(cluster, family, desiredStatus = "RUNNING") {
       const arns: string[] = [];
-      const pages = paginateListTasks(
-        { client: ecs },
-        { cluster, family, desiredStatus: "RUNNING" },
-      );
+      const pages = paginateListTasks({ client: ecs }, { cluster, family, desiredStatus }, abort);
       for await (const page of pages) arns.push(...(page.taskArns ?? []));
       return arns;
     },
 
     async listClusterTasks(cluster, desiredStatus) {
       const arns: string[] = [];
-      for await (const page of paginateListTasks({ client: ecs }, { cluster, desiredStatus })) {
+      for await (const page of paginateListTasks(
+        { client: ecs },
+        { cluster, desiredStatus },
+        abort,
+      )) {
         arns.push(...(page.taskArns ?? []));
       }
       return arns;
     },
 
     async stopTask(cluster, task, reason) {
-      await ecs.send(new StopTaskCommand({ cluster, task, reason }));
+      await ecs.send(new StopTaskCommand({ cluster, task, reason }), abort);
     },
 
     async completeLifecycleAction(ref, result) {
@@ -290,6 +343,7 @@ export function createAwsPort(
           LifecycleActionToken: ref.token,
           LifecycleActionResult: result,
         }),
+        abort,
       );
     },
 
@@ -301,6 +355,7 @@ export function createAwsPort(
           InstanceId: ref.instanceId,
           LifecycleActionToken: ref.token,
         }),
+        abort,
       );
     },
 
@@ -309,6 +364,7 @@ export function createAwsPort(
       const pages = paginateDescribeAutoScalingInstances(
         { client: autoscaling },
         { InstanceIds: [...instanceIds] },
+        abort,
       );
       for await (const page of pages) {
         for (const i of page.AutoScalingInstances ?? []) {
@@ -328,6 +384,7 @@ export function createAwsPort(
       const pages = paginateDescribeAutoScalingGroups(
         { client: autoscaling },
         { AutoScalingGroupNames: [...asgs] },
+        abort,
       );
       for await (const page of pages) {
         for (const g of page.AutoScalingGroups ?? []) {
@@ -345,6 +402,7 @@ export function createAwsPort(
         const pool = paginateDescribeWarmPool(
           { client: autoscaling },
           { AutoScalingGroupName: asg },
+          abort,
         );
         for await (const page of pool) {
           for (const i of page.Instances ?? []) {
@@ -362,6 +420,7 @@ export function createAwsPort(
     async describeLifecycleHooks(asg) {
       const res = await autoscaling.send(
         new DescribeLifecycleHooksCommand({ AutoScalingGroupName: asg }),
+        abort,
       );
       return (res.LifecycleHooks ?? []).map((h) => ({
         name: h.LifecycleHookName ?? "",
@@ -374,7 +433,10 @@ export function createAwsPort(
     async describeServices(cluster, names) {
       const out: ServiceView[] = [];
       for (const chunk of chunks(names, BATCH.describeServices)) {
-        const res = await ecs.send(new DescribeServicesCommand({ cluster, services: chunk }));
+        const res = await ecs.send(
+          new DescribeServicesCommand({ cluster, services: chunk }),
+          abort,
+        );
         for (const s of res.services ?? []) {
           const primary = (s.deployments ?? []).find((d) => d.status === "PRIMARY");
           out.push({
@@ -406,6 +468,7 @@ export function createAwsPort(
             EventBusName: "default",
           })),
         }),
+        abort,
       );
       if ((res.FailedEntryCount ?? 0) > 0) {
         const failed = (res.Entries ?? []).find((e) => e.ErrorCode);
@@ -417,6 +480,7 @@ export function createAwsPort(
     async describeRetention(asg) {
       const res = await autoscaling.send(
         new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [asg] }),
+        abort,
       );
       const group = (res.AutoScalingGroups ?? []).find((g) => g.AutoScalingGroupName === asg);
       return group?.InstanceLifecyclePolicy?.RetentionTriggers?.TerminateHookAbandon;

@@ -179,8 +179,8 @@ export function parseConfig(vars: Vars): DrainerConfig {
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s !== "");
-  if (!eventMode) {
-    if (asgs.length === 0) {
+  {
+    if (!eventMode && asgs.length === 0) {
       problem(
         "AUTOSCALING_GROUP_NAMES",
         `is required when EC2_INSTANCE_ID is not set (sweep mode): ${how(setting("AUTOSCALING_GROUP_NAMES"))} to a comma-separated list of Auto Scaling group names, or set EC2_INSTANCE_ID to drain one instance.`,
@@ -259,7 +259,8 @@ export function parseConfig(vars: Vars): DrainerConfig {
     instanceId: eventMode ? instanceId : undefined,
     asg: eventMode ? asg : undefined,
     token: eventMode ? token : undefined,
-    asgs: eventMode ? [] : asgs,
+    // In event mode too: a drainer that leads answers for every held action of the deployment's groups.
+    asgs: eventMode ? [asg!, ...asgs.filter((g) => g !== asg)] : asgs,
     pollIntervalSeconds: pollIntervalSeconds!,
     heartbeatIntervalSeconds,
     drainTimeoutSeconds: drainTimeoutSeconds!,

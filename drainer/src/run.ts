@@ -138,7 +138,7 @@ export async function runDrainer(
 
   const signal = options.signal ?? new AbortController().signal;
   const port =
-    options.port ?? createSdkPort(env, options.clientConfig, config.requestTimeoutSeconds);
+    options.port ?? createSdkPort(env, options.clientConfig, config.requestTimeoutSeconds, signal);
   const own = await ownTask(env, config, log, options.fetch);
   let outcomes: Outcome[];
   try {
@@ -229,6 +229,7 @@ export function createSdkPort(
   env: Readonly<Record<string, string | undefined>>,
   clientConfig: ClientConfig | undefined,
   requestTimeoutSeconds: number = DEFAULTS.requestTimeoutSeconds,
+  signal?: AbortSignal,
 ): AwsPort {
   // Retries are the SDK's: adaptive mode adds client-side rate limiting when AWS throttles.
   // AWS_MAX_ATTEMPTS and AWS_RETRY_MODE keep their SDK meaning; only the defaults are ours.
@@ -248,6 +249,7 @@ export function createSdkPort(
     new ECSClient(config),
     new AutoScalingClient(config),
     new EventBridgeClient(config),
+    signal,
   );
 }
 

@@ -100,6 +100,26 @@ export function stuckMetrics(
 }
 
 /** An Embedded Metric Format document: one directive over these dimensions, and the members it names. */
+/**
+ * A held action whose own drainer never started (its launch failed, or came later than ORPHAN_GRACE_SECONDS), which
+ * the group's leader took over: 1, once per action. What looks like success to EventBridge (RunTask answered 200 with
+ * failures, a task that never started) shows here.
+ */
+export function orphanMetrics(
+  asg: string,
+  cluster: string,
+  namespace: string,
+  timestampMs: number,
+): Record<string, unknown> {
+  return emf(
+    namespace,
+    timestampMs,
+    { Cluster: clusterDimension(cluster), AutoScalingGroup: asg },
+    { OrphanedActions: "Count" },
+    { OrphanedActions: 1 },
+  );
+}
+
 function emf(
   namespace: string,
   timestampMs: number,

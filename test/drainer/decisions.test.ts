@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { planHook } from "../../drainer/src/decisions";
-import { FOLLOWERS_PER_POLL, followerPollEvery, leadsGroup } from "../../drainer/src/drain/roles";
+import { drainerTask, leaderOf } from "../../drainer/src/drain/roles";
+import type { DrainerTask } from "../../drainer/src/drain/state";
 
 const hook = (heartbeatTimeout: number, globalTimeout = 0) => ({
   name: "h",
@@ -10,16 +11,77 @@ const hook = (heartbeatTimeout: number, globalTimeout = 0) => ({
   defaultResult: "CONTINUE",
 });
 
-describe("leading a group", () => {
-  it("the smallest waiting instance ID leads", () => {
-    assert.equal(leadsGroup("i-0a", ["i-0b", "i-0c"]), true);
-    assert.equal(leadsGroup("i-0b", ["i-0a", "i-0c"]), false);
-    assert.equal(leadsGroup("i-0a", []), true);
+const REV1 = "arn:aws:ecs:us-west-2:123456789012:task-definition/ecs-scale-in-drainer:1";
+const REV2 = "arn:aws:ecs:us-west-2:123456789012:task-definition/ecs-scale-in-drainer:2";
+const task = (arn: string, since: number, over: Partial<DrainerTask> = {}): DrainerTask => ({
+  arn,
+  taskDefinitionArn: REV1,
+  live: true,
+  stopped: false,
+  since,
+  instanceId: undefined,
+  ran: true,
+  ...over,
+});
+
+describe("leadership: the oldest live drainer of the revision leads", () => {
+  it("the oldest RUNNING task of the same revision leads, whichever instance it was started for", () => {
+    const tasks = [task("t-self", 300), task("t-old", 100), task("t-mid", 200)];
+    assert.equal(leaderOf(tasks, "t-self")?.arn, "t-old");
+    assert.equal(leaderOf(tasks, "t-old")?.arn, "t-old");
   });
-  it("followers look at ECS so that at most FOLLOWERS_PER_POLL of them do in one poll interval", () => {
-    assert.equal(followerPollEvery(1), 1);
-    assert.equal(followerPollEvery(FOLLOWERS_PER_POLL), 1);
-    assert.equal(followerPollEvery(500), 500 / FOLLOWERS_PER_POLL);
+  it("a task that is stopping, stopped or still starting does not lead", () => {
+    const tasks = [
+      task("t-self", 300),
+      task("t-stopping", 50, { live: false }),
+      task("t-stopped", 60, { live: false, stopped: true }),
+    ];
+    assert.equal(leaderOf(tasks, "t-self")?.arn, "t-self");
+  });
+  it("another revision's drainer does not lead this one's groups (an upgrade runs both for a while)", () => {
+    const tasks = [task("t-self", 300, { taskDefinitionArn: REV2 }), task("t-old", 100)];
+    assert.equal(leaderOf(tasks, "t-self")?.arn, "t-self");
+  });
+  it("ties are broken by ARN, so two drainers started together agree", () => {
+    const tasks = [task("t-b", 100), task("t-a", 100)];
+    assert.equal(leaderOf(tasks, "t-b")?.arn, "t-a");
+    assert.equal(leaderOf(tasks, "t-a")?.arn, "t-a");
+  });
+  it("negative control: comparing by creation instead of start would let a late-started peer lead", () => {
+    // t-late was created first but started last (a slow launch); t-self started first and has led since.
+    const late = drainerTask({
+      arn: "t-late",
+      containerInstanceArn: undefined,
+      lastStatus: "RUNNING",
+      desiredStatus: "RUNNING",
+      group: "family:ecs-scale-in-drainer",
+      startedBy: undefined,
+      createdAt: 0,
+      startedAt: 500,
+      taskDefinitionArn: REV1,
+    });
+    const self = task("t-self", 100);
+    assert.equal(leaderOf([late, self], "t-self")?.arn, "t-self");
+    // The broken variant: `since` from createdAt picks the task that was created first, not the one that leads.
+    const byCreation = leaderOf([{ ...late, since: 0 }, self], "t-self");
+    assert.equal(byCreation?.arn, "t-late");
+  });
+  it("a drainer task that failed to start never ran; one that reached RUNNING did", () => {
+    const base = {
+      arn: "t",
+      containerInstanceArn: undefined,
+      lastStatus: "STOPPED",
+      desiredStatus: "STOPPED",
+      group: "family:f",
+      startedBy: undefined,
+      overrides: { EC2_INSTANCE_ID: "i-1" },
+    };
+    assert.equal(drainerTask({ ...base, stopCode: "TaskFailedToStart" }).ran, false);
+    assert.equal(
+      drainerTask({ ...base, startedAt: 5, stopCode: "EssentialContainerExited" }).ran,
+      true,
+    );
+    assert.equal(drainerTask({ ...base, startedAt: 5 }).instanceId, "i-1");
   });
 });
 

@@ -9,8 +9,8 @@ export async function keepDeadlines(run: Run): Promise<void> {
   const { ctx } = run;
   const pollMs = ctx.config.pollIntervalSeconds * 1000;
   while (!run.signal.aborted) {
-    const mine = active(run).filter((s) => s.answers && s.confirmed);
-    const waiting = active(run).some((s) => s.answers);
+    const mine = active(run).filter((s) => s.confirmed);
+    const waiting = active(run).length > 0;
     if (!waiting) return;
     const now = ctx.now();
     for (const s of mine) {
@@ -29,7 +29,7 @@ export async function keepDeadlines(run: Run): Promise<void> {
 
 /** Whether the deadline keeper has the instance: the poll leaves it alone. */
 export function pastDeadline(run: Run, s: InstanceState): boolean {
-  return s.answers && s.confirmed && run.ctx.now() >= deadlineOf(run.ctx.config, s);
+  return s.confirmed && run.ctx.now() >= deadlineOf(run.ctx.config, s);
 }
 
 async function timeOut(run: Run, s: InstanceState): Promise<void> {

@@ -14,7 +14,7 @@ export async function keepHeartbeats(run: Run): Promise<void> {
   const { ctx } = run;
   const pollMs = ctx.config.pollIntervalSeconds * 1000;
   while (!run.signal.aborted) {
-    const mine = active(run).filter((s) => s.answers);
+    const mine = active(run);
     if (mine.length === 0) return;
     const now = ctx.now();
     for (const s of mine) if (s.nextHeartbeatAt <= now) beat(run, s, now);

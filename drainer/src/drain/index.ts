@@ -1,7 +1,8 @@
 /**
- * The drain, wired: it finds the instances this run serves (rules of the group: roles.ts), starts the two keepers
- * that answer for their actions (heartbeats.ts, deadline.ts), and polls them (poll.ts) at the poll interval, paced
- * (pacer.ts), until each has an outcome. What completes an instance as drained is rules.ts alone.
+ * The drain, wired: it finds out who leads (roles.ts) and so which actions this run answers for, starts the two
+ * keepers that answer for them (heartbeats.ts, deadline.ts), and polls them (poll.ts) at the poll interval, paced
+ * (pacer.ts), until each has an outcome or a live leader has them. What completes an instance as drained is rules.ts
+ * alone.
  *
  * Read in order: rules.ts, heartbeats.ts, deadline.ts, pacer.ts, roles.ts, listing.ts, poll.ts, then this file.
  */
@@ -12,27 +13,14 @@ import { keepHeartbeats } from "./heartbeats";
 import { ReadPacer, pacedReads } from "./pacer";
 import { poll } from "./poll";
 import {
-  FOLLOWER_MAX_POLLS,
-  FOLLOWER_QUIET_POLLS,
-  adoptNewcomers,
-  anotherSweepAtWork,
-  chooseRole,
+  LEADER_CHECK_POLLS,
+  adoptHeld,
   confirmHeld,
-  followerPollEvery,
-  heldInstances,
+  findLeader,
+  noteOrphans,
   planFor,
-  stillHeld,
 } from "./roles";
-import {
-  DrainContext,
-  InstanceState,
-  Outcome,
-  Run,
-  active,
-  newInstance,
-  outcomeOf,
-  settle,
-} from "./state";
+import { DrainContext, Outcome, Run, active, newInstance, outcomeOf, settle } from "./state";
 
 export { ReadPacer } from "./pacer";
 export { errorText } from "./state";
@@ -50,13 +38,15 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
       (calls) => (run.reads += calls),
     ),
     reads: 0,
-    role: config.mode === "sweep" ? "sweep" : "alone",
+    role: "leader",
     states: [],
     plans: new Map(),
     retention: new Map(),
     knownStopped: new Set(),
     taskHome: new Map(),
     services: new Map(),
+    drainerTasks: new Map(),
+    adoptedAt: new Map(),
     diagnosing: false,
     publishing: new Set(),
     finished,
@@ -68,27 +58,29 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
 
   let keepers: Promise<unknown> = Promise.resolve();
   const startKeepers = () => (keepers = Promise.all([keepHeartbeats(run), keepDeadlines(run)]));
-  let held = 1;
 
   if (config.mode === "sweep") {
-    const other = await anotherSweepAtWork(run);
-    if (other) {
-      log.log("info", "another sweep is at work on these groups; leaving them to it", {
-        action: "sweep",
-        asgs: config.asgs,
-        otherSweepTaskArn: other,
-      });
+    const leader = await findLeader(run);
+    if (leader !== undefined && leader !== ctx.ownTaskArn) {
+      log.log(
+        "info",
+        "a live drainer leads these groups and answers for their held actions; leaving them to it",
+        {
+          action: "sweep",
+          asgs: config.asgs,
+          leaderTaskArn: leader,
+        },
+      );
       return [];
     }
-    const refs = await heldInstances(run, config.asgs);
-    if (refs === undefined) throw new Error("reading the groups' instances failed");
-    log.log("info", `sweep found ${refs.length} instance(s) held by the terminate hook`, {
+    const held = await adoptHeld(run);
+    if (held === undefined) throw new Error("reading the groups' instances failed");
+    log.log("info", `sweep found ${held} instance(s) held by the terminate hook`, {
       action: "sweep",
       asgs: config.asgs,
-      instances: refs.map((r) => r.instanceId),
+      instances: run.states.map((s) => s.ref.instanceId),
     });
-    if (refs.length === 0) return [];
-    for (const ref of refs) newInstance(run, ref, true).confirmed = true;
+    if (held === 0) return [];
     // Rule 2: a heartbeat for each action at once, before anything is located.
     startKeepers();
     for (const s of run.states) await planFor(run, s);
@@ -99,12 +91,23 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
       for (const n of config.notes) log.log("warn", n, { action: "start" });
     if (await confirmHeld(run, own)) {
       await planFor(run, own);
-      held = await chooseRole(run, own);
-      for (const s of run.states) s.plan ??= own.plan;
+      const leader = await findLeader(run);
+      if (leader === undefined && !ctx.ownTaskArn) run.role = "alone";
+      else if (leader !== undefined && leader !== ctx.ownTaskArn) {
+        run.role = "follower";
+        log.log(
+          "info",
+          "another drainer leads the groups; setting the instance DRAINING, then leaving the action to it",
+          {
+            action: "follow",
+            leaderTaskArn: leader,
+          },
+        );
+      } else await lead(run);
     }
   }
 
-  await loop(run, held);
+  await loop(run);
   run.finished.abort();
   await keepers;
 
@@ -114,7 +117,7 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
     if (s.outcome!.result === "interrupted") {
       s.log.log(
         "warn",
-        "stopped before the drain finished; the lifecycle action is left for the hook's heartbeat timeout or the next sweep",
+        "stopped before the drain finished; the lifecycle action is left for the next drainer, the sweep, or the hook's heartbeat timeout",
         { action: "interrupt" },
       );
     }
@@ -133,30 +136,44 @@ function ownRef(config: DrainerConfig) {
   };
 }
 
+/** This drainer leads: it answers for every held action of its groups from now on. */
+async function lead(run: Run): Promise<void> {
+  run.role = "leader";
+  const before = run.states.length;
+  await adoptHeld(run);
+  run.ctx.log.log(
+    "info",
+    `leading: answering for every held action of ${run.ctx.config.asgs.join(", ")}`,
+    {
+      action: "lead",
+      asgs: run.ctx.config.asgs,
+      peers: run.states.slice(before).map((s) => s.ref.instanceId),
+    },
+  );
+}
+
+/** A live leader answers for every action this run holds: the run leaves them to it, and ends. */
+function handOver(run: Run, leader: string): void {
+  for (const s of active(run)) {
+    s.log.log("info", "a live leader answers for this action; leaving it to that drainer", {
+      action: "follow",
+      leaderTaskArn: leader,
+    });
+    settle(run, s, { ...outcomeOf(run, s, "handed-over"), leaderTaskArn: leader });
+  }
+}
+
 /**
- * Polls until every instance has an outcome. A leader polls its group every interval; a follower looks at its
- * action (Auto Scaling) and its instance (ECS) every few intervals, backing off, and drains alone once it finds its
- * instance ACTIVE after its first look; a sweep polls every interval.
+ * Polls until every instance has an outcome. A leader (or a drainer alone) polls every interval; a leader looks for
+ * actions held since at every poll, and for an older live leader every LEADER_CHECK_POLLS polls. A follower's first
+ * look sets its instance DRAINING; one interval later, the leader still live, it leaves (or, the leader gone, leads).
  */
-async function loop(run: Run, held: number): Promise<void> {
+async function loop(run: Run): Promise<void> {
   const { ctx } = run;
   const { config } = ctx;
   const intervalMs = config.pollIntervalSeconds * 1000;
-  const every = run.role === "follower" ? followerPollEvery(held) : 1;
-  let pollMs = intervalMs * every;
-  const longestMs = intervalMs * Math.max(every, FOLLOWER_MAX_POLLS);
-  if (run.role === "follower") {
-    ctx.log.log(
-      "info",
-      `another drainer leads the group's ${held} held instances; looking every ${pollMs / 1000} s, then less and less often`,
-      { action: "follow" },
-    );
-  }
-  // A follower's first look is spread over its interval, so that a large scale-in does not start with a burst.
-  let nextPollAt =
-    ctx.now() + (run.role === "follower" ? Math.floor((ctx.random ?? Math.random)() * pollMs) : 0);
-  let first = true;
-  const startedAt = ctx.now();
+  let nextPollAt = ctx.now();
+  let polls = 0;
   const finished = whenFinished(run);
   while (!run.signal.aborted && active(run).length > 0) {
     const wait = nextPollAt - ctx.now();
@@ -166,43 +183,28 @@ async function loop(run: Run, held: number): Promise<void> {
     }
     const pollStartedAt = ctx.now();
     run.reads = 0;
+    if (run.role === "follower" && polls > 0) {
+      const leader = await findLeader(run);
+      if (leader !== undefined && leader !== ctx.ownTaskArn) return handOver(run, leader);
+      ctx.log.log("warn", "the drainer that led is gone; leading in its place", { action: "lead" });
+      await lead(run);
+    } else if (run.role === "leader" && polls > 0) {
+      if (polls % LEADER_CHECK_POLLS === 0) {
+        const leader = await findLeader(run);
+        if (leader !== undefined && leader !== ctx.ownTaskArn) return handOver(run, leader);
+      }
+      await adoptHeld(run);
+      await Promise.race([noteOrphans(run), finished]);
+    }
     for (const s of active(run)) await planFor(run, s);
-    if (run.role === "leader" && !first) await adoptNewcomers(run);
-    const looking = active(run);
-    if (run.role === "follower" && !first) {
-      if (!(await stillHeld(run, looking[0]))) break;
-    }
-    const wasFollower = run.role === "follower";
-    // After its first look, a follower leaves ECS to the leader for a few polls: it only checks its action.
-    const quiet =
-      wasFollower && !first && pollStartedAt - startedAt < FOLLOWER_QUIET_POLLS * intervalMs;
+    // Rule 7: a follower's only look sets its instance DRAINING, without reading it.
+    const drainOnly = run.role === "follower";
     // A poll that hangs (a request that never ends) does not hold the run once the keepers have ended every action.
-    const drainOnly = run.role === "follower" && first;
-    if (!quiet) await Promise.race([poll(run, looking, pollStartedAt, drainOnly), finished]);
-    if (wasFollower && !first && foundActive(looking[0])) {
-      run.role = "alone";
-      looking[0].log.log(
-        "warn",
-        "no drainer had set the instance DRAINING; draining it alone, as if no other drainer led the group",
-        { action: "follow" },
-      );
-    }
-    first = false;
+    await Promise.race([poll(run, active(run), pollStartedAt, drainOnly), finished]);
+    polls++;
     if (config.dryRun) break;
-    if (run.role === "alone") pollMs = intervalMs * every;
-    // A follower that left a proof to the leader looks again after its base interval: if the instance is still
-    // held then, the leader has had its chance.
-    const soon = run.role === "follower" && looking[0]?.deferred;
-    nextPollAt = Math.max(pollStartedAt + (soon ? intervalMs * every : pollMs), ctx.now());
-    if (run.role === "follower" && !soon) pollMs = Math.min(pollMs * 2, longestMs);
+    nextPollAt = Math.max(pollStartedAt + intervalMs, ctx.now());
   }
-}
-
-/** Whether the last look found a registration ACTIVE (and so set it DRAINING itself). */
-function foundActive(s: InstanceState | undefined): boolean {
-  return (s?.registrations ?? []).some(
-    (r) => r.view?.status === "ACTIVE" && r.drainingSeenAt !== undefined,
-  );
 }
 
 function whenFinished(run: Run): Promise<void> {

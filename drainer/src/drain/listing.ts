@@ -3,7 +3,7 @@
  * instance at a time, or the whole cluster at once when many are proven in one poll), and the read budget that decides
  * which listings go ahead in a poll. Listings tell the poll what there is; the poll's decisions are in poll.ts.
  */
-import { TaskView } from "../aws";
+import { TaskView, UNDESCRIBED } from "../aws";
 import { LifecycleResult } from "../contract";
 import { pastDeadline } from "./deadline";
 import { isGone } from "./rules";
@@ -117,15 +117,17 @@ export function budget(run: Run, planned: Planned[]): void {
   const proofs = planned.filter((p) => p.step === "proof" || p.step === "known").length;
   const bulk = proofs > bulkAbove(run);
   if (bulk) left -= Math.ceil(readsBudget(run) / 3);
-  const rank = (p: Planned) => (p.step === "learn" ? 2 : 0) + (p.s.answers ? 0 : 1);
+  const rank = (p: Planned) => (p.step === "learn" ? 2 : 0) + (p.s.own ? 0 : 1);
   // Learning a peer's tasks can wait: it takes at most half the budget, leaving room for other drainers' reads.
   let learnLeft = Math.floor(readsBudget(run) / 2);
   let first = true;
   for (const p of [...planned].sort((a, b) => rank(a) - rank(b))) {
     const c = bulk && p.step !== "learn" ? 0 : cost(p);
     if (c === 0) continue;
-    const peerLearn = p.step === "learn" && !p.s.answers;
-    if ((c <= left && (!peerLearn || c <= learnLeft)) || (first && p.step !== "learn")) {
+    const peerLearn = p.step === "learn" && !p.s.own;
+    // The first step goes ahead even when it costs more than the whole budget: the pacer then spreads its reads over
+    // more time. A budget smaller than one listing slows a listing; it never skips it.
+    if ((c <= left && (!peerLearn || c <= learnLeft)) || first) {
       left -= c;
       if (peerLearn) learnLeft -= c;
     } else p.step = "none";
@@ -205,14 +207,31 @@ export async function list(
       if (forProof) {
         for (const a of s.known) if (described.get(a)?.containerInstanceArn === reg) mine.add(a);
       }
+      // A task listed here that DescribeTasks did not describe (MISSING) is unknown, not stopped: it blocks.
       out.set(
         reg,
-        [...mine].map((a) => described.get(a)).filter((t) => t !== undefined),
+        [...mine].map((a) => onRegistration(described.get(a) ?? undescribed(a), reg)),
       );
     }
     listed.set(s, out);
   }
   return listed;
+}
+
+/** A task ECS listed and could not describe: it blocks like any task that is not STOPPED. */
+export function undescribed(arn: string): TaskView {
+  return {
+    arn,
+    containerInstanceArn: undefined,
+    lastStatus: UNDESCRIBED,
+    desiredStatus: "UNKNOWN",
+    group: "",
+    startedBy: undefined,
+  };
+}
+
+function onRegistration(t: TaskView, reg: string): TaskView {
+  return t.containerInstanceArn === undefined ? { ...t, containerInstanceArn: reg } : t;
 }
 
 /**
@@ -250,6 +269,26 @@ export async function listCluster(
     );
     for (const s of proving) for (const a of s.known) wanted.add(a);
     const described = wanted.size > 0 ? await run.port.describeTasks(cluster, [...wanted]) : [];
+    const seen = new Set(described.map((t) => t.arn));
+    const unknown = [...wanted].filter(
+      (a) => !seen.has(a) || described.some((t) => t.arn === a && t.lastStatus === UNDESCRIBED),
+    );
+    if (unknown.length > 0) {
+      // A task listed in the cluster that ECS could not describe may be on any instance proven here: none is proven
+      // in this poll, and the next poll describes it again.
+      for (const s of proving) {
+        s.log.log(
+          "info",
+          "a listed task could not be described yet (MISSING); proving again next poll",
+          {
+            action: "prove",
+            taskArns: unknown.slice(0, 10),
+          },
+        );
+        listed.set(s, undefined);
+      }
+      return listed;
+    }
     const byReg = new Map<string, TaskView[]>();
     for (const t of described) {
       // A task on no container instance (Fargate: another drainer, say) is noted too, and not described again.

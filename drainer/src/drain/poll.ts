@@ -7,7 +7,7 @@
  * - lists now and then what blocks the others, to log it (and to stop standalone tasks when asked to).
  * Shortcuts here decide when to look; only `proveDrained` decides that an instance is drained.
  */
-import { ContainerInstanceView, TaskView } from "../aws";
+import { ContainerInstanceView, TaskView, UNDESCRIBED } from "../aws";
 import { LifecycleResult } from "../contract";
 import { blockersKey, isServiceTask, summarizeBlockers } from "../decisions";
 import { blocksDrain, hasLiveRegistration, isGone, proveDrained } from "./rules";
@@ -40,8 +40,8 @@ async function look(
   drainOnly: boolean,
 ): Promise<void> {
   await locate(run, states);
-  // A follower's first look (rule 7) sets its instance DRAINING without reading it: the call is idempotent, and the
-  // read is the leader's.
+  // A follower's only look (rule 7) sets its instance DRAINING without reading it: the call is idempotent, and the
+  // reads are the leader's.
   if (drainOnly) return setDraining(run, states, true);
   let looked = states.filter((s) => lookable(run, s) && s.registrations !== undefined);
   if (
@@ -138,20 +138,11 @@ function plan(run: Run, s: InstanceState, pollStartedAt: number): Planned {
         r.drainingSeenAt !== undefined &&
         r.drainingSeenAt < pollStartedAt,
     ) && counted <= (s.ownTaskHere ? 1 : 0);
-  if (mayBeEmpty) {
-    // A follower leaves the proof to the leader once: only a leader that has had a whole interval and not acted is
-    // taken to be gone.
-    if (run.role === "follower" && !s.deferred) {
-      s.deferred = true;
-      return { s, step: "none", counted };
-    }
-    return { s, step: s.known.size > 0 ? "known" : "proof", counted };
-  }
-  s.deferred = false;
+  if (mayBeEmpty) return { s, step: s.known.size > 0 ? "known" : "proof", counted };
   // Every instance the run serves is listed once, to learn its tasks (so that, once ECS counts none to run, a shared
   // DescribeTasks of those still stopping is the whole look); its own instances, and with STOP_STANDALONE_TASKS its
   // peers', again when ECS's counters change, to log what blocks and to see when only standalone tasks remain.
-  const relists = s.answers || config.stopStandaloneTasks;
+  const relists = s.own || config.stopStandaloneTasks;
   // With STOP_STANDALONE_TASKS, while service tasks still block beside standalone ones, it lists again now and then
   // to see when only the standalone ones remain (the counters may not change when a stopping task ends).
   const last = s.lastBlocking ?? [];
@@ -256,8 +247,11 @@ async function describeKnown(run: Run, planned: Planned[]): Promise<void> {
   let tasks: Map<string, TaskView>;
   try {
     const arns = planned.flatMap((p) => [...p.s.known]);
+    // One ECS does not describe (MISSING) is left to the proof's fresh listing, which lists and describes again.
     tasks = new Map(
-      (await run.port.describeTasks(ctx.config.cluster, arns)).map((t) => [t.arn, t]),
+      (await run.port.describeTasks(ctx.config.cluster, arns))
+        .filter((t) => t.lastStatus !== UNDESCRIBED)
+        .map((t) => [t.arn, t]),
     );
   } catch (err) {
     for (const p of planned) failed(run, p.s, "describing the instance's tasks", err);

@@ -1,46 +1,105 @@
 /**
- * The group roles: who reads and lists for whom. When many instances of a group terminate at once, every one of their
- * drainers would poll ECS; instead the drainer of the held instance with the smallest ID leads: it serves them all with
- * shared reads, while the others (followers) answer for their own action (heartbeats, deadline) and look at ECS only
- * now and then. A follower whose instance is still ACTIVE when it looks has no leader at work, and drains alone. At
- * most one sweep serves a group at a time. None of this decides that an instance is drained: that is rules.ts.
+ * Leadership: who answers for the held actions of a deployment's groups. None of this decides that an instance is
+ * drained: that is rules.ts.
+ *
+ * ECS itself is the registry, so no state outside AWS decides who leads: every drainer of a deployment is a task of
+ * the same task definition revision, and the oldest of them that ECS shows RUNNING (by startedAt, then ARN) leads.
+ * - The leader answers for every held action of every group in AUTOSCALING_GROUP_NAMES, whether or not that action's
+ *   own drainer ever started: it heartbeats each from its first look (rule 2), enforces each deadline (rule 3),
+ *   completes each by rule 1, on every terminate path (rule 6). It looks for actions held since at every poll.
+ * - Any other drainer is a follower: it heartbeats its own action, sets its own instance DRAINING (rule 7), looks at
+ *   the leader again one poll interval later and, finding it still live, leaves: it exits 0 within two poll
+ *   intervals, naming the leader. A drainer that never launched therefore costs nothing: the leader serves its action.
+ * - A leader that finds an older live leader steps down the same way. Two leaders at once for a while are harmless:
+ *   every write is idempotent, and each completes only by rule 1.
+ * - When the leader dies, the next drainer that starts (an event's, or the sweep) is the oldest live one, and takes
+ *   every held action over at its first look. The faces check that the hook's heartbeat timeout leaves room for that.
+ * - A drainer that cannot see the registry (not an ECS task, or ECS did not answer) cannot tell: a sweep, or an event
+ *   drainer with groups to serve, leads; without task metadata an event drainer drains its own instance alone.
  */
-import { LifecycleActionRef, LifecycleHookView } from "../aws";
+import { LifecycleActionRef, LifecycleHookView, TaskView } from "../aws";
 import { HELD_BY_TERMINATE_HOOK } from "../contract";
 import { planHook, planRetention } from "../decisions";
+import { orphanMetrics } from "../telemetry";
 import { terminatePath } from "./rules";
 import {
+  DrainerTask,
   InstanceState,
   Run,
   active,
   errorText,
   failed,
   newInstance,
-  settle,
   outcomeOf,
+  settle,
 } from "./state";
 
-/** At most this many followers of a group look at ECS in one poll interval. */
-export const FOLLOWERS_PER_POLL = 10;
+/** A leader looks for an older live leader every this many polls. */
+export const LEADER_CHECK_POLLS = 3;
 
 /**
- * For this many poll intervals after its first look (which sets its instance DRAINING, rule 7), a follower looks only
- * at its action (Auto Scaling), never at ECS: the leader is at work, and a follower's reads would come out of the
- * same account's ECS budget. A dead leader costs that much time, never a task.
+ * Seconds a leader gives a held action's own drainer to start (a Fargate start takes 20-70 s; EventBridge retries a
+ * throttled RunTask) before it counts the action as orphaned: its own drainer never started.
  */
-export const FOLLOWER_QUIET_POLLS = 6;
+export const ORPHAN_GRACE_SECONDS = 120;
 
-/** A follower's looks back off, doubling their interval up to this many poll intervals (or its first, if longer). */
-export const FOLLOWER_MAX_POLLS = 30;
-
-/** Whether an event-mode drainer leads its group: its instance has the smallest ID of those held. */
-export function leadsGroup(ownInstanceId: string, heldIds: readonly string[]): boolean {
-  return heldIds.every((id) => ownInstanceId <= id);
+export function drainerTask(t: TaskView): DrainerTask {
+  return {
+    arn: t.arn,
+    taskDefinitionArn: t.taskDefinitionArn,
+    live: t.lastStatus === "RUNNING" && t.desiredStatus === "RUNNING",
+    stopped: t.lastStatus === "STOPPED",
+    since: t.startedAt ?? t.createdAt ?? Number.MAX_SAFE_INTEGER,
+    instanceId: t.overrides?.EC2_INSTANCE_ID || undefined,
+    ran: t.startedAt !== undefined && t.stopCode !== "TaskFailedToStart",
+  };
 }
 
-/** How many poll intervals apart a follower looks, so that a group's followers share FOLLOWERS_PER_POLL looks. */
-export function followerPollEvery(heldCount: number): number {
-  return Math.max(1, Math.ceil(heldCount / FOLLOWERS_PER_POLL));
+/**
+ * Which drainer leads: the oldest live task of the same task definition revision as `self` (ties by ARN). `self`
+ * counts as live whatever ECS shows of it yet: it is running this code. Pure.
+ */
+export function leaderOf(tasks: readonly DrainerTask[], selfArn: string): DrainerTask | undefined {
+  const self = tasks.find((t) => t.arn === selfArn);
+  const peers = tasks.filter(
+    (t) =>
+      t.arn === selfArn ||
+      (t.live &&
+        (self?.taskDefinitionArn === undefined || t.taskDefinitionArn === self.taskDefinitionArn)),
+  );
+  return [...peers].sort((a, b) => a.since - b.since || (a.arn < b.arn ? -1 : 1))[0];
+}
+
+/**
+ * Reads the registry: the deployment's live drainer tasks. Returns the leader's ARN (this drainer's own when it leads),
+ * or undefined when it cannot tell (not an ECS task, or ECS did not answer).
+ */
+export async function findLeader(run: Run): Promise<string | undefined> {
+  const { ctx } = run;
+  if (!ctx.ownTaskArn || !ctx.ownFamily) return undefined;
+  try {
+    const arns = await run.port.listFamilyTasks(ctx.config.cluster, ctx.ownFamily, "RUNNING");
+    if (!arns.includes(ctx.ownTaskArn)) arns.push(ctx.ownTaskArn);
+    const tasks = (await run.port.describeTasks(ctx.config.cluster, arns)).map(drainerTask);
+    if (!tasks.some((t) => t.arn === ctx.ownTaskArn)) {
+      tasks.push({
+        arn: ctx.ownTaskArn,
+        taskDefinitionArn: undefined,
+        live: true,
+        stopped: false,
+        since: Number.MAX_SAFE_INTEGER,
+        instanceId: undefined,
+        ran: true,
+      });
+    }
+    return leaderOf(tasks, ctx.ownTaskArn)?.arn ?? ctx.ownTaskArn;
+  } catch (err) {
+    ctx.log.log("warn", "could not tell whether another drainer leads; leading", {
+      action: "lead",
+      error: errorText(err),
+    });
+    return undefined;
+  }
 }
 
 /** The hook's plan for a group, read once (and again at the next look if reading it failed). */
@@ -70,7 +129,7 @@ export async function planFor(run: Run, s: InstanceState): Promise<void> {
   }
   s.plan = plan;
   // A hook whose interval is shorter than the one assumed until now gets its next heartbeat sooner.
-  if (s.answers && s.lastHeartbeatAt !== undefined) {
+  if (s.lastHeartbeatAt !== undefined) {
     s.nextHeartbeatAt = Math.min(
       s.nextHeartbeatAt,
       s.lastHeartbeatAt + plan.heartbeatIntervalSeconds * 1000,
@@ -170,101 +229,111 @@ export async function heldInstances(
   }
 }
 
-/** Event mode: leads the group, or follows its leader. Returns how many instances of the group are held. */
-export async function chooseRole(run: Run, own: InstanceState): Promise<number> {
-  const held = await heldInstances(run, [own.ref.asg]);
-  if (held === undefined) {
-    run.role = "alone";
-    return 1;
-  }
-  const peers = held.map((r) => r.instanceId).filter((id) => id !== own.ref.instanceId);
-  if (!leadsGroup(own.ref.instanceId, peers)) {
-    run.role = "follower";
-    return peers.length + 1;
-  }
-  run.role = "leader";
-  if (peers.length > 0) {
-    for (const instanceId of peers) adoptPeer(run, { ...own.ref, instanceId, token: undefined });
-    run.ctx.log.log("info", `leading the group's ${peers.length + 1} held instances`, {
-      action: "lead",
-      peers,
-    });
-  }
-  return peers.length + 1;
-}
-
-function adoptPeer(run: Run, ref: LifecycleActionRef): InstanceState {
-  const s = newInstance(run, ref, false);
-  s.confirmed = true;
-  s.plan = run.plans.get(ref.asg);
-  return s;
-}
-
-/** A leader takes on instances of its group held since, and lets go of peers whose action is over. */
-export async function adoptNewcomers(run: Run): Promise<void> {
-  const asg = run.ctx.config.asg!;
-  const held = await heldInstances(run, [asg]);
-  if (held === undefined) return;
+/**
+ * A leader's look at its groups: it takes on every held action it does not answer for yet (a first heartbeat at
+ * once), and lets go of those whose action is over. An action missing from the groups' listing is let go only once
+ * DescribeAutoScalingInstances confirms it is no longer held: the leader may be the only drainer answering for it.
+ * Returns how many actions are held, or undefined when Auto Scaling did not answer.
+ */
+export async function adoptHeld(run: Run): Promise<number | undefined> {
+  const { ctx } = run;
+  const held = await heldInstances(run, ctx.config.asgs);
+  if (held === undefined) return undefined;
   const ids = new Set(held.map((r) => r.instanceId));
-  for (const s of active(run)) {
-    if (!s.answers && !ids.has(s.ref.instanceId))
-      settle(run, s, outcomeOf(run, s, "already-complete"));
+  const gone = active(run).filter((s) => !s.own && !ids.has(s.ref.instanceId));
+  if (gone.length > 0) {
+    try {
+      const found = new Map(
+        (await ctx.port.describeAutoScalingInstances(gone.map((s) => s.ref.instanceId))).map(
+          (i) => [i.instanceId, i.lifecycleState],
+        ),
+      );
+      for (const s of gone) {
+        if (terminatePath(found.get(s.ref.instanceId)) !== "drain") {
+          settle(run, s, outcomeOf(run, s, "already-complete"));
+        }
+      }
+    } catch (err) {
+      ctx.log.log("warn", "could not confirm which actions are over; answering for them still", {
+        action: "lead",
+        error: errorText(err),
+      });
+    }
   }
-  const known = new Set(run.states.map((s) => s.ref.instanceId));
-  const added = held.filter((r) => !known.has(r.instanceId)).map((r) => adoptPeer(run, r));
+  const known = new Set(active(run).map((s) => s.ref.instanceId));
+  const added = held.filter((r) => !known.has(r.instanceId)).map((r) => adopt(run, r));
   if (added.length > 0) {
-    run.ctx.log.log("info", `leading ${added.length} more held instance(s)`, {
+    ctx.log.log("info", `answering for ${added.length} more held action(s)`, {
       action: "lead",
       peers: added.map((s) => s.ref.instanceId),
     });
   }
+  return held.length;
 }
 
-/** A follower's look at its own action: over when a leader, a sweep or the hook ended it. */
-export async function stillHeld(run: Run, s: InstanceState): Promise<boolean> {
-  try {
-    const [found] = await run.ctx.port.describeAutoScalingInstances([s.ref.instanceId]);
-    if (terminatePath(found?.lifecycleState) === "drain") return true;
-    s.log.log("info", "another drainer completed the lifecycle action", {
-      action: "follow",
-      lifecycleState: found?.lifecycleState ?? null,
-    });
-    settle(run, s, outcomeOf(run, s, "already-complete"));
-    return false;
-  } catch (err) {
-    failed(run, s, "reading the instance's lifecycle state", err);
-    return true;
-  }
+function adopt(run: Run, ref: LifecycleActionRef): InstanceState {
+  // An action ended before (by this run) and held again is a new action: a new state answers for it.
+  const s = newInstance(run, ref, false);
+  s.confirmed = true;
+  s.plan = run.plans.get(ref.asg);
+  run.adoptedAt.set(s, run.ctx.now());
+  return s;
 }
 
 /**
- * Rule 7: whether an older sweep of this deployment (a task of the same task definition family, started without the
- * event's overrides) is at work. Then this one exits at once. Outside ECS (no task metadata) it cannot tell: it sweeps.
+ * Counts the actions this leader answers for whose own drainer never started: for each action taken over more than
+ * ORPHAN_GRACE_SECONDS ago, whether a drainer task of the deployment named its instance and ran. Each such action is
+ * an `OrphanedActions` metric, once: what EventBridge counts as a success (RunTask answered 200 with failures, or a
+ * task that failed to start) shows there. Informational: a failed read is tried again at the next poll.
  */
-export async function anotherSweepAtWork(run: Run): Promise<string | undefined> {
+export async function noteOrphans(run: Run): Promise<void> {
   const { ctx } = run;
-  if (!ctx.ownTaskArn || !ctx.ownFamily) return undefined;
+  if (!ctx.ownTaskArn || !ctx.ownFamily) return;
+  const due = [...run.adoptedAt].filter(
+    ([s, at]) => !s.outcome && ctx.now() - at >= ORPHAN_GRACE_SECONDS * 1000,
+  );
+  if (due.length === 0) return;
+  let fresh: DrainerTask[];
   try {
-    const arns = await run.port.listFamilyTasks(ctx.config.cluster, ctx.ownFamily);
-    if (!arns.includes(ctx.ownTaskArn)) arns.push(ctx.ownTaskArn);
-    const tasks = await run.port.describeTasks(ctx.config.cluster, arns);
-    const sweeps = tasks
-      .filter((t) => t.lastStatus !== "STOPPED" && t.desiredStatus === "RUNNING")
-      .filter((t) => !(t.overriddenEnv ?? []).includes("EC2_INSTANCE_ID"));
-    const self = tasks.find((t) => t.arn === ctx.ownTaskArn);
-    const key = (t: { createdAt?: number; arn: string }) =>
-      [t.createdAt ?? Infinity, t.arn] as const;
-    const older = sweeps.filter((t) => {
-      if (t.arn === ctx.ownTaskArn || !self) return false;
-      const [a, b] = [key(t), key(self)];
-      return a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
-    });
-    return older[0]?.arn;
+    const [running, stopped] = await Promise.all([
+      run.port.listFamilyTasks(ctx.config.cluster, ctx.ownFamily, "RUNNING"),
+      run.port.listFamilyTasks(ctx.config.cluster, ctx.ownFamily, "STOPPED"),
+    ]);
+    // A stopped task never changes: it is described once.
+    const unknown = [...running, ...stopped].filter((a) => !run.drainerTasks.has(a));
+    const described =
+      unknown.length > 0 ? await run.port.describeTasks(ctx.config.cluster, unknown) : [];
+    fresh = described.map(drainerTask);
+    for (const t of fresh) if (t.stopped) run.drainerTasks.set(t.arn, t);
   } catch (err) {
-    ctx.log.log("warn", "could not tell whether another sweep is at work; sweeping", {
-      action: "sweep",
+    ctx.log.log("warn", "could not read the deployment's drainer tasks; counting orphans later", {
+      action: "lead",
       error: errorText(err),
     });
-    return undefined;
+    return;
+  }
+  const ran = new Set(
+    [...run.drainerTasks.values(), ...fresh]
+      .filter((t) => t.ran && t.instanceId)
+      .map((t) => t.instanceId),
+  );
+  for (const [s] of due) {
+    run.adoptedAt.delete(s);
+    if (ran.has(s.ref.instanceId)) continue;
+    const { config } = ctx;
+    const metrics =
+      config.emitMetrics && !config.dryRun
+        ? orphanMetrics(
+            s.ref.asg,
+            config.cluster,
+            config.metricsNamespace,
+            (ctx.epochMs ?? Date.now)(),
+          )
+        : undefined;
+    s.log.log(
+      "warn",
+      `no drainer of its own started for this action within ${ORPHAN_GRACE_SECONDS} s (its launch failed or is late); the leader answers for it`,
+      { action: "orphan", ...metrics },
+    );
   }
 }

@@ -35,6 +35,8 @@ export type Result =
   | "failed"
   /** Stopped by SIGTERM before completing. */
   | "interrupted"
+  /** A live leader of the group answers for the action (heartbeats, deadline, completion): this drainer left it. */
+  | "handed-over"
   /** DRY_RUN: looked, changed nothing. */
   | "dry-run";
 
@@ -48,8 +50,10 @@ export interface Outcome {
   readonly tasksAtStart: number | null;
   /** The lifecycle result sent, when one was. */
   readonly lifecycleResult?: string;
-  /** True for an instance served for another drainer (this one led its group). */
+  /** True for an instance this drainer was not started for (it led the group, or swept). */
   readonly forPeer?: boolean;
+  /** The drainer task that answers for the action now (`handed-over`). */
+  readonly leaderTaskArn?: string;
   readonly error?: string;
   /** Why the drain was stuck at its end, when it was (stuck.ts). */
   readonly stuck?: readonly StuckFinding[];
@@ -77,11 +81,27 @@ export interface DrainContext {
 }
 
 /**
- * What a run does: a sweep serves every held instance of its groups; in event mode a leader serves its group, a
- * follower leaves the reads and listings of its instance to the leader, and a follower that finds no drainer at work
- * on its instance drains it `alone`. Whatever the role, the run answers for its own action (rules 2 and 3).
+ * What a run does (roles.ts): a `leader` answers for every held action of its groups, whether or not their own
+ * drainers ever started; a `follower` found a live leader, sets its own instance DRAINING, and leaves; a drainer that
+ * cannot see the others (not an ECS task) drains its own instance `alone`. Whatever the role, the run answers for
+ * each action it holds (rules 2 and 3) until it ends or hands it over.
  */
-export type Role = "sweep" | "leader" | "follower" | "alone";
+export type Role = "leader" | "follower" | "alone";
+
+/** A drainer task of the deployment, as ECS shows it (roles.ts reads them to tell who leads). */
+export interface DrainerTask {
+  readonly arn: string;
+  readonly taskDefinitionArn: string | undefined;
+  /** ECS shows it RUNNING, and means it to keep running. */
+  readonly live: boolean;
+  readonly stopped: boolean;
+  /** When it started (epoch ms), or when it was created if it has not started. */
+  readonly since: number;
+  /** The instance its event named; undefined for a sweep. */
+  readonly instanceId: string | undefined;
+  /** Its container ran: it reached RUNNING (a task that failed to start never did). */
+  readonly ran: boolean;
+}
 
 /** One container instance registered for the EC2 instance. */
 export interface Registration {
@@ -95,8 +115,8 @@ export interface InstanceState {
   readonly ref: LifecycleActionRef;
   readonly log: Logger;
   readonly startedAt: number;
-  /** This run answers for the action: it heartbeats it and enforces its deadline. False for a leader's peer. */
-  readonly answers: boolean;
+  /** The action this drainer was started for (the event's); false for one it took on as leader or sweep. */
+  readonly own: boolean;
   /** The instance is confirmed held by the terminate hook (its lifecycle state was read). */
   confirmed: boolean;
   plan?: HookPlan;
@@ -114,8 +134,6 @@ export interface InstanceState {
   readonly stopRequested: Set<string>;
   /** A listing found the drainer's own task on this instance (ECS counts it among the tasks to run). */
   ownTaskHere: boolean;
-  /** A follower left a proof to the leader at its last look. */
-  deferred: boolean;
   /** Why the drain waits, at the last look into it (diagnose.ts). */
   stuck?: StuckFinding[];
   /** The stuck reasons already counted as a metric for this instance. */
@@ -149,6 +167,10 @@ export interface Run {
   readonly taskHome: Map<string, string>;
   /** Services read (diagnose.ts), by name, and when. */
   readonly services: Map<string, { view: ServiceView; readAt: number }>;
+  /** The deployment's stopped drainer tasks, described once (roles.ts: which actions had a drainer of their own). */
+  readonly drainerTasks: Map<string, DrainerTask>;
+  /** The actions a leader took on, and when: checked once for a drainer of their own (orphans). */
+  readonly adoptedAt: Map<InstanceState, number>;
   /** A look into stuck drains is in flight: the next poll does not start another. */
   diagnosing: boolean;
   /** Events being put on EventBridge (events.ts): the run waits for them before it returns. */
@@ -162,24 +184,24 @@ export function active(run: Run): InstanceState[] {
   return run.states.filter((s) => !s.outcome);
 }
 
-export function newInstance(run: Run, ref: LifecycleActionRef, answers: boolean): InstanceState {
+/** A held action the run answers for from now on: its first heartbeat is due at once (rule 2). */
+export function newInstance(run: Run, ref: LifecycleActionRef, own: boolean): InstanceState {
   const now = run.ctx.now();
   const state: InstanceState = {
     ref,
     log: run.ctx.log.with({ instanceId: ref.instanceId, asg: ref.asg }),
     startedAt: now,
-    answers,
+    own,
     confirmed: false,
     plan: run.plans.get(ref.asg),
     known: new Set(),
     pollsSinceListing: 0,
     stopRequested: new Set(),
     stuckCounted: new Set(),
-    deferred: false,
     ownTaskHere: false,
     tasksAtStart: null,
     closing: false,
-    nextHeartbeatAt: answers ? now : Infinity,
+    nextHeartbeatAt: now,
     heartbeatsInFlight: 0,
     deadlineRetryAt: 0,
     consecutiveFailures: 0,
@@ -191,7 +213,7 @@ export function newInstance(run: Run, ref: LifecycleActionRef, answers: boolean)
 /** Ends an instance's drain, once, and logs its outcome. The run finishes when every instance has ended. */
 export function settle(run: Run, s: InstanceState, outcome: Outcome): void {
   if (s.outcome) return;
-  s.outcome = s.answers ? outcome : { ...outcome, forPeer: true };
+  s.outcome = s.own ? outcome : { ...outcome, forPeer: true };
   logOutcome(run, s, s.outcome);
   publishOutcome(run, s, s.outcome);
   if (active(run).length === 0) run.finished.abort();
@@ -271,14 +293,11 @@ export async function complete(
   s.closing = true;
   try {
     // A peer's action is completed by instance ID: only its own drainer has the token.
-    await run.port.completeLifecycleAction(
-      s.answers ? s.ref : { ...s.ref, token: undefined },
-      result,
-    );
+    await run.port.completeLifecycleAction(s.own ? s.ref : { ...s.ref, token: undefined }, result);
     s.log.log("info", `completed the lifecycle action with ${result}`, {
       action: "complete",
       lifecycleResult: result,
-      ...(s.answers ? {} : { forPeer: true }),
+      ...(s.own ? {} : { forPeer: true }),
     });
     settle(run, s, outcomeOf(run, s, as, result));
   } catch (err) {

@@ -29,7 +29,7 @@ describe("parseConfig", () => {
       instanceId: "i-1234567890abcdef0",
       asg: "my-asg",
       token: "87654321-4321-4321-4321-210987654321",
-      asgs: [],
+      asgs: ["my-asg"],
       pollIntervalSeconds: DEFAULTS.pollIntervalSeconds,
       heartbeatIntervalSeconds: undefined,
       drainTimeoutSeconds: DEFAULTS.drainTimeoutSeconds,

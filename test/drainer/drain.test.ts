@@ -1,7 +1,6 @@
 import {
   CompleteLifecycleActionCommand,
   DescribeAutoScalingGroupsCommand,
-  DescribeAutoScalingInstancesCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from "@aws-sdk/client-auto-scaling";
 import {
@@ -13,7 +12,7 @@ import {
 } from "@aws-sdk/client-ecs";
 import { strict as assert } from "node:assert";
 import { DECLARED_ACTIONS } from "../../drainer/src/contract";
-import { awsError, eventVars, harness } from "./world";
+import { FAMILY, awsError, eventVars, harness } from "./world";
 
 const FAST = { POLL_INTERVAL_SECONDS: "10" };
 
@@ -910,8 +909,11 @@ describe("drain (sweep mode)", () => {
   });
 });
 
-describe("drain (many instances of a group at once)", () => {
+describe("drain (leadership: any running drainer answers for its whole group)", () => {
   const ids = ["i-00000000000000e1", "i-00000000000000e2", "i-00000000000000e3"];
+  const LEADER = "arn:aws:ecs:us-west-2:123456789012:task/c/leader";
+  const SELF = "arn:aws:ecs:us-west-2:123456789012:task/c/self";
+  const asTask = (arn: string) => ({ ownTaskArn: arn, ownFamily: FAMILY });
   function group() {
     const h = harness();
     for (const [n, id] of ids.entries()) {
@@ -928,152 +930,200 @@ describe("drain (many instances of a group at once)", () => {
     return h;
   }
 
-  it("the drainer of the smallest waiting instance ID leads: it drains and completes them all", async () => {
+  it("the oldest live drainer leads and answers for every held action of its groups, though their own drainers never launched: heartbeats each at its first look, completes each by rule 1", async () => {
     const h = group();
-    const outs = await h.run({ ...eventVars(ids[0]), ...FAST, LIFECYCLE_ACTION_TOKEN: "tok-e1" });
+    // Only the drainer of the second instance launched; the others' launches failed.
+    h.world.addDrainerTask(SELF, { instanceId: ids[1] });
+    const outs = await h.run(
+      { ...eventVars(ids[1]), ...FAST, LIFECYCLE_ACTION_TOKEN: "tok-e2" },
+      asTask(SELF),
+    );
     assert.deepEqual(
       outs.map((o) => [o.instanceId, o.result, o.forPeer ?? false]),
       [
-        [ids[0], "completed", false],
-        [ids[1], "completed", true],
+        [ids[1], "completed", false],
+        [ids[0], "completed", true],
         [ids[2], "completed", true],
       ],
     );
     for (const id of ids) assert.deepEqual(h.world.killedAtCompletion(id), []);
-    assert.deepEqual(
-      h.world.completions.map((c) => [c.instanceId, c.at]),
-      [
-        [ids[0], 20],
-        [ids[1], 30],
-        [ids[2], 40],
-      ],
-    );
+    // Every held action heartbeated at the leader's first look (rule 2), whoever's drainer launched.
+    for (const id of ids) {
+      assert.equal(
+        h.world.heartbeats.find((b) => b.instanceId === id)?.at,
+        0,
+        `a heartbeat for ${id} at once`,
+      );
+    }
     // Peers' actions are completed by instance ID: only their own drainers hold their tokens.
     const completes = h.world.asMock
       .commandCalls(CompleteLifecycleActionCommand)
       .map((c) => c.args[0].input);
-    assert.deepEqual(
-      completes.map((i) => [i.InstanceId, i.LifecycleActionToken]),
-      [
-        [ids[0], "tok-e1"],
-        [ids[1], undefined],
-        [ids[2], undefined],
-      ],
-    );
-    // One shared DescribeContainerInstances a poll, and heartbeats for its own instance only.
-    assert.ok(
-      h.world.ecsMock
-        .commandCalls(DescribeContainerInstancesCommand)
-        .every((c) => c.args[0].input.containerInstances!.length <= 3),
-    );
-    assert.ok(h.world.heartbeats.every((b) => b.instanceId === ids[0]));
+    assert.deepEqual(completes.map((i) => [i.InstanceId, i.LifecycleActionToken]).sort(), [
+      [ids[0], undefined],
+      [ids[1], "tok-e2"],
+      [ids[2], undefined],
+    ]);
   });
 
-  it("a follower heartbeats its own instance and stops once the leader has completed it", async () => {
+  it("the leader enforces every held action's deadline, not only its own (rule 3)", async () => {
+    const h = harness();
+    h.world.addInstance(ids[0], "asg-a").addInstance(ids[1], "asg-a");
+    h.world.addTask("stuck", ids[1], "service:web", [0, "RUNNING", "RUNNING"]);
+    h.world.addDrainerTask(SELF, { instanceId: ids[0] });
+    const outs = await h.run(
+      { ...eventVars(ids[0]), ...FAST, DRAIN_TIMEOUT_SECONDS: "60", TIMEOUT_RESULT: "ABANDON" },
+      asTask(SELF),
+    );
+    const peer = outs.find((o) => o.instanceId === ids[1])!;
+    assert.equal(peer.result, "timed-out");
+    assert.deepEqual(
+      h.world.completions.find((c) => c.instanceId === ids[1]),
+      { instanceId: ids[1], result: "ABANDON", at: 60 },
+    );
+  });
+
+  it("a follower that finds a live leader sets its instance DRAINING and leaves within two poll intervals, naming the leader", async () => {
     const h = group();
+    h.world.addDrainerTask(LEADER, { instanceId: ids[0], startedAt: 0 });
+    h.world.addDrainerTask(SELF, { instanceId: ids[2], createdAt: 5, startedAt: 5 });
+    const [out] = await h.run({ ...eventVars(ids[2]), ...FAST }, asTask(SELF));
+    assert.equal(out.result, "handed-over");
+    assert.equal(out.leaderTaskArn, LEADER);
+    assert.ok(out.drainSeconds <= 20, `left after ${out.drainSeconds} s`);
+    assert.equal(h.world.instances.get(ids[2])!.ecsStatus, "DRAINING", "rule 7: DRAINING at once");
+    assert.equal(h.world.completions.length, 0, "the follower completed nothing");
+    assert.ok(h.world.heartbeats.some((b) => b.instanceId === ids[2] && b.at === 0));
+    assert.ok(
+      h.lines.some(
+        (l) => l.action === "follow" && l.leaderTaskArn === LEADER && /leaving/.test(l.msg),
+      ),
+    );
+    // It read nothing of its peers.
+    assert.equal(h.world.count(DescribeContainerInstancesCommand), 0);
+  });
+
+  it("a follower whose leader is gone by its second look leads in its place", async () => {
+    const h = group();
+    h.world.addDrainerTask(LEADER, { instanceId: ids[0], startedAt: 0, stoppedAt: 5 });
+    h.world.addDrainerTask(SELF, { instanceId: ids[2], createdAt: 1, startedAt: 1 });
+    const outs = await h.run({ ...eventVars(ids[2]), ...FAST }, asTask(SELF));
+    assert.deepEqual(outs.map((o) => o.result).sort(), ["completed", "completed", "completed"]);
+    for (const id of ids) assert.deepEqual(h.world.killedAtCompletion(id), []);
+    assert.ok(h.lines.some((l) => l.action === "lead" && /gone/.test(l.msg)));
+  });
+
+  it("a leader that finds an older live leader steps down and leaves its actions to it", async () => {
+    const h = group();
+    h.world.addTask("stuck", ids[0], "service:api", [0, "RUNNING", "RUNNING"]);
+    h.world.addDrainerTask(SELF, { instanceId: ids[0], createdAt: 0, startedAt: 0 });
+    // An older drainer that ECS showed only later (eventual consistency): both led for a while.
+    h.world.addDrainerTask(LEADER, { instanceId: ids[1], createdAt: 0, startedAt: 0 });
+    const seen = h.world.drainerTasks.find((d) => d.arn === LEADER)!;
+    (seen as { revision: number }).revision = 2;
     let sleeps = 0;
-    const [out] = await h.run(
-      { ...eventVars(ids[1]), ...FAST, HEARTBEAT_INTERVAL_SECONDS: "5" },
+    const outs = await h.run(
+      { ...eventVars(ids[0]), ...FAST },
       {
-        random: () => 0.5,
+        ...asTask(SELF),
         sleep: async (ms, signal) => {
-          // The leader completes the follower's instance a little later.
-          if (++sleeps === 4) h.world.instances.get(ids[1])!.lifecycleState = "Terminating:Proceed";
+          if (++sleeps === 3) (seen as { revision: number }).revision = 1;
           await h.clock.sleep(ms, signal);
         },
       },
     );
-    assert.equal(out.result, "already-complete");
-    assert.equal(h.world.completions.length, 0, "the follower completed nothing itself");
-    assert.ok(h.world.count(DescribeAutoScalingInstancesCommand) >= 1);
-    assert.ok(h.world.heartbeats.length >= 1);
-    assert.ok(h.world.heartbeats.every((b) => b.instanceId === ids[1]));
+    assert.ok(outs.some((o) => o.result === "handed-over" && o.leaderTaskArn === LEADER));
+    assert.ok(outs.every((o) => o.result === "handed-over" || o.result === "completed"));
+    for (const id of ids) assert.deepEqual(h.world.killedAtCompletion(id), []);
   });
 
-  it("a follower still drains its own instance when no leader does", async () => {
-    const h = group();
-    const [out] = await h.run({ ...eventVars(ids[2]), ...FAST }, { random: () => 0 });
-    assert.equal(out.result, "completed");
-    assert.deepEqual(h.world.killedAtCompletion(ids[2]), []);
-    assert.equal(h.world.completions.length, 1);
-    assert.equal(
-      h.world.instances.get(ids[0])!.ecsStatus,
-      "ACTIVE",
-      "it leaves its peers to their drainers",
-    );
-  });
-
-  it("followers of a large group leave ECS to the leader: they look rarely, and prove their instance empty only when the leader did not", async () => {
+  it("a leader takes on actions held after it started, with a heartbeat at once", async () => {
     const h = harness();
-    for (let i = 0; i < 50; i++)
-      h.world.addInstance(`i-${(0x200 + i).toString(16).padStart(17, "0")}`, "asg-a");
-    const me = "i-00000000000000220";
-    h.world.addTask(
-      "web",
-      me,
-      "service:web",
-      [0, "RUNNING", "RUNNING"],
-      [100, "RUNNING", "STOPPED"],
-      [200, "STOPPED", "STOPPED"],
+    h.world
+      .addInstance(ids[0], "asg-a")
+      .addTask(
+        "web-0",
+        ids[0],
+        "service:web",
+        [0, "RUNNING", "RUNNING"],
+        [35, "STOPPED", "STOPPED"],
+      )
+      .addInstance(ids[1], "asg-b", "ACTIVE", "InService")
+      .addTask(
+        "web-1",
+        ids[1],
+        "service:web",
+        [0, "RUNNING", "RUNNING"],
+        [25, "STOPPED", "STOPPED"],
+      );
+    h.world.addDrainerTask(SELF, { instanceId: ids[0] });
+    let sleeps = 0;
+    const outs = await h.run(
+      { ...eventVars(ids[0]), ...FAST, AUTOSCALING_GROUP_NAMES: "asg-a,asg-b" },
+      {
+        ...asTask(SELF),
+        sleep: async (ms, signal) => {
+          if (++sleeps === 1) h.world.instances.get(ids[1])!.lifecycleState = "Terminating:Wait";
+          await h.clock.sleep(ms, signal);
+        },
+      },
     );
-    // A leader (not run here) set the instance DRAINING.
-    h.world.instances.get(me)!.ecsStatus = "DRAINING";
-    const [out] = await h.run({ ...eventVars(me), ...FAST }, { random: () => 0 });
-    assert.equal(out.result, "completed");
-    // 50 held: it reads its state at 0 s and looks at once (rule 7: its own instance DRAINING at its first look,
-    // without reading it), then 5 polls (50 s) later, then at doubling intervals (up to 30 polls): 150 s.
     assert.deepEqual(
-      h.world.calls
-        .filter((c) => c.name === "DescribeAutoScalingInstancesCommand")
-        .map((c) => c.at),
-      [0, 50, 150, 200],
+      outs.map((o) => [o.instanceId, o.asg, o.result]),
+      [
+        [ids[0], "asg-a", "completed"],
+        [ids[1], "asg-b", "completed"],
+      ],
     );
-    // Its first look sets the instance DRAINING without reading it (the read is the leader's); it then reads nothing
-    // from ECS for 6 polls (60 s).
-    assert.deepEqual(
-      h.world.calls.filter((c) => c.name === "DescribeContainerInstancesCommand").map((c) => c.at),
-      [150, 200],
-    );
-    // Its tasks are the leader's to watch: it lists nothing while they run, and at the look that finds no task left
-    // to run (150 s) it leaves the proof to the leader, which completes such an instance within a poll. At its next
-    // look, one base interval later (200 s), the leader evidently gone, it proves the instance empty itself.
-    assert.deepEqual(
-      h.world.ecsMock.commandCalls(ListTasksCommand).map((c) => c.args[0].input.desiredStatus),
-      ["RUNNING", "STOPPED"],
-    );
-    assert.equal(h.world.completions[0].at, 200);
-    assert.deepEqual(h.world.killedAtCompletion(me), []);
+    const firstBeat = h.world.heartbeats.find((b) => b.instanceId === ids[1])!.at;
+    const adopted = h.lines.find((l) => l.action === "lead" && (l.peers ?? []).includes(ids[1]));
+    assert.ok(adopted, "it says which actions it took on");
+    assert.ok(firstBeat <= 10, `heartbeat at ${firstBeat}`);
+    assert.deepEqual(h.world.killedAtCompletion(ids[1]), []);
   });
 
-  it("a follower sets its instance DRAINING at its first look, and with no leader at work drains it, at its group's pace", async () => {
+  it("a leader counts each held action whose own drainer never started (OrphanedActions), and not one whose drainer ran", async () => {
     const h = harness();
-    for (let i = 0; i < 50; i++)
-      h.world.addInstance(`i-${(0x200 + i).toString(16).padStart(17, "0")}`, "asg-a");
-    const me = "i-00000000000000220";
-    h.world.addTask(
-      "web",
-      me,
-      "service:web",
-      [0, "RUNNING", "RUNNING"],
-      [200, "STOPPED", "STOPPED"],
-    );
-    const [out] = await h.run({ ...eventVars(me), ...FAST }, { random: () => 0 });
-    assert.equal(out.result, "completed");
-    assert.equal(
-      h.world.calls.find((c) => c.name === "UpdateContainerInstancesStateCommand")?.at,
-      0,
-      "DRAINING at its first look, not after quiet polls",
-    );
-    // 50 held: were the leader gone, all 49 followers would act alone, so each looks every 5 polls (50 s), backing
-    // off, and together they keep to about 10 looks a poll interval. The task stops at 200 s; the look at 350 s
-    // leaves the proof to a leader once, and the next, a base interval later, proves the instance empty.
+    const orphan = "i-00000000000000f1";
+    const served = "i-00000000000000f2";
+    for (const id of [ids[0], orphan, served]) {
+      h.world
+        .addInstance(id, "asg-a")
+        .addTask(
+          `web-${id}`,
+          id,
+          "service:web",
+          [0, "RUNNING", "RUNNING"],
+          [300, "STOPPED", "STOPPED"],
+        );
+    }
+    h.world.addDrainerTask(SELF, { instanceId: ids[0] });
+    // `served`'s drainer ran and left; `orphan`'s failed to start (no free IP).
+    h.world.addDrainerTask("t-served", {
+      instanceId: served,
+      startedAt: 20,
+      createdAt: 1,
+      stoppedAt: 40,
+    });
+    h.world.addDrainerTask("t-failed", {
+      instanceId: orphan,
+      createdAt: 1,
+      startedAt: undefined,
+      stoppedAt: 30,
+      stopCode: "TaskFailedToStart",
+    });
+    const outs = await h.run({ ...eventVars(ids[0]), ...FAST }, asTask(SELF));
+    assert.ok(outs.every((o) => o.result === "completed"));
+    const orphans = h.lines.filter((l) => l.action === "orphan");
     assert.deepEqual(
-      h.world.calls.filter((c) => c.name === "DescribeContainerInstancesCommand").map((c) => c.at),
-      [150, 350, 400],
+      orphans.map((l) => l.instanceId),
+      [orphan],
     );
-    assert.equal(h.world.instances.get(me)!.ecsStatus, "DRAINING");
-    assert.equal(h.world.completions[0].at, 400);
-    assert.deepEqual(h.world.killedAtCompletion(me), []);
+    const metric = orphans[0]._aws.CloudWatchMetrics[0];
+    assert.deepEqual(metric.Metrics, [{ Name: "OrphanedActions", Unit: "Count" }]);
+    assert.deepEqual(metric.Dimensions, [["Cluster", "AutoScalingGroup"]]);
+    assert.equal(orphans[0].OrphanedActions, 1);
+    assert.ok(orphans[0].time !== undefined);
   });
 
   it("a leader learning many peers' tasks stays within its ECS read budget in every poll", async () => {
@@ -1091,7 +1141,11 @@ describe("drain (many instances of a group at once)", () => {
           [95, "STOPPED", "STOPPED"],
         );
     }
-    const outs = await h.run({ ...eventVars(leader), ...FAST, ECS_READS_PER_SECOND: "1" });
+    h.world.addDrainerTask(SELF, { instanceId: leader });
+    const outs = await h.run(
+      { ...eventVars(leader), ...FAST, ECS_READS_PER_SECOND: "1" },
+      asTask(SELF),
+    );
     assert.equal(outs.length, 40);
     assert.ok(outs.every((o) => o.result === "completed"));
     for (const id of h.world.instances.keys()) assert.deepEqual(h.world.killedAtCompletion(id), []);
@@ -1106,53 +1160,13 @@ describe("drain (many instances of a group at once)", () => {
     h.world
       .addTask("job-1", ids[1], "family:batch", [0, "RUNNING", "RUNNING"])
       .addTask("job-2", ids[2], "family:batch", [0, "RUNNING", "RUNNING"]);
-    const outs = await h.run({ ...eventVars(ids[0]), ...FAST, STOP_STANDALONE_TASKS: "true" });
-    assert.ok(outs.every((o) => o.result === "completed"));
-    // Listed at 0 s, then every 3 polls while a service task blocks beside a standalone one: job-2's instance is seen
-    // with only job-2 left at 60 s (web-2 stopped at 35 s, after the listing at 30 s).
-    assert.deepEqual(h.world.stopped.map((s) => [s.arn.split("/").pop(), s.at]).sort(), [
-      ["job-1", 30],
-      ["job-2", 60],
-    ]);
-    for (const id of ids) assert.deepEqual(h.world.killedAtCompletion(id), []);
-  });
-
-  it("a leader takes on instances that start waiting after it did", async () => {
-    const h = harness();
-    h.world
-      .addInstance(ids[0], "asg-a")
-      .addTask(
-        "web-0",
-        ids[0],
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [35, "STOPPED", "STOPPED"],
-      )
-      .addInstance(ids[1], "asg-a", "ACTIVE", "InService")
-      .addTask(
-        "web-1",
-        ids[1],
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [25, "STOPPED", "STOPPED"],
-      );
-    let sleeps = 0;
+    h.world.addDrainerTask(SELF, { instanceId: ids[0] });
     const outs = await h.run(
-      { ...eventVars(ids[0]), ...FAST },
-      {
-        sleep: async (ms, signal) => {
-          if (++sleeps === 1) h.world.instances.get(ids[1])!.lifecycleState = "Terminating:Wait";
-          await h.clock.sleep(ms, signal);
-        },
-      },
+      { ...eventVars(ids[0]), ...FAST, STOP_STANDALONE_TASKS: "true" },
+      asTask(SELF),
     );
-    assert.deepEqual(
-      outs.map((o) => [o.instanceId, o.result]),
-      [
-        [ids[0], "completed"],
-        [ids[1], "completed"],
-      ],
-    );
-    assert.deepEqual(h.world.killedAtCompletion(ids[1]), []);
+    assert.ok(outs.every((o) => o.result === "completed"));
+    assert.deepEqual(h.world.stopped.map((s) => s.arn.split("/").pop()).sort(), ["job-1", "job-2"]);
+    for (const id of ids) assert.deepEqual(h.world.killedAtCompletion(id), []);
   });
 });

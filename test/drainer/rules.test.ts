@@ -165,6 +165,80 @@ describe("rule 1, completion: drained only on a fresh full listing of every regi
   });
 });
 
+describe("rule 1 and what ECS does: a task DescribeTasks cannot describe yet (MISSING)", () => {
+  const id = "i-00000000000000f9";
+  function world() {
+    const h = harness();
+    h.world
+      .addInstance(id, "asg-a")
+      // Shutting down from 5 s to 60 s: ECS's counters no longer count it, ListTasks (STOPPED) lists it.
+      .addTask(
+        "slow",
+        id,
+        "service:web",
+        [0, "RUNNING", "RUNNING"],
+        [5, "DEACTIVATING", "STOPPED"],
+        [60, "STOPPED", "STOPPED"],
+      );
+    const arn = h.world.tasks[0].arn;
+    // DescribeTasks answers it in failures (MISSING) until 45 s.
+    h.world.missingUntil.set(arn, 45);
+    return { h, arn };
+  }
+
+  it("blocks completion like any task that is not STOPPED, and is read again next poll", async () => {
+    const { h } = world();
+    const [out] = await h.run({ ...eventVars(id), ...FAST });
+    assert.equal(out.result, "completed");
+    assert.deepEqual(h.world.killedAtCompletion(id), []);
+    assert.ok(h.world.completions[0].at >= 60, `completed at ${h.world.completions[0].at} s`);
+    const describes = h.world.calls
+      .filter((c) => c.name === "DescribeTasksCommand")
+      .map((c) => c.at);
+    assert.ok(describes.filter((t) => t < 45).length >= 2, "described again while MISSING");
+  });
+
+  it("negative control: a drainer that does not see the undescribed task completes with it still stopping", async () => {
+    const { h, arn } = world();
+    const port = Object.create(h.world.port) as AwsPort;
+    port.listTasks = async (c, ci, status) =>
+      (await h.world.port.listTasks(c, ci, status)).filter((a) => a !== arn);
+    const [out] = await h.run({ ...eventVars(id), ...FAST }, { port });
+    assert.equal(out.result, "completed");
+    assert.deepEqual(h.world.killedAtCompletion(id).length, 1);
+  });
+});
+
+describe("a read budget smaller than one listing slows the listing, never skips it", () => {
+  it("with POLL_INTERVAL_SECONDS=0.2 at 15 reads a second, blockers are still learnt and STOP_STANDALONE_TASKS acts", async () => {
+    const h = harness();
+    const id = "i-0000000000000013";
+    h.world
+      .addInstance(id, "asg-a")
+      .addTask("web-1", id, "service:web", [0, "RUNNING", "RUNNING"], [5, "STOPPED", "STOPPED"])
+      .addTask("job-1", id, "family:batch", [0, "RUNNING", "RUNNING"]);
+    const [out] = await h.run({
+      ...eventVars(id),
+      POLL_INTERVAL_SECONDS: "0.2",
+      ECS_READS_PER_SECOND: "15",
+      STOP_STANDALONE_TASKS: "true",
+      DRAIN_TIMEOUT_SECONDS: "600",
+    });
+    // The regime under test: one listing (two ListTasks and a DescribeTasks) is more than a poll's budget left.
+    assert.ok(Math.floor(15 * 0.2) - 2 < 3);
+    assert.equal(out.result, "completed", JSON.stringify(out));
+    assert.deepEqual(
+      h.world.stopped.map((s) => s.arn.split("/").pop()),
+      ["job-1"],
+    );
+    assert.ok(
+      h.lines.some((l) => l.action === "wait" && l.blockers?.total > 0),
+      "blockers learnt",
+    );
+    assert.deepEqual(h.world.killedAtCompletion(id), []);
+  });
+});
+
 describe("rule 2, heartbeats: at once, then every interval, each on its own", () => {
   it("heartbeats an old action as soon as it starts, before it locates anything", async () => {
     const h = harness();
@@ -459,7 +533,7 @@ describe("rule 7, prompt start and no pile-up", () => {
     assert.equal(update?.at, 0);
   });
 
-  it("a sweep that finds an older sweep at work exits at once, and says why", async () => {
+  it("a sweep that finds a live leader exits at once, and says why: it re-proves nothing a leader serves", async () => {
     const h = harness();
     h.world.addInstance("i-0000000000000083", "asg-a");
     const own = "arn:aws:ecs:us-west-2:123456789012:task/prod/sweep-2";
@@ -475,9 +549,13 @@ describe("rule 7, prompt start and no pile-up", () => {
         desiredStatus: "RUNNING",
         group: "family:drainer",
         startedBy: "events-rule/x",
-        // The event's drainer is oldest, but it is no sweep: its overrides name the instance.
-        createdAt: arn === event ? 0 : arn === older ? 1000 : 2000,
-        overriddenEnv: arn === event ? ["EC2_INSTANCE_ID"] : [],
+        taskDefinitionArn: "arn:aws:ecs:us-west-2:123456789012:task-definition/drainer:3",
+        // The event's drainer is the oldest: it leads, sweep or not.
+        startedAt: arn === event ? 0 : arn === older ? 1000 : 2000,
+        overrides: (arn === event ? { EC2_INSTANCE_ID: "i-0000000000000099" } : {}) as Record<
+          string,
+          string
+        >,
       }));
     const outs = await h.run(
       { AUTOSCALING_GROUP_NAMES: "asg-a" },
@@ -485,13 +563,13 @@ describe("rule 7, prompt start and no pile-up", () => {
     );
     assert.deepEqual(outs, []);
     assert.equal(h.world.count({ name: "DescribeAutoScalingGroupsCommand" }), 0);
-    const line = h.lines.find((l) => /another sweep is at work/.test(l.msg));
-    assert.equal(line?.otherSweepTaskArn, older);
-    // The older one itself sweeps.
-    const outsOlder = await h.run(
+    const line = h.lines.find((l) => /a live drainer leads these groups/.test(l.msg));
+    assert.equal(line?.leaderTaskArn, event);
+    // The leader itself (here, as a sweep) serves the group.
+    const outsLeader = await h.run(
       { AUTOSCALING_GROUP_NAMES: "asg-a", ...FAST },
-      { port, ownTaskArn: older, ownFamily: "drainer" },
+      { port, ownTaskArn: event, ownFamily: "drainer" },
     );
-    assert.equal(outsOlder.length, 1);
+    assert.equal(outsLeader.length, 1);
   });
 });

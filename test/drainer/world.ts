@@ -47,6 +47,22 @@ export interface FakeTask {
   readonly steps: readonly Step[];
 }
 
+/** A drainer task of the deployment (the registry leadership reads), on no container instance. */
+export interface FakeDrainerTask {
+  readonly arn: string;
+  /** The instance its event named (an override); none for a sweep. */
+  readonly instanceId?: string;
+  readonly revision: number;
+  readonly createdAt: number;
+  /** When it reached RUNNING; never, for one that failed to start. */
+  readonly startedAt?: number;
+  /** When it stopped. */
+  stoppedAt?: number;
+  readonly stopCode?: string;
+}
+
+export const FAMILY = "ecs-scale-in-drainer";
+
 export interface FakeInstance {
   readonly instanceId: string;
   readonly asg: string;
@@ -88,6 +104,9 @@ export class FakeWorld {
   readonly port: AwsPort;
   readonly instances = new Map<string, FakeInstance>();
   readonly tasks: FakeTask[] = [];
+  readonly drainerTasks: FakeDrainerTask[] = [];
+  /** DescribeTasks answers these task ARNs in `failures` (MISSING) until the given second. */
+  readonly missingUntil = new Map<string, number>();
   readonly hooks = new Map<string, { name: string; heartbeatTimeout: number }[]>();
   /** Services by name, as DescribeServices answers them (the SDK's shape). */
   readonly services = new Map<string, Record<string, unknown>>();
@@ -122,6 +141,21 @@ export class FakeWorld {
       return { FailedEntryCount: 0, Entries: (input.Entries ?? []).map(() => ({ EventId: "e" })) };
     });
     this.install();
+  }
+
+  /** [lastStatus, desiredStatus] of a drainer task now. */
+  drainerState(d: FakeDrainerTask): [string, string] {
+    const now = this.now();
+    if (d.stoppedAt !== undefined && now >= d.stoppedAt) return ["STOPPED", "STOPPED"];
+    if (d.startedAt === undefined)
+      return d.stopCode ? ["STOPPED", "STOPPED"] : ["PENDING", "RUNNING"];
+    return now >= d.startedAt ? ["RUNNING", "RUNNING"] : ["PENDING", "RUNNING"];
+  }
+
+  /** A drainer task of the deployment (revision 1 unless said), created at 0 s and RUNNING from 0 s unless said. */
+  addDrainerTask(arn: string, d: Partial<FakeDrainerTask> = {}): this {
+    this.drainerTasks.push({ arn, revision: 1, createdAt: 0, startedAt: 0, ...d });
+    return this;
   }
 
   /** `ecsStatus` null: the instance is not registered in the cluster. */
@@ -254,6 +288,14 @@ export class FakeWorld {
     });
     e.on(ListTasksCommand).callsFake((input) => {
       this.record("ListTasksCommand");
+      if (input.family) {
+        const desired = input.desiredStatus ?? "RUNNING";
+        return {
+          taskArns: this.drainerTasks
+            .filter((d) => input.family === FAMILY && this.drainerState(d)[1] === desired)
+            .map((d) => d.arn),
+        };
+      }
       // Without a container instance: every task of the cluster with that desired status.
       const i = input.containerInstance ? this.instanceByCi(input.containerInstance) : undefined;
       const desired = input.desiredStatus ?? "RUNNING";
@@ -267,19 +309,53 @@ export class FakeWorld {
     e.on(DescribeTasksCommand).callsFake((input) => {
       this.record("DescribeTasksCommand");
       if (input.tasks.length > 100) throw awsError("InvalidParameterException", "too many tasks");
+      const missing = (arn: string) => (this.missingUntil.get(arn) ?? -1) > this.now();
+      const drainers = this.drainerTasks
+        .filter((d) => input.tasks.includes(d.arn))
+        .map((d) => {
+          const [lastStatus, desiredStatus] = this.drainerState(d);
+          return {
+            taskArn: d.arn,
+            lastStatus,
+            desiredStatus,
+            group: `family:${FAMILY}`,
+            taskDefinitionArn: `arn:aws:ecs:us-west-2:123456789012:task-definition/${FAMILY}:${d.revision}`,
+            createdAt: new Date(d.createdAt * 1000),
+            ...(d.startedAt !== undefined && d.startedAt <= this.now()
+              ? { startedAt: new Date(d.startedAt * 1000) }
+              : {}),
+            ...(lastStatus === "STOPPED" && d.stopCode ? { stopCode: d.stopCode } : {}),
+            overrides: {
+              containerOverrides: d.instanceId
+                ? [
+                    {
+                      name: "drainer",
+                      environment: [{ name: "EC2_INSTANCE_ID", value: d.instanceId }],
+                    },
+                  ]
+                : [],
+            },
+          };
+        });
       return {
-        tasks: this.tasks
-          .filter((t) => input.tasks.includes(t.arn) && this.taskState(t))
-          .map((t) => {
-            const [lastStatus, desiredStatus] = this.taskState(t)!;
-            return {
-              taskArn: t.arn,
-              containerInstanceArn: this.ciArn(t.instanceId),
-              lastStatus,
-              desiredStatus,
-              group: t.group,
-            };
-          }),
+        failures: input.tasks
+          .filter((a: string) => missing(a))
+          .map((arn: string) => ({ arn, reason: "MISSING" })),
+        tasks: [
+          ...drainers,
+          ...this.tasks
+            .filter((t) => input.tasks.includes(t.arn) && this.taskState(t) && !missing(t.arn))
+            .map((t) => {
+              const [lastStatus, desiredStatus] = this.taskState(t)!;
+              return {
+                taskArn: t.arn,
+                containerInstanceArn: this.ciArn(t.instanceId),
+                lastStatus,
+                desiredStatus,
+                group: t.group,
+              };
+            }),
+        ],
       };
     });
     e.on(DescribeServicesCommand).callsFake((input) => {

@@ -24,6 +24,11 @@ export async function keepHeartbeats(run: Run): Promise<void> {
   }
 }
 
+/** Rule 2 for an action taken on while the keeper sleeps (a leader's newcomer): its first heartbeat now. */
+export function beatAtOnce(run: Run, s: InstanceState): void {
+  if (!s.outcome && s.nextHeartbeatAt <= run.ctx.now()) beat(run, s, run.ctx.now());
+}
+
 function beat(run: Run, s: InstanceState, now: number): void {
   const { ctx } = run;
   const interval = heartbeatSeconds(ctx.config, s) * 1000;

@@ -86,7 +86,8 @@ export function pacedReads(
         )
       ).flat(),
     listTasks: (cluster, arn, status) => listed(() => port.listTasks(cluster, arn, status)),
-    listFamilyTasks: (cluster, family) => listed(() => port.listFamilyTasks(cluster, family)),
+    listFamilyTasks: (cluster, family, status) =>
+      listed(() => port.listFamilyTasks(cluster, family, status)),
     listClusterTasks: (cluster, status) => listed(() => port.listClusterTasks(cluster, status)),
     describeServices: async (cluster, names) =>
       (

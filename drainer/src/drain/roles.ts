@@ -21,6 +21,7 @@ import { LifecycleActionRef, LifecycleHookView, TaskView } from "../aws";
 import { HELD_BY_TERMINATE_HOOK } from "../contract";
 import { planHook, planRetention } from "../decisions";
 import { orphanMetrics } from "../telemetry";
+import { beatAtOnce } from "./heartbeats";
 import { terminatePath } from "./rules";
 import {
   DrainerTask,
@@ -277,6 +278,7 @@ function adopt(run: Run, ref: LifecycleActionRef): InstanceState {
   s.confirmed = true;
   s.plan = run.plans.get(ref.asg);
   run.adoptedAt.set(s, run.ctx.now());
+  beatAtOnce(run, s);
   return s;
 }
 

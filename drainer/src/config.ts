@@ -12,6 +12,8 @@ export interface DrainerConfig {
   readonly token?: string;
   /** Sweep mode only. */
   readonly asgs: readonly string[];
+  /** AUTOSCALING_GROUP_NAMES as set: the deployment's groups (the task definition's, unless overridden). */
+  readonly deploymentAsgs: readonly string[];
   readonly pollIntervalSeconds: number;
   /** Undefined: derived from the hook's HeartbeatTimeout. */
   readonly heartbeatIntervalSeconds?: number;
@@ -261,6 +263,7 @@ export function parseConfig(vars: Vars): DrainerConfig {
     token: eventMode ? token : undefined,
     // In event mode too: a drainer that leads answers for every held action of the deployment's groups.
     asgs: eventMode ? [asg!, ...asgs.filter((g) => g !== asg)] : asgs,
+    deploymentAsgs: asgs,
     pollIntervalSeconds: pollIntervalSeconds!,
     heartbeatIntervalSeconds,
     drainTimeoutSeconds: drainTimeoutSeconds!,

@@ -30,6 +30,7 @@ describe("parseConfig", () => {
       asg: "my-asg",
       token: "87654321-4321-4321-4321-210987654321",
       asgs: ["my-asg"],
+      deploymentAsgs: [],
       pollIntervalSeconds: DEFAULTS.pollIntervalSeconds,
       heartbeatIntervalSeconds: undefined,
       drainTimeoutSeconds: DEFAULTS.drainTimeoutSeconds,

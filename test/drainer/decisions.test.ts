@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { planHook } from "../../drainer/src/decisions";
-import { drainerTask, leaderOf } from "../../drainer/src/drain/roles";
+import { drainerTask, leaderOf, servesGroups } from "../../drainer/src/drain/roles";
 import type { DrainerTask } from "../../drainer/src/drain/state";
 
 const hook = (heartbeatTimeout: number, globalTimeout = 0) => ({
@@ -41,6 +41,22 @@ describe("leadership: the oldest live drainer of the revision leads", () => {
   it("another revision's drainer does not lead this one's groups (an upgrade runs both for a while)", () => {
     const tasks = [task("t-self", 300, { taskDefinitionArn: REV2 }), task("t-old", 100)];
     assert.equal(leaderOf(tasks, "t-self")?.arn, "t-self");
+  });
+  it("a drainer leaves only to a leader that serves its group: its event's group, or the deployment's groups", () => {
+    const other = task("t-old", 100, { eventGroup: "asg-b" });
+    const self = task("t-self", 300, { eventGroup: "asg-a" });
+    // The task definition names no groups: each drainer serves its event's group only.
+    const servesA = (t: DrainerTask) => servesGroups(t, ["asg-a"], undefined);
+    assert.equal(leaderOf([other, self], "t-self", servesA)?.arn, "t-self");
+    // The task definition names both groups: the older drainer serves asg-a too.
+    const deployment = (t: DrainerTask) => servesGroups(t, ["asg-a"], ["asg-a", "asg-b"]);
+    assert.equal(leaderOf([other, self], "t-self", deployment)?.arn, "t-old");
+    // Its own overrides say otherwise.
+    const narrowed = task("t-old", 100, { eventGroup: "asg-b", groupsOverride: ["asg-b"] });
+    assert.equal(leaderOf([narrowed, self], "t-self", deployment)?.arn, "t-self");
+    // Negative control: judged by revision alone, the other group's drainer would lead, and asg-a's actions would
+    // be left to a drainer that never looks at asg-a.
+    assert.equal(leaderOf([other, self], "t-self")?.arn, "t-old");
   });
   it("ties are broken by ARN, so two drainers started together agree", () => {
     const tasks = [task("t-b", 100), task("t-a", 100)];

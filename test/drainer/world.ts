@@ -52,6 +52,8 @@ export interface FakeDrainerTask {
   readonly arn: string;
   /** The instance its event named (an override); none for a sweep. */
   readonly instanceId?: string;
+  /** Its event's group (an override, with the instance); defaults to asg-a. */
+  readonly asg?: string;
   readonly revision: number;
   readonly createdAt: number;
   /** When it reached RUNNING; never, for one that failed to start. */
@@ -330,7 +332,10 @@ export class FakeWorld {
                 ? [
                     {
                       name: "drainer",
-                      environment: [{ name: "EC2_INSTANCE_ID", value: d.instanceId }],
+                      environment: [
+                        { name: "EC2_INSTANCE_ID", value: d.instanceId },
+                        { name: "AUTOSCALING_GROUP_NAME", value: d.asg ?? "asg-a" },
+                      ],
                     },
                   ]
                 : [],

@@ -52,20 +52,47 @@ export function drainerTask(t: TaskView): DrainerTask {
     stopped: t.lastStatus === "STOPPED",
     since: t.startedAt ?? t.createdAt ?? Number.MAX_SAFE_INTEGER,
     instanceId: t.overrides?.EC2_INSTANCE_ID || undefined,
+    eventGroup: t.overrides?.AUTOSCALING_GROUP_NAME || undefined,
+    groupsOverride: t.overrides?.AUTOSCALING_GROUP_NAMES
+      ? t.overrides.AUTOSCALING_GROUP_NAMES.split(",").map((g) => g.trim())
+      : undefined,
     ran: t.startedAt !== undefined && t.stopCode !== "TaskFailedToStart",
   };
 }
 
 /**
- * Which drainer leads: the oldest live task of the same task definition revision as `self` (ties by ARN). `self`
- * counts as live whatever ECS shows of it yet: it is running this code. Pure.
+ * The groups a drainer task answers for when it leads: its event's group, and AUTOSCALING_GROUP_NAMES from its
+ * overrides or else from the task definition (`taskDefinitionGroups`, known to a drainer whose own overrides do not
+ * set it; the faces put it in the task definition). Pure.
  */
-export function leaderOf(tasks: readonly DrainerTask[], selfArn: string): DrainerTask | undefined {
+export function servesGroups(
+  t: DrainerTask,
+  groups: readonly string[],
+  taskDefinitionGroups: readonly string[] | undefined,
+): boolean {
+  const served = new Set([
+    ...(t.eventGroup ? [t.eventGroup] : []),
+    ...(t.groupsOverride ?? taskDefinitionGroups ?? []),
+  ]);
+  return groups.every((g) => served.has(g));
+}
+
+/**
+ * Which drainer leads: the oldest live task of the same task definition revision as `self` (ties by ARN) that serves
+ * the groups in question (`serves`). `self` counts as live whatever ECS shows of it yet: it is running this code.
+ * Pure.
+ */
+export function leaderOf(
+  tasks: readonly DrainerTask[],
+  selfArn: string,
+  serves: (t: DrainerTask) => boolean = () => true,
+): DrainerTask | undefined {
   const self = tasks.find((t) => t.arn === selfArn);
   const peers = tasks.filter(
     (t) =>
       t.arn === selfArn ||
       (t.live &&
+        serves(t) &&
         (self?.taskDefinitionArn === undefined || t.taskDefinitionArn === self.taskDefinitionArn)),
   );
   return [...peers].sort((a, b) => a.since - b.since || (a.arn < b.arn ? -1 : 1))[0];
@@ -93,7 +120,19 @@ export async function findLeader(run: Run): Promise<string | undefined> {
         ran: true,
       });
     }
-    return leaderOf(tasks, ctx.ownTaskArn)?.arn ?? ctx.ownTaskArn;
+    // The groups in question: an event's drainer leaves only to a leader of its own group; a sweep only to one that
+    // serves all of its groups.
+    const { config } = ctx;
+    const groups = config.mode === "event" ? [config.asg!] : config.asgs;
+    const self = tasks.find((t) => t.arn === ctx.ownTaskArn)!;
+    const fromTaskDefinition =
+      self.taskDefinitionArn !== undefined && self.groupsOverride === undefined
+        ? config.deploymentAsgs
+        : undefined;
+    return (
+      leaderOf(tasks, ctx.ownTaskArn, (t) => servesGroups(t, groups, fromTaskDefinition))?.arn ??
+      ctx.ownTaskArn
+    );
   } catch (err) {
     ctx.log.log("warn", "could not tell whether another drainer leads; leading", {
       action: "lead",

@@ -99,6 +99,10 @@ export interface DrainerTask {
   readonly since: number;
   /** The instance its event named; undefined for a sweep. */
   readonly instanceId: string | undefined;
+  /** Its event's group (AUTOSCALING_GROUP_NAME in its overrides). */
+  readonly eventGroup?: string;
+  /** AUTOSCALING_GROUP_NAMES in its overrides, when they set it. */
+  readonly groupsOverride?: readonly string[];
   /** Its container ran: it reached RUNNING (a task that failed to start never did). */
   readonly ran: boolean;
 }

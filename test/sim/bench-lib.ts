@@ -12,6 +12,8 @@ import {
   inProcessLauncher,
   parseLogLines,
 } from "./launchers";
+import { LaunchModelOptions } from "./fargate";
+import { LaunchFailures } from "./recorder";
 import { Simulation, percentile, readRate } from "./simulation";
 import { WorldEvent, WorldSpec } from "./world";
 
@@ -38,6 +40,33 @@ export interface BenchOptions {
   readonly launchers?: Partial<Record<Contender, DrainerLauncher>>;
   /** Whether to run the long drain with the sweep (`runLongDrain`). Defaults to true. */
   readonly longDrain?: boolean;
+  /**
+   * The realistic launch model (fargate.ts), on when this is set: at most this many drainer tasks at once (the
+   * Fargate vCPU quota, at 0.25 vCPU a task: 24 tasks is AWS's default 6 vCPU), RunTask throttled at 20/s with
+   * EventBridge's retries, 20-60 s from RunTask to RUNNING, and the sweep on under the same quota.
+   */
+  readonly fargateQuotaTasks?: number;
+  /** Free IPs in the drainers' subnet (with the launch model). Defaults to unlimited. */
+  readonly freeIps?: number;
+  /** Simulated seconds from RunTask to RUNNING (with the launch model). Defaults to [20, 60]. */
+  readonly startLatencySeconds?: readonly [number, number];
+  /** The sweep's period with the launch model, simulated seconds. Defaults to 300 (the IaC's rate(5 minutes)). */
+  readonly sweepIntervalSeconds?: number;
+}
+
+/** vCPU of one drainer task (the IaC's 256 CPU units). */
+export const DRAINER_TASK_VCPU = 0.25;
+
+/** The launch model a bench case runs with, or undefined when it is off. */
+export function benchLaunchModel(options: BenchOptions): LaunchModelOptions | undefined {
+  if (options.fargateQuotaTasks === undefined && options.freeIps === undefined) return undefined;
+  return {
+    fargateVcpuQuota: (options.fargateQuotaTasks ?? 24) * DRAINER_TASK_VCPU,
+    taskVcpu: DRAINER_TASK_VCPU,
+    runTasksPerSecond: 20,
+    startLatencySeconds: options.startLatencySeconds ?? [20, 60],
+    ...(options.freeIps !== undefined ? { freeIps: options.freeIps } : {}),
+  };
 }
 
 export const DEFAULT_BENCH: BenchOptions = {
@@ -84,6 +113,16 @@ export interface BenchRow {
   readonly failedRuns: number;
   readonly tasksKilled: number;
   readonly tasksAtScaleIn: number;
+  /** Instances whose lifecycle action ended by a timeout (no drainer completed it). */
+  readonly hookTimeouts: number;
+  /** Drainer launches that never ran a drainer, by reason (all 0 without the launch model). */
+  readonly launchFailures: LaunchFailures;
+  /** RunTask calls answered ThrottlingException (EventBridge retried them). */
+  readonly runTaskThrottles: number;
+  /** The most drainer tasks PENDING or RUNNING at once. */
+  readonly peakDrainersRunning: number;
+  /** Drainer task-seconds (RunTask accepted to stopped, summed over tasks) per terminating instance. */
+  readonly drainerTaskSecondsPerInstance: number;
   /** From scale-in to the last termination. */
   readonly simSeconds: number;
   readonly wallSeconds: number;
@@ -252,12 +291,16 @@ export async function runCase(
   options: BenchOptions,
 ): Promise<BenchRow> {
   const poll = options.pollIntervalSeconds;
+  const launch = benchLaunchModel(options);
   const sim = await Simulation.start({
     world: benchWorld(n, options.heartbeatTimeoutSeconds, contender !== "no-drainer"),
     timeScale: options.timeScale ?? timeScaleFor(n),
     hook: "bench-hook",
     launcher: launcherFor(contender, options),
     drainer: { pollIntervalSeconds: poll },
+    // Whoever starts the drainers (in-process, the bundle, the seed), they go through the launch model.
+    launch,
+    sweepIntervalSeconds: launch ? (options.sweepIntervalSeconds ?? 300) : undefined,
   });
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
@@ -276,7 +319,7 @@ export async function runCase(
       const t = sim.recorder.total();
       options.progress?.(
         `  ${sim.clock.now().toFixed(0)} s: ${recs.filter((r) => r.terminatedAt !== undefined).length}/${n} terminated, ` +
-          `${sim.eventBridge.running().length} drainers running, ${t.calls} calls, ${t.throttled} throttled`,
+          `${sim.eventBridge.running().length} drainers running, ${sim.eventBridge.launching()} launching, ${t.calls} calls, ${t.throttled} throttled`,
       );
     }, 10_000);
     let finished = true;
@@ -352,6 +395,11 @@ export async function runCase(
       failedRuns: report.exitCodes.filter((c) => c !== 0).length,
       tasksKilled: report.tasksKilled,
       tasksAtScaleIn: recs.reduce((s, r) => s + r.tasksAtScaleIn, 0),
+      hookTimeouts: report.hookTimeouts.length,
+      launchFailures: report.launchFailures,
+      runTaskThrottles: report.runTaskThrottles,
+      peakDrainersRunning: report.peakDrainersRunning,
+      drainerTaskSecondsPerInstance: report.drainerTaskSeconds / n,
       simSeconds: end - start,
       wallSeconds: (performance.now() - wallStart) / 1000,
       eventLoopDelayP99Ms: loop.percentile(99) / 1e6,
@@ -508,6 +556,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       rows.push(row);
       progress(
         `N=${n} ${contender}: killed ${row.tasksKilled}, failed ${row.failedDrains ?? "-"}, ` +
+          `hook timeouts ${row.hookTimeouts}, launch failures ${launchFailureText(row.launchFailures)}, ` +
+          `peak drainers ${row.peakDrainersRunning}, drainer task-s/inst ${fmt(row.drainerTaskSecondsPerInstance, 1)}, ` +
           `reads/s peak ${row.ecsReadsPerSecondPeak} mean ${fmt(row.ecsReadsPerSecondMean)}, ` +
           `throttled ${row.throttled}, ${row.wallSeconds.toFixed(1)} s (event loop delay p99 ${row.eventLoopDelayP99Ms.toFixed(0)} ms)`,
       );
@@ -537,6 +587,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   };
 }
 
+/** `quota/capacity/no IP/throttled`, as the table's column gives them. */
+export function launchFailureText(f: LaunchFailures): string {
+  return `${f.quota}/${f.capacity}/${f.taskFailedToStart}/${f.throttledGaveUp}`;
+}
+
 function fmt(v: number | null | undefined, digits = 2): string {
   if (v === null || v === undefined) return "-";
   return Number.isInteger(v) ? String(v) : v.toFixed(digits);
@@ -563,6 +618,10 @@ export function formatTable(result: BenchResult): string {
     "drainers left running",
     "tasks killed",
     "harness delay p99 (ms)",
+    "hook timeouts",
+    "launch failures (quota/capacity/no IP/throttled)",
+    "peak drainers",
+    "drainer task-s/inst",
   ];
   const lines = [
     `| ${head.join(" | ")} |`,
@@ -588,6 +647,10 @@ export function formatTable(result: BenchResult): string {
           r.drainersLingering,
           `${r.tasksKilled}/${r.tasksAtScaleIn}`,
           r.eventLoopDelayP99Ms.toFixed(0),
+          r.hookTimeouts,
+          launchFailureText(r.launchFailures),
+          r.peakDrainersRunning,
+          fmt(r.drainerTaskSecondsPerInstance, 1),
         ].join(" | ")} |`,
     ),
   ];
@@ -610,6 +673,12 @@ export function formatTable(result: BenchResult): string {
             .map(([op, n]) => `${op} ${n}`)
             .join(", ")}.`,
       ),
+    ...(benchLaunchModel(o)
+      ? [
+          `Launch model on: Fargate quota ${o.fargateQuotaTasks ?? 24} drainer tasks (${((o.fargateQuotaTasks ?? 24) * DRAINER_TASK_VCPU).toFixed(2)} vCPU at ${DRAINER_TASK_VCPU} a task; PENDING and RUNNING count), RunTask 20/s with EventBridge's retries, ${(o.startLatencySeconds ?? [20, 60]).join("-")} s from RunTask to RUNNING, free IPs ${o.freeIps ?? "unlimited"}, the sweep every ${o.sweepIntervalSeconds ?? 300} s. A launch over the quota is lost (EventBridge does not retry it): its instance waits for the sweep or its hook's timeout.`,
+        ]
+      : []),
+    "Drainer task-s/inst: drainer task-seconds (RunTask accepted to stopped, summed over every drainer task, sweeps included) per terminating instance.",
     `Poll interval ${o.pollIntervalSeconds} s, hook heartbeat timeout ${o.heartbeatTimeoutSeconds} s, time scale ${[...new Set(result.rows.map((r) => `${r.timeScale}x (N=${r.n})`))].join(", ")}; rates per simulated second; ECS buckets: reads 100 burst + 20/s, modifications 100 burst + 40/s.`,
     ...(result.longDrain
       ? [

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { BenchResult, evaluateGoals, formatTable, measureStartup, runCase } from "./bench-lib";
+import { bundleLauncher, inProcessLauncher } from "./launchers";
 
 const OPTIONS = {
   sizes: [3],
@@ -70,8 +71,52 @@ describe("npm run bench (small case)", function () {
     assert.equal(result.goals[2].met, true, result.goals[2].detail);
     const table = formatTable(result);
     assert.match(table, /^\| 3 \| drainer \|/m);
-    assert.match(table, /^\| 3 \| no-drainer \| 0 \| 0 \|.*\| 6\/6 \| \d+ \|$/m);
+    assert.match(
+      table,
+      /^\| 3 \| no-drainer \| 0 \| 0 \|.*\| 6\/6 \| \d+ \| 0 \| 0\/0\/0\/0 \| 0 \| 0 \|$/m,
+    );
+    assert.equal(drainer.peakDrainersRunning, 3, "without the launch model every drainer starts");
+    assert.deepEqual(drainer.launchFailures, {
+      quota: 0,
+      capacity: 0,
+      taskFailedToStart: 0,
+      throttledGaveUp: 0,
+    });
   });
+
+  for (const [name, launcher] of [
+    ["in-process", inProcessLauncher],
+    ["child-process (the bundle)", bundleLauncher],
+  ] as const) {
+    it(`launches ${name} drainers through the launch model: a quota of 2 tasks loses the third event`, async () => {
+      const row = await runCase(3, "drainer", {
+        ...OPTIONS,
+        heartbeatTimeoutSeconds: 120,
+        fargateQuotaTasks: 2,
+        startLatencySeconds: [2, 4],
+        sweepIntervalSeconds: 60,
+        launchers: { drainer: launcher() },
+      });
+      assert.ok(row.launchFailures.quota >= 1, `quota failures ${row.launchFailures.quota}`);
+      assert.ok(row.peakDrainersRunning <= 2, `peak ${row.peakDrainersRunning}`);
+      assert.ok(row.drainerTaskSecondsPerInstance > 0);
+      const table = formatTable({
+        date: "2026-11-25T00:00:00.000Z",
+        node: process.version,
+        options: { ...OPTIONS, contenders: ["drainer"], fargateQuotaTasks: 2 },
+        bundleBytes: 1,
+        startupToFirstCallMs: 1,
+        startupSamplesMs: [1],
+        rows: [row],
+        goals: [],
+      });
+      assert.match(table, /Launch model on: Fargate quota 2 drainer tasks \(0\.50 vCPU/);
+      assert.match(
+        table,
+        new RegExp(`\\| ${row.launchFailures.quota}/0/0/0 \\| ${row.peakDrainersRunning} \\|`),
+      );
+    });
+  }
 
   it("times the bundle from spawn to its first AWS call", async () => {
     const [ms] = await measureStartup(1);

@@ -4,6 +4,9 @@
  * Markdown to bench-results/.
  *
  *   npm run bench -- --sizes 1,50 --contenders drainer,no-drainer --time-scale 10 --poll 10
+ *
+ * With `--fargate-quota N` (or `--launch`, or `--free-ips N`) the drainers are launched as EventBridge and Fargate do
+ * (fargate.ts): at most N drainer tasks at once, RunTask throttled at 20/s, 20-60 s to RUNNING, the sweep on.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,7 +14,8 @@ import { parseArgs } from "node:util";
 import { CONTENDERS, Contender, DEFAULT_BENCH, formatTable, runBench } from "./bench-lib";
 
 const USAGE = `Usage: npm run bench -- [--sizes 1,50,200,500] [--contenders ${CONTENDERS.join(",")}]
-                        [--time-scale X (default by N: 10, 5 at 200, 2 at 500)] [--poll 10] [--heartbeat-timeout 300] [--case-timeout S] [--no-long-drain] [--out bench-results]`;
+                        [--time-scale X (default by N: 10, 5 at 200, 2 at 500)] [--poll 10] [--heartbeat-timeout 300] [--case-timeout S] [--no-long-drain] [--out bench-results]
+                        [--launch] [--fargate-quota TASKS (default 24 = 6 vCPU)] [--free-ips N] [--start-latency MIN-MAX (default 20-60)] [--sweep S (default 300)]`;
 
 function numbers(text: string, name: string): number[] {
   const out = text.split(",").map((s) => Number(s.trim()));
@@ -41,6 +45,11 @@ async function main(): Promise<void> {
       "case-timeout": { type: "string" },
       out: { type: "string" },
       "no-long-drain": { type: "boolean" },
+      launch: { type: "boolean" },
+      "fargate-quota": { type: "string" },
+      "free-ips": { type: "string" },
+      "start-latency": { type: "string" },
+      sweep: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -53,6 +62,18 @@ async function main(): Promise<void> {
     if (!CONTENDERS.includes(c as Contender)) {
       throw new Error(`--contenders: unknown contender ${c}; use ${CONTENDERS.join(", ")}`);
     }
+  }
+  const launchOn =
+    values.launch === true ||
+    values["fargate-quota"] !== undefined ||
+    values["free-ips"] !== undefined;
+  let startLatencySeconds: [number, number] | undefined;
+  if (values["start-latency"] !== undefined) {
+    const m = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(values["start-latency"]);
+    if (!m || Number(m[1]) > Number(m[2])) {
+      throw new Error(`--start-latency must be MIN-MAX seconds, got ${values["start-latency"]}`);
+    }
+    startLatencySeconds = [Number(m[1]), Number(m[2])];
   }
   const options = {
     sizes: values.sizes ? numbers(values.sizes, "sizes") : DEFAULT_BENCH.sizes,
@@ -72,6 +93,16 @@ async function main(): Promise<void> {
         ? undefined
         : positive(values["case-timeout"], "case-timeout", 1),
     longDrain: values["no-long-drain"] !== true,
+    fargateQuotaTasks: launchOn
+      ? values["fargate-quota"] === undefined
+        ? 24
+        : numbers(values["fargate-quota"], "fargate-quota")[0]
+      : undefined,
+    freeIps:
+      values["free-ips"] === undefined ? undefined : numbers(values["free-ips"], "free-ips")[0],
+    startLatencySeconds,
+    sweepIntervalSeconds:
+      values.sweep === undefined ? undefined : positive(values.sweep, "sweep", 300),
     progress: (line: string) => console.error(line),
   };
   const result = await runBench(options);

@@ -4,7 +4,8 @@
  * 100 results a page.
  */
 import { DRAINER_CONTAINER_NAME } from "../../drainer/src/contract";
-import { ApiError, ContainerInstance, DrainerTask, Task, World } from "./world";
+import { DRAINER_TASK_FAMILY, STOPPED_TASK_RETENTION_SECONDS, SUBNET_ID } from "./fargate";
+import { ApiError, ContainerInstance, DrainerTask, EnvOverride, Task, World } from "./world";
 
 /** ECS reads share the "cluster reads" throttle bucket; these share "cluster modifications". */
 export const ECS_READS = new Set([
@@ -73,6 +74,11 @@ function page<T>(
 export class EcsApi {
   /** ListTasks' eventual consistency: tasks created less than this long ago are not listed yet. */
   listTasksLagSeconds = 0;
+  /**
+   * DescribeTasks' eventual consistency: a task created less than this long ago is answered in `failures` with reason
+   * MISSING instead of in `tasks`.
+   */
+  describeMissingSeconds = 0;
 
   constructor(private readonly world: World) {}
 
@@ -90,6 +96,8 @@ export class EcsApi {
         return this.describeTasks(input);
       case "StopTask":
         return this.stopTask(input);
+      case "RunTask":
+        return this.runTask(input);
       case "DescribeServices":
         return this.describeServices(input);
       default:
@@ -262,7 +270,10 @@ export class EcsApi {
         ? [...this.world.drainerTasks.values()].filter(
             (t) =>
               (family === undefined || t.family === family) &&
-              (desired === "STOPPED") === (t.lastStatus === "STOPPED"),
+              this.retained(t) &&
+              (desired === "PENDING"
+                ? t.desiredStatus === "RUNNING" && t.lastStatus === "PENDING"
+                : t.desiredStatus === desired),
           )
         : [];
     const { items, nextToken } = page(
@@ -311,40 +322,146 @@ export class EcsApi {
     };
   }
 
+  /** ECS forgets a stopped task about an hour after it stopped. */
+  private retained(d: DrainerTask): boolean {
+    return (
+      d.stoppedAt === undefined ||
+      d.stoppedAt >= this.world.clock.now() - STOPPED_TASK_RETENTION_SECONDS
+    );
+  }
+
   private describeTasks(input: Input): object {
     this.checkCluster(input);
     const refs = strList(input, "tasks", 100);
     const tasks: object[] = [];
     const failures: object[] = [];
+    const describableFrom = this.world.clock.now() - this.describeMissingSeconds;
     for (const ref of refs) {
       const t = this.findTask(ref);
-      const d = this.world.drainerTasks.get(ref);
-      if (t) tasks.push(this.taskShape(t));
-      else if (d) tasks.push(this.drainerTaskShape(d));
+      const d = this.findDrainerTask(ref);
+      const createdAt = t?.createdAt ?? d?.createdAt;
+      if (createdAt !== undefined && createdAt > describableFrom) {
+        failures.push({ arn: ref, reason: "MISSING" });
+      } else if (t) tasks.push(this.taskShape(t));
+      else if (d && this.retained(d)) tasks.push(this.drainerTaskShape(d));
       else failures.push({ arn: ref, reason: "MISSING" });
     }
     return { tasks, failures };
   }
 
-  private drainerTaskShape(d: DrainerTask): object {
+  private findDrainerTask(ref: string): DrainerTask | undefined {
+    const byArn = this.world.drainerTasks.get(ref);
+    if (byArn) return byArn;
+    if (!/^[0-9a-f]{32}$/.test(ref)) return undefined;
+    for (const d of this.world.drainerTasks.values()) if (d.id === ref) return d;
+    return undefined;
+  }
+
+  drainerTaskShape(d: DrainerTask): object {
     return {
       taskArn: d.arn,
       clusterArn: this.world.clusterArn,
-      taskDefinitionArn: this.world.taskDefinitionArnOf(d.family),
+      taskDefinitionArn: d.taskDefinitionArn,
       group: `family:${d.family}`,
+      startedBy: d.startedBy,
       launchType: "FARGATE",
+      platformVersion: "1.4.0",
+      platformFamily: "Linux",
+      availabilityZone: `${this.world.region}a`,
+      cpu: "256",
+      memory: "512",
       lastStatus: d.lastStatus,
-      desiredStatus: d.lastStatus,
+      desiredStatus: d.desiredStatus,
+      version: d.version,
+      connectivity: d.lastStatus === "RUNNING" ? "CONNECTED" : "DISCONNECTED",
+      healthStatus: "UNKNOWN",
       createdAt: this.epoch(d.createdAt),
+      startedAt: this.epoch(d.startedAt),
+      stoppingAt: this.epoch(d.stoppingAt),
+      stoppedAt: this.epoch(d.stoppedAt),
+      stopCode: d.stopCode,
+      stoppedReason: d.stoppedReason,
+      containers: [
+        {
+          containerArn: `${d.arn.replace(":task/", ":container/")}/${DRAINER_CONTAINER_NAME}`,
+          taskArn: d.arn,
+          name: DRAINER_CONTAINER_NAME,
+          lastStatus: d.lastStatus,
+          exitCode: d.exitCode,
+        },
+      ],
       overrides: {
         containerOverrides: [
           {
             name: DRAINER_CONTAINER_NAME,
-            environment: d.overriddenEnv.map((name) => ({ name, value: "…" })),
+            environment: d.overrides.map((o) => ({ name: o.name, value: o.value })),
           },
         ],
       },
+      attachments: [
+        {
+          id: d.id.slice(0, 8) + "-0000-4000-8000-" + d.id.slice(8, 20),
+          type: "ElasticNetworkInterface",
+          status: d.lastStatus === "STOPPED" ? "DELETED" : d.privateIp ? "ATTACHED" : "PRECREATED",
+          details: [
+            { name: "subnetId", value: SUBNET_ID },
+            ...(d.privateIp ? [{ name: "privateIPv4Address", value: d.privateIp }] : []),
+          ],
+        },
+      ],
+      tags: [],
     };
+  }
+
+  /**
+   * RunTask of the drainer's task definition on Fargate (fargate.ts judges the launch): HTTP 200 with the task
+   * accepted, or with `tasks: []` and the reason in `failures`. The simulator runs no other task definition here.
+   */
+  private runTask(input: Input): object {
+    this.checkCluster(input);
+    const ref = str(input, "taskDefinition", true)!;
+    const family = ref
+      .replace(/^arn:aws:ecs:[^:]*:[^:]*:task-definition\//, "")
+      .replace(/:\d+$/, "");
+    if (family !== DRAINER_TASK_FAMILY) {
+      throw invalid(
+        `The simulator runs only the drainer's task definition (${DRAINER_TASK_FAMILY}) with RunTask, got ${ref}.`,
+      );
+    }
+    const launchType = str(input, "launchType");
+    if (launchType !== undefined && launchType !== "FARGATE") {
+      throw invalid(
+        `The simulator runs the drainer on FARGATE only, got launchType ${launchType}.`,
+      );
+    }
+    const count = input.count === undefined ? 1 : Number(input.count);
+    if (!Number.isInteger(count) || count < 1 || count > 10) {
+      throw invalid("count must be between 1 and 10.");
+    }
+    const overrides: EnvOverride[] = [];
+    const containerOverrides = (input.overrides as { containerOverrides?: unknown } | undefined)
+      ?.containerOverrides;
+    for (const o of Array.isArray(containerOverrides) ? containerOverrides : []) {
+      const c = o as { name?: unknown; environment?: unknown };
+      if (c.name !== DRAINER_CONTAINER_NAME) continue;
+      for (const e of Array.isArray(c.environment) ? c.environment : []) {
+        const { name, value } = e as { name?: unknown; value?: unknown };
+        if (typeof name === "string" && typeof value === "string") overrides.push({ name, value });
+      }
+    }
+    const tasks: object[] = [];
+    const failures: object[] = [];
+    for (let i = 0; i < count; i++) {
+      const outcome = this.world.fargate.runTask({
+        family,
+        overrides,
+        startedBy: str(input, "startedBy"),
+        via: "api",
+      });
+      if ("task" in outcome) tasks.push(this.drainerTaskShape(outcome.task));
+      else failures.push({ arn: this.world.taskDefinitionArnOf(family), reason: outcome.failure });
+    }
+    return { tasks, failures };
   }
 
   /** DescribeServices: at most 10 services, by name or ARN; the events newest first, as ECS returns them. */

@@ -3,16 +3,24 @@
  * task definition's plus what the rule's input transformer takes from the event (contract.ts EVENT_ENVIRONMENT,
  * rendered as the RunTask container override EventBridge would pass). A scheduled rule can start the sweep.
  *
+ * Every drainer is launched as EventBridge's ECS target does: RunTask of the drainer's task definition (fargate.ts
+ * judges it: with the launch model on, quota and capacity failures are final, a throttled call is retried with
+ * back-off up to the target's retry policy), then the process starts once the task is RUNNING. The sweep is launched
+ * the same way.
+ *
  * Faults: lost events, duplicated events, a drainer killed mid-drain.
  */
 import { DRAINER_CONTAINER_NAME, EVENT_ENVIRONMENT } from "../../drainer/src/contract";
 import { SimClock } from "./clock";
+import { DRAINER_TASK_FAMILY, RunTaskOutcome } from "./fargate";
 import { DrainerHandle, DrainerLauncher, LaunchContext } from "./launchers";
 import { DrainerRunRecord, Recorder } from "./recorder";
-import { LifecycleEvent, World } from "./world";
+import { ApiError, DrainerPlan, DrainerTask, LifecycleEvent, World } from "./world";
 
-/** The family of the drainer's task definition in the simulated cluster. */
-export const DRAINER_TASK_FAMILY = "ecs-scale-in-drainer";
+export { DRAINER_TASK_FAMILY } from "./fargate";
+
+/** The startedBy EventBridge gives the tasks of each rule. */
+const STARTED_BY = { event: "events-rule/drainer-lifecycle", sweep: "events-rule/drainer-sweep" };
 
 export interface EventBridgeFaults {
   /** Events for these instances are never delivered. */
@@ -32,7 +40,10 @@ export interface EventBridgeOptions {
   readonly taskEnvironment: Readonly<Record<string, string>>;
   /** The rule matches lifecycle events of this hook. */
   readonly hook: string;
-  /** Simulated seconds from the event to the drainer's start (EventBridge + RunTask). Defaults to 1. */
+  /**
+   * Simulated seconds from the event to EventBridge's RunTask. Defaults to 1. Without the launch model the task runs
+   * at once, so this is the whole delay to the drainer's start.
+   */
   readonly deliveryDelaySeconds?: number;
   /** Simulated seconds between sweeps; undefined: no sweep. */
   readonly sweepIntervalSeconds?: number;
@@ -46,6 +57,8 @@ export interface DrainerRun {
   readonly record: DrainerRunRecord;
   readonly handle: DrainerHandle;
   readonly env: Readonly<Record<string, string>>;
+  /** The ECS task it runs in. */
+  readonly task: DrainerTask;
 }
 
 /**
@@ -101,6 +114,8 @@ export class EventBridge {
   private readonly killed = new Set<string>();
   private sweepTimer?: { cancel(): void };
   private stopped = false;
+  /** Throttled RunTasks waiting for EventBridge's retry. */
+  private retriesPending = 0;
   /** The delivery faults; a test may change them while the simulation runs. */
   faults: EventBridgeFaults;
 
@@ -113,6 +128,7 @@ export class EventBridge {
   ) {
     this.faults = options.faults ?? {};
     world.on("lifecycle-event", (e: LifecycleEvent) => this.onEvent(e));
+    world.fargate.onRunning = (task) => this.spawn(task);
     if (options.sweepIntervalSeconds !== undefined && options.launcher) {
       const every = options.sweepIntervalSeconds;
       const tick = () => {
@@ -137,13 +153,16 @@ export class EventBridge {
     }
   }
 
-  /** Starts a drainer for an event (EventBridge's delivery, or a redelivery a test asks for). */
+  /**
+   * Launches a drainer for an event (EventBridge's delivery, or a redelivery a test asks for). Returns the run when
+   * the drainer started at once (no launch model), undefined otherwise.
+   */
   deliver(event: LifecycleEvent): DrainerRun | undefined {
     const env = environmentFor(event, this.options.taskEnvironment);
     return this.start("event", env, event.detail.EC2InstanceId);
   }
 
-  /** Starts the sweep: the drainer without EC2_INSTANCE_ID. */
+  /** Launches the sweep: the drainer without EC2_INSTANCE_ID. */
   sweep(): DrainerRun | undefined {
     const env: Record<string, string> = { ...this.options.taskEnvironment };
     delete env.EC2_INSTANCE_ID;
@@ -156,14 +175,78 @@ export class EventBridge {
     return this.start("sweep", env);
   }
 
-  /** Starts a drainer with an explicit environment (a test's own run). */
+  /**
+   * Launches a drainer with an explicit environment (a test's own run): RunTask of the drainer's task definition, with
+   * the event's fields as overrides (none for the sweep). The run is returned when the task is RUNNING at once.
+   */
   start(
     kind: DrainerRunRecord["kind"],
     env: Record<string, string>,
     instanceId?: string,
   ): DrainerRun | undefined {
+    if (!this.options.launcher || this.stopped) return undefined;
+    const task = this.invoke({ kind, env, instanceId }, this.clock.now(), 0);
+    return task ? this.runs.find((r) => r.task === task) : undefined;
+  }
+
+  /**
+   * One RunTask of EventBridge's target. Per-task failures (quota, capacity) count as delivered: nothing retries them.
+   * A throttled call is retried with exponential back-off and jitter until the retry policy gives up.
+   */
+  private invoke(plan: DrainerPlan, firstAt: number, retry: number): DrainerTask | undefined {
+    const fargate = this.world.fargate;
+    if (retry > 0) this.recorder.launch.runTaskRetries++;
+    let outcome: RunTaskOutcome;
+    try {
+      outcome = fargate.runTask({
+        family: DRAINER_TASK_FAMILY,
+        overrides:
+          plan.kind === "sweep"
+            ? []
+            : EVENT_ENVIRONMENT.filter((e) => e.env in plan.env).map((e) => ({
+                name: e.env,
+                value: plan.env[e.env],
+              })),
+        startedBy: plan.kind === "sweep" ? STARTED_BY.sweep : STARTED_BY.event,
+        plan,
+        via: "eventbridge",
+      });
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.code !== "ThrottlingException") throw err;
+      const model = fargate.model!;
+      const delay =
+        Math.min(model.retryMaxSeconds, model.retryFirstSeconds * 2 ** retry) *
+        (0.5 + 0.5 * fargate.draw());
+      if (
+        retry >= model.maximumRetryAttempts ||
+        this.clock.now() + delay - firstAt > model.maximumEventAgeSeconds
+      ) {
+        this.recorder.launch.failures.throttledGaveUp++;
+        return undefined;
+      }
+      this.retriesPending++;
+      this.clock.after(delay, () => {
+        this.retriesPending--;
+        if (!this.stopped) this.invoke(plan, firstAt, retry + 1);
+      });
+      return undefined;
+    }
+    return "task" in outcome ? outcome.task : undefined;
+  }
+
+  /** The task is RUNNING: its drainer process starts. A RunTask from outside runs the task definition's drainer. */
+  private spawn(task: DrainerTask): void {
     const launcher = this.options.launcher;
-    if (!launcher || this.stopped) return undefined;
+    if (!launcher || this.stopped) {
+      this.world.fargate.stop(task, "UserInitiated", "No drainer to run in the simulation");
+      return;
+    }
+    const env: Record<string, string> = task.plan
+      ? { ...task.plan.env }
+      : { ...this.options.taskEnvironment };
+    if (!task.plan) for (const o of task.overrides) env[o.name] = o.value;
+    const kind = task.plan?.kind ?? "manual";
+    const instanceId = task.plan ? task.plan.instanceId : env.EC2_INSTANCE_ID;
     const record: DrainerRunRecord = {
       id: this.recorder.drainerRuns.length + 1,
       kind,
@@ -172,22 +255,21 @@ export class EventBridge {
       killed: false,
     };
     this.recorder.drainerRuns.push(record);
-    // RunTask of the drainer's task definition: a task of the cluster, with the event's fields as overrides (none
-    // for the sweep), and its task metadata endpoint.
-    const task = this.world.startDrainerTask(
-      DRAINER_TASK_FAMILY,
-      kind === "sweep" ? [] : EVENT_ENVIRONMENT.map((e) => e.env).filter((n) => n in env),
-    );
     const handle = launcher(
       { ...env, ECS_CONTAINER_METADATA_URI_V4: `${this.ctx.endpoint}/metadata/${task.id}` },
       this.ctx,
     );
-    const run: DrainerRun = { record, handle, env };
+    const run: DrainerRun = { record, handle, env, task };
     this.runs.push(run);
     void handle.exit.then((code) => {
       record.exitCode = code;
       record.endedAt = this.clock.now();
-      task.lastStatus = "STOPPED";
+      this.world.fargate.stop(
+        task,
+        "EssentialContainerExited",
+        `Essential container in task exited`,
+        code,
+      );
     });
     const kill = this.faults.kill?.find((k) => k.instanceId === instanceId);
     if (kill && instanceId && !this.killed.has(instanceId)) {
@@ -198,12 +280,16 @@ export class EventBridge {
         handle.kill();
       });
     }
-    return run;
   }
 
   /** Drainers still running. */
   running(): DrainerRun[] {
     return this.runs.filter((r) => r.record.exitCode === undefined);
+  }
+
+  /** Launches under way: throttled RunTasks waiting for their retry, and tasks accepted but not yet RUNNING. */
+  launching(): number {
+    return this.retriesPending + this.world.fargate.pending();
   }
 
   /** Stops the sweep and kills whatever still runs; resolves when they have exited. */

@@ -69,6 +69,48 @@ export interface CallStats {
   retries: number;
 }
 
+/** Launches of drainer tasks: RunTask calls (EventBridge's and any over the API) and what became of them. */
+export interface LaunchStats {
+  /** RunTask calls, retries included. */
+  runTaskCalls: number;
+  /** RunTask calls answered ThrottlingException. */
+  runTaskThrottles: number;
+  /** RunTask calls that were EventBridge's retries of a throttled one. */
+  runTaskRetries: number;
+  /** Tasks RunTask accepted. */
+  accepted: number;
+  /** Launches that never ran a drainer, by reason. */
+  failures: LaunchFailures;
+  /** The most drainer tasks PENDING or RUNNING at once. */
+  peakDrainersRunning: number;
+}
+
+export interface LaunchFailures {
+  /** The Fargate vCPU quota: RunTask answered 200 with the failure; EventBridge did not retry. */
+  quota: number;
+  /** "Capacity is unavailable at this time": the same. */
+  capacity: number;
+  /** Accepted, then stopped before running (no free IP in the subnet). */
+  taskFailedToStart: number;
+  /** Throttled until the target's retry policy gave up. */
+  throttledGaveUp: number;
+}
+
+/** An "ECS Task State Change" event for one of the drainer's tasks. */
+export interface TaskStateChange {
+  readonly at: number;
+  readonly "detail-type": "ECS Task State Change";
+  readonly source: "aws.ecs";
+  readonly detail: {
+    readonly taskArn: string;
+    readonly lastStatus: string;
+    readonly desiredStatus: string;
+    readonly stopCode?: string;
+    readonly stoppedReason?: string;
+    readonly [key: string]: unknown;
+  };
+}
+
 export class Recorder {
   readonly instances = new Map<string, InstanceRecord>();
   readonly calls = new Map<string, CallStats>();
@@ -87,6 +129,16 @@ export class Recorder {
     bus: string;
     detail: Record<string, unknown>;
   }[] = [];
+  readonly launch: LaunchStats = {
+    runTaskCalls: 0,
+    runTaskThrottles: 0,
+    runTaskRetries: 0,
+    accepted: 0,
+    failures: { quota: 0, capacity: 0, taskFailedToStart: 0, throttledGaveUp: 0 },
+    peakDrainersRunning: 0,
+  };
+  /** "ECS Task State Change" events of the drainer's tasks (RUNNING, STOPPED), in order. */
+  readonly taskStateChanges: TaskStateChange[] = [];
   /** Simulated time of the first API call of all. */
   firstCallAt?: number;
 

@@ -45,6 +45,11 @@ export interface Faults {
   hang?: { readonly ops: readonly string[]; readonly from?: number; readonly until?: number };
   /** ListTasks is eventually consistent: a task is listed only this many simulated seconds after it was created. */
   listTasksLagSeconds?: number;
+  /**
+   * DescribeTasks is eventually consistent too: a task created less than this many simulated seconds ago is answered
+   * in `failures` (reason MISSING), not in `tasks`. Off (0) unless a scenario sets it.
+   */
+  describeMissingSeconds?: number;
 }
 
 export const NO_FAULTS: Faults = {
@@ -95,6 +100,9 @@ export class SimServer {
     this.reads = new TokenBucket(ECS_BUCKETS.clusterReads, clock);
     this.modifications = new TokenBucket(ECS_BUCKETS.clusterModifications, clock);
     this.rng = new Rng(seed);
+    // EventBridge's RunTasks come out of the same account bucket as the drainers' modifications.
+    world.fargate.takeModificationToken = () =>
+      !this.faults.throttling || this.modifications.take();
   }
 
   /** Listens on 127.0.0.1 and returns the endpoint URL for AWS_ENDPOINT_URL. */
@@ -149,9 +157,10 @@ export class SimServer {
                 TaskARN: task.arn,
                 Family: task.family,
                 Revision: "1",
-                DesiredStatus: "RUNNING",
+                DesiredStatus: task.desiredStatus,
                 KnownStatus: task.lastStatus,
                 LaunchType: "FARGATE",
+                AvailabilityZone: `${this.world.region}a`,
               }
             : { error: "no such task" },
         ),
@@ -249,6 +258,7 @@ export class SimServer {
   ) {
     if (this.hangs("ecs", op, attempt)) return;
     this.ecs.listTasksLagSeconds = this.faults.listTasksLagSeconds ?? 0;
+    this.ecs.describeMissingSeconds = this.faults.describeMissingSeconds ?? 0;
     await this.prelude();
     const at = this.clock.now();
     const stats = this.recorder.call("ecs", op, at, attempt);
@@ -293,6 +303,8 @@ export class SimServer {
       if (err.code === "UnknownOperationException" || /simulator/.test(err.message)) {
         this.recorder.unsupported.push(`ECS ${op}: ${err.message}`);
       }
+      // RunTask's own throttle (fargate.ts), past the account's bucket.
+      if (err.code === "ThrottlingException") stats.throttled++;
       finish(err.code);
       this.sendEcsError(res, err);
     }

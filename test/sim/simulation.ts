@@ -5,8 +5,9 @@
 import { DEFAULTS, setting } from "../../drainer/src/contract";
 import { SimClock } from "./clock";
 import { EventBridge, EventBridgeFaults } from "./eventbridge";
+import { LaunchModelOptions } from "./fargate";
 import { DrainerLauncher } from "./launchers";
-import { Recorder } from "./recorder";
+import { LaunchFailures, Recorder } from "./recorder";
 import { Faults, SimServer } from "./server";
 import { TerminatePath, World, WorldSpec } from "./world";
 
@@ -37,8 +38,14 @@ export interface SimulationOptions {
   readonly hook?: string;
   readonly faults?: Partial<Faults>;
   readonly events?: EventBridgeFaults;
-  /** Simulated seconds from a lifecycle event to its drainer's start. Defaults to 1. */
+  /** Simulated seconds from a lifecycle event to its RunTask. Defaults to 1. */
   readonly deliveryDelaySeconds?: number;
+  /**
+   * The realistic launch model of the drainers' tasks (fargate.ts): the Fargate vCPU quota, RunTask's throttle and
+   * EventBridge's retries, 20-60 s to RUNNING, free IPs. Undefined (the default): every launch succeeds and runs at
+   * once, as before.
+   */
+  readonly launch?: LaunchModelOptions;
   readonly sweepIntervalSeconds?: number;
   /** The SDK's AWS_MAX_ATTEMPTS for every drainer. */
   readonly maxAttempts?: number;
@@ -93,6 +100,7 @@ export class Simulation {
       }
     }
     this.world = new World(options.world, this.clock, this.recorder);
+    this.world.fargate.configure(options.launch);
     this.server = new SimServer(this.world, this.clock, this.recorder, options.faults);
   }
 
@@ -175,12 +183,15 @@ export class Simulation {
     }
   }
 
-  /** Waits until every instance scaled in has terminated and no drainer is still running. */
+  /** Waits until every instance scaled in has terminated, no launch is under way and no drainer is still running. */
   async settle(timeoutSeconds: number): Promise<Report> {
     await this.waitFor(
-      () => this.world.settled() && this.eventBridge.running().length === 0,
+      () =>
+        this.world.settled() &&
+        this.eventBridge.launching() === 0 &&
+        this.eventBridge.running().length === 0,
       timeoutSeconds,
-      "every scaled-in instance to terminate and every drainer to exit",
+      "every scaled-in instance to terminate, every launch to end and every drainer to exit",
     );
     return this.report();
   }
@@ -225,6 +236,20 @@ export interface Report {
   /** Simulated seconds from scale-in to termination, per instance. */
   readonly drainSeconds: number[];
   readonly ecsReadRate: { peak: number; mean: number; peakSustained: number };
+  /** Drainer launches that never ran a drainer, by reason. */
+  readonly launchFailures: LaunchFailures;
+  /** RunTask calls of drainer tasks (EventBridge's, retries included, and any over the API). */
+  readonly runTaskCalls: number;
+  /** Of those, the ones answered ThrottlingException. */
+  readonly runTaskThrottles: number;
+  /** Of those, EventBridge's retries of a throttled one. */
+  readonly runTaskRetries: number;
+  /** Drainer tasks RunTask accepted. */
+  readonly drainerTasksAccepted: number;
+  /** The most drainer tasks PENDING or RUNNING at once. */
+  readonly peakDrainersRunning: number;
+  /** Sum over drainer tasks of (stopped, or now, minus RunTask accepted), simulated seconds. */
+  readonly drainerTaskSeconds: number;
 }
 
 export function percentile(values: readonly number[], p: number): number | undefined {
@@ -297,5 +322,12 @@ function buildReport(sim: Simulation): Report {
       recs.length > 0
         ? readRate(r.ecsReadTimes, start, end)
         : { peak: 0, mean: 0, peakSustained: 0 },
+    launchFailures: { ...r.launch.failures },
+    runTaskCalls: r.launch.runTaskCalls,
+    runTaskThrottles: r.launch.runTaskThrottles,
+    runTaskRetries: r.launch.runTaskRetries,
+    drainerTasksAccepted: r.launch.accepted,
+    peakDrainersRunning: r.launch.peakDrainersRunning,
+    drainerTaskSeconds: sim.world.fargate.taskSeconds(),
   };
 }

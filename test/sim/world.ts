@@ -8,8 +8,9 @@
 import { EventEmitter } from "node:events";
 import { ECS_MANAGED_DRAINING_HOOK, TERMINATING_TRANSITION } from "../../drainer/src/contract";
 import { SimClock } from "./clock";
+import { Fargate } from "./fargate";
 import { Rng } from "./random";
-import { InstanceRecord, KilledTask, Recorder } from "./recorder";
+import { DrainerRunRecord, InstanceRecord, KilledTask, Recorder } from "./recorder";
 
 export type LifecycleResultName = "CONTINUE" | "ABANDON";
 
@@ -132,15 +133,45 @@ export interface Task {
   healthy?: boolean;
 }
 
+/** One variable of a RunTask container override: `{ name, value }`. */
+export interface EnvOverride {
+  readonly name: string;
+  readonly value: string;
+}
+
+/** The drainer a task will run: why it was started, its container's environment, its instance. */
+export interface DrainerPlan {
+  readonly kind: DrainerRunRecord["kind"];
+  readonly env: Readonly<Record<string, string>>;
+  readonly instanceId?: string;
+}
+
 /** A drainer the EventBridge step started, as ECS knows it: a Fargate task of the drainer's task definition. */
 export interface DrainerTask {
   readonly arn: string;
   readonly id: string;
   readonly family: string;
+  readonly taskDefinitionArn: string;
+  /** When RunTask accepted it. */
   readonly createdAt: number;
-  /** The environment variables its RunTask overrides set (none for the sweep). */
-  readonly overriddenEnv: readonly string[];
-  lastStatus: "RUNNING" | "STOPPED";
+  /** The environment its RunTask container override sets (none for the sweep). */
+  readonly overrides: readonly EnvOverride[];
+  readonly startedBy?: string;
+  /** What the EventBridge step runs in it once it is RUNNING; undefined for a RunTask from outside. */
+  readonly plan?: DrainerPlan;
+  lastStatus: "PENDING" | "RUNNING" | "STOPPED";
+  desiredStatus: "RUNNING" | "STOPPED";
+  /** Set when it reaches RUNNING, never before. */
+  startedAt?: number;
+  stoppingAt?: number;
+  stoppedAt?: number;
+  stopCode?: string;
+  stoppedReason?: string;
+  /** The drainer container's exit code, once its process has exited. */
+  exitCode?: number;
+  /** The subnet IP it holds, from RunTask until it stops. */
+  privateIp?: string;
+  version: number;
 }
 
 export interface ContainerInstance {
@@ -283,6 +314,8 @@ export class World extends EventEmitter {
   readonly containerInstances = new Map<string, ContainerInstance>();
   readonly tasks = new Map<string, Task>();
   readonly drainerTasks = new Map<string, DrainerTask>();
+  /** Launches of drainer tasks (RunTask on Fargate) and their lives. */
+  readonly fargate: Fargate;
   private readonly services = new Map<string, Service>();
   /** Active lifecycle actions by `${instanceId} ${hook}`. */
   readonly actions = new Map<string, LifecycleAction>();
@@ -303,6 +336,7 @@ export class World extends EventEmitter {
     this.clusterArn = `arn:aws:ecs:${this.region}:${this.accountId}:cluster/${spec.cluster}`;
     this.rng = new Rng(spec.seed ?? 1);
     this.managedDrainingDelay = spec.managedDrainingDelaySeconds ?? 1;
+    this.fargate = new Fargate(this, clock, recorder);
     this.build();
   }
 
@@ -475,16 +509,26 @@ export class World extends EventEmitter {
     return task;
   }
 
-  /** RunTask of the drainer's task definition (Fargate, no container instance), as the EventBridge target does. */
-  startDrainerTask(family: string, overriddenEnv: readonly string[]): DrainerTask {
+  /** A drainer task RunTask accepted (Fargate, no container instance): PENDING; fargate.ts runs its life. */
+  createDrainerTask(
+    family: string,
+    overrides: readonly EnvOverride[],
+    startedBy?: string,
+    plan?: DrainerPlan,
+  ): DrainerTask {
     const id = this.rng.hex(32);
     const task: DrainerTask = {
       arn: `arn:aws:ecs:${this.region}:${this.accountId}:task/${this.clusterName}/${id}`,
       id,
       family,
+      taskDefinitionArn: this.taskDefinitionArn(family),
       createdAt: this.clock.now(),
-      overriddenEnv,
-      lastStatus: "RUNNING",
+      overrides,
+      startedBy,
+      plan,
+      lastStatus: "PENDING",
+      desiredStatus: "RUNNING",
+      version: 1,
     };
     this.drainerTasks.set(task.arn, task);
     return task;

@@ -158,8 +158,18 @@ export class EventBridge {
    * the drainer started at once (no launch model), undefined otherwise.
    */
   deliver(event: LifecycleEvent): DrainerRun | undefined {
-    const env = environmentFor(event, this.options.taskEnvironment);
+    // The task definition's environment names the deployment's groups, as both faces write it: every drainer, an
+    // event's too, can lead them all.
+    const env = {
+      AUTOSCALING_GROUP_NAMES: this.deploymentGroups().join(","),
+      ...environmentFor(event, this.options.taskEnvironment),
+    };
     return this.start("event", env, event.detail.EC2InstanceId);
+  }
+
+  /** The groups of the deployment: AUTOSCALING_GROUP_NAMES in the drainer's task definition. */
+  private deploymentGroups(): readonly string[] {
+    return this.options.sweepGroups ?? [...this.world.groups.keys()];
   }
 
   /** Launches the sweep: the drainer without EC2_INSTANCE_ID. */
@@ -169,9 +179,7 @@ export class EventBridge {
     delete env.LIFECYCLE_ACTION_TOKEN;
     delete env.AUTOSCALING_GROUP_NAME;
     env.LIFECYCLE_HOOK_NAME = this.options.hook;
-    env.AUTOSCALING_GROUP_NAMES = (this.options.sweepGroups ?? [...this.world.groups.keys()]).join(
-      ",",
-    );
+    env.AUTOSCALING_GROUP_NAMES = this.deploymentGroups().join(",");
     return this.start("sweep", env);
   }
 

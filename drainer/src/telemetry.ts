@@ -101,7 +101,7 @@ export function stuckMetrics(
 
 /** An Embedded Metric Format document: one directive over these dimensions, and the members it names. */
 /**
- * A held action whose own drainer never started (its launch failed, or came later than ORPHAN_GRACE_SECONDS), which
+ * A held action whose own drainer never started (its launch failed, or came later than a heartbeat interval), which
  * the group's leader took over: 1, once per action. What looks like success to EventBridge (RunTask answered 200 with
  * failures, a task that never started) shows here.
  */

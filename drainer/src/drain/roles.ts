@@ -30,6 +30,7 @@ import {
   active,
   errorText,
   failed,
+  heartbeatSeconds,
   newInstance,
   outcomeOf,
   settle,
@@ -39,10 +40,14 @@ import {
 export const LEADER_CHECK_POLLS = 3;
 
 /**
- * Seconds a leader gives a held action's own drainer to start (a Fargate start takes 20-70 s; EventBridge retries a
- * throttled RunTask) before it counts the action as orphaned: its own drainer never started.
+ * How long a leader gives a held action's own drainer to start before it counts the action as orphaned: one
+ * heartbeat interval of its group (half the hook's HeartbeatTimeout; 450 s with the faces' default), the time within
+ * which a drainer of its own would have answered for it. A Fargate start takes 20-70 s, and EventBridge retries a
+ * throttled RunTask for a while.
  */
-export const ORPHAN_GRACE_SECONDS = 120;
+export function orphanGraceSeconds(run: Run, s: InstanceState): number {
+  return heartbeatSeconds(run.ctx.config, s);
+}
 
 export function drainerTask(t: TaskView): DrainerTask {
   return {
@@ -323,7 +328,7 @@ function adopt(run: Run, ref: LifecycleActionRef): InstanceState {
 
 /**
  * Counts the actions this leader answers for whose own drainer never started: for each action taken over more than
- * ORPHAN_GRACE_SECONDS ago, whether a drainer task of the deployment named its instance and ran. Each such action is
+ * a heartbeat interval ago, whether a drainer task of the deployment named its instance and ran. Each such action is
  * an `OrphanedActions` metric, once: what EventBridge counts as a success (RunTask answered 200 with failures, or a
  * task that failed to start) shows there. Informational: a failed read is tried again at the next poll.
  */
@@ -331,7 +336,7 @@ export async function noteOrphans(run: Run): Promise<void> {
   const { ctx } = run;
   if (!ctx.ownTaskArn || !ctx.ownFamily) return;
   const due = [...run.adoptedAt].filter(
-    ([s, at]) => !s.outcome && ctx.now() - at >= ORPHAN_GRACE_SECONDS * 1000,
+    ([s, at]) => !s.outcome && ctx.now() - at >= orphanGraceSeconds(run, s) * 1000,
   );
   if (due.length === 0) return;
   let fresh: DrainerTask[];
@@ -373,7 +378,7 @@ export async function noteOrphans(run: Run): Promise<void> {
         : undefined;
     s.log.log(
       "warn",
-      `no drainer of its own started for this action within ${ORPHAN_GRACE_SECONDS} s (its launch failed or is late); the leader answers for it`,
+      `no drainer of its own started for this action within a heartbeat interval (${orphanGraceSeconds(run, s)} s): its launch failed or is late; the leader answers for it`,
       { action: "orphan", ...metrics },
     );
   }

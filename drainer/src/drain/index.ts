@@ -13,11 +13,12 @@ import { keepHeartbeats } from "./heartbeats";
 import { ReadPacer, pacedReads } from "./pacer";
 import { poll } from "./poll";
 import {
-  LEADER_CHECK_POLLS,
   adoptHeld,
+  bounded,
   confirmHeld,
   findLeader,
-  noteOrphans,
+  handOver,
+  keepLeading,
   planFor,
 } from "./roles";
 import { DrainContext, Outcome, Run, active, newInstance, outcomeOf, settle } from "./state";
@@ -56,11 +57,16 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
   // Every pending sleep listens to these signals: the keepers, the loop, and each read waiting for the pacer's token.
   setMaxListeners(0, ctx.signal, run.signal);
 
-  let keepers: Promise<unknown> = Promise.resolve();
-  const startKeepers = () => (keepers = Promise.all([keepHeartbeats(run), keepDeadlines(run)]));
+  const keepers: Promise<unknown>[] = [];
+  const startKeepers = () => keepers.push(keepHeartbeats(run), keepDeadlines(run));
+  // A leader's own timer: it takes on newly held actions and checks that it still leads, whatever its polls do.
+  const lead = async () => {
+    await becomeLeader(run);
+    keepers.push(keepLeading(run));
+  };
 
   if (config.mode === "sweep") {
-    const leader = await findLeader(run);
+    const leader = await bounded(run, findLeader(run));
     if (leader !== undefined && leader !== ctx.ownTaskArn) {
       log.log(
         "info",
@@ -83,6 +89,7 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
     if (held === 0) return [];
     // Rule 2: a heartbeat for each action at once, before anything is located.
     startKeepers();
+    keepers.push(keepLeading(run));
     for (const s of run.states) await planFor(run, s);
   } else {
     const own = newInstance(run, ownRef(config), true);
@@ -91,7 +98,7 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
       for (const n of config.notes) log.log("warn", n, { action: "start" });
     if (await confirmHeld(run, own)) {
       await planFor(run, own);
-      const leader = await findLeader(run);
+      const leader = await bounded(run, findLeader(run));
       if (leader === undefined && !ctx.ownTaskArn) run.role = "alone";
       else if (leader !== undefined && leader !== ctx.ownTaskArn) {
         run.role = "follower";
@@ -103,13 +110,13 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
             leaderTaskArn: leader,
           },
         );
-      } else await lead(run);
+      } else await lead();
     }
   }
 
-  await loop(run);
+  await loop(run, lead);
   run.finished.abort();
-  await keepers;
+  await Promise.all(keepers);
 
   for (const s of run.states) {
     if (s.outcome) continue;
@@ -137,10 +144,10 @@ function ownRef(config: DrainerConfig) {
 }
 
 /** This drainer leads: it answers for every held action of its groups from now on. */
-async function lead(run: Run): Promise<void> {
+async function becomeLeader(run: Run): Promise<void> {
   run.role = "leader";
   const before = run.states.length;
-  await adoptHeld(run);
+  await bounded(run, adoptHeld(run));
   run.ctx.log.log(
     "info",
     `leading: answering for every held action of ${run.ctx.config.asgs.join(", ")}`,
@@ -152,23 +159,12 @@ async function lead(run: Run): Promise<void> {
   );
 }
 
-/** A live leader answers for every action this run holds: the run leaves them to it, and ends. */
-function handOver(run: Run, leader: string): void {
-  for (const s of active(run)) {
-    s.log.log("info", "a live leader answers for this action; leaving it to that drainer", {
-      action: "follow",
-      leaderTaskArn: leader,
-    });
-    settle(run, s, { ...outcomeOf(run, s, "handed-over"), leaderTaskArn: leader });
-  }
-}
-
 /**
- * Polls until every instance has an outcome. A leader (or a drainer alone) polls every interval; a leader looks for
- * actions held since at every poll, and for an older live leader every LEADER_CHECK_POLLS polls. A follower's first
- * look sets its instance DRAINING; one interval later, the leader still live, it leaves (or, the leader gone, leads).
+ * Polls until every instance has an outcome. A leader (or a drainer alone) polls every interval; a leader's own
+ * keeper (roles.ts) takes on the actions held since and checks that it still leads. A follower's first look sets its
+ * instance DRAINING; one interval later, the leader still live, it leaves (or, the leader gone, leads).
  */
-async function loop(run: Run): Promise<void> {
+async function loop(run: Run, lead: () => Promise<void>): Promise<void> {
   const { ctx } = run;
   const { config } = ctx;
   const intervalMs = config.pollIntervalSeconds * 1000;
@@ -184,17 +180,10 @@ async function loop(run: Run): Promise<void> {
     const pollStartedAt = ctx.now();
     run.reads = 0;
     if (run.role === "follower" && polls > 0) {
-      const leader = await findLeader(run);
+      const leader = await bounded(run, findLeader(run));
       if (leader !== undefined && leader !== ctx.ownTaskArn) return handOver(run, leader);
       ctx.log.log("warn", "the drainer that led is gone; leading in its place", { action: "lead" });
-      await lead(run);
-    } else if (run.role === "leader" && polls > 0) {
-      if (polls % LEADER_CHECK_POLLS === 0) {
-        const leader = await findLeader(run);
-        if (leader !== undefined && leader !== ctx.ownTaskArn) return handOver(run, leader);
-      }
-      await adoptHeld(run);
-      await Promise.race([noteOrphans(run), finished]);
+      await lead();
     }
     for (const s of active(run)) await planFor(run, s);
     // Rule 7: a follower's only look sets its instance DRAINING, without reading it.

@@ -147,6 +147,57 @@ export async function findLeader(run: Run): Promise<string | undefined> {
   }
 }
 
+/**
+ * A read of the leader's own (the registry, the groups), bounded by one poll interval: a request that never answers
+ * must not stop a leader from answering for the actions held since. Undefined when it did not answer in time.
+ */
+export async function bounded<T>(run: Run, read: Promise<T>): Promise<T | undefined> {
+  const gaveUp = new AbortController();
+  const signal = AbortSignal.any([run.signal, gaveUp.signal]);
+  try {
+    return await Promise.race([
+      read,
+      run.ctx
+        .sleep(run.ctx.config.pollIntervalSeconds * 1000, signal)
+        .then(() => undefined as T | undefined),
+    ]);
+  } finally {
+    gaveUp.abort();
+  }
+}
+
+/** A live leader answers for every action this run holds: the run leaves them to it, and ends. */
+export function handOver(run: Run, leader: string): void {
+  for (const s of active(run)) {
+    s.log.log("info", "a live leader answers for this action; leaving it to that drainer", {
+      action: "follow",
+      leaderTaskArn: leader,
+    });
+    settle(run, s, { ...outcomeOf(run, s, "handed-over"), leaderTaskArn: leader });
+  }
+}
+
+/**
+ * The leader's keeper, on a timer of its own like the heartbeats: every poll interval it takes on the actions held
+ * since (a first heartbeat at once) and counts orphans; every LEADER_CHECK_POLLS intervals it looks for an older live
+ * leader, and steps down if it finds one. Each read is bounded, so a hung request or a slow poll delays none of it.
+ */
+export async function keepLeading(run: Run): Promise<void> {
+  const { ctx } = run;
+  let looks = 0;
+  while (!run.signal.aborted && run.role === "leader") {
+    await ctx.sleep(ctx.config.pollIntervalSeconds * 1000, run.signal);
+    if (run.signal.aborted) return;
+    looks++;
+    if (looks % LEADER_CHECK_POLLS === 0) {
+      const leader = await bounded(run, findLeader(run));
+      if (leader !== undefined && leader !== ctx.ownTaskArn) return handOver(run, leader);
+    }
+    await bounded(run, adoptHeld(run));
+    await bounded(run, noteOrphans(run));
+  }
+}
+
 /** The hook's plan for a group, read once (and again at the next look if reading it failed). */
 export async function planFor(run: Run, s: InstanceState): Promise<void> {
   if (s.plan) return;

@@ -17,6 +17,9 @@
  *   `hangMs` (the SDK's request timeout and retries), or never answers at all.
  * - A lifecycle action ends by CompleteLifecycleAction, or when its heartbeat timeout passes (DefaultResult). At that
  *   moment every task of the instance not STOPPED is recorded: killed unless the action ended with ABANDON.
+ * - The drainers are ECS tasks of one task definition revision (the registry leadership reads): RUNNING from when they
+ *   start until they end or are killed, then STOPPED. ListTasks by family is eventually consistent like any ListTasks
+ *   (a drainer is listed `lagMs` after it started), so two drainers may each miss the other for a while.
  */
 import {
   AutoScalingInstanceView,
@@ -41,6 +44,17 @@ export interface ModelTask {
   /** When it is told to stop (desiredStatus STOPPED); Infinity until then. */
   stopAt: number;
 }
+
+export interface ModelDrainer {
+  readonly arn: string;
+  /** The instance its event named; none for a sweep. */
+  readonly instanceId?: string;
+  readonly startedAt: number;
+  stoppedAt?: number;
+}
+
+export const DRAINER_FAMILY = "ecs-scale-in-drainer";
+const DRAINER_REVISION = `arn:aws:ecs:us-west-2:123456789012:task-definition/${DRAINER_FAMILY}:1`;
 
 export interface ModelRegistration {
   readonly arn: string;
@@ -91,6 +105,7 @@ export class Model implements AwsPort {
   readonly registrations = new Map<string, ModelRegistration>();
   readonly tasks = new Map<string, ModelTask>();
   readonly actions = new Map<string, ModelAction>();
+  readonly drainers = new Map<string, ModelDrainer>();
   /** Scripted changes by others, applied in time order as the clock passes them. */
   private readonly script: { at: number; apply: () => void }[] = [];
   readonly calls: { op: string; at: number }[] = [];
@@ -150,6 +165,34 @@ export class Model implements AwsPort {
     });
     this.place(registration, placeAt, { service: true, pendingMs: 500, shutdownMs });
     this.at(to, () => this.setStatus(registration, "DRAINING", to));
+  }
+
+  /** A drainer task starts (RUNNING at once: the model's drainers start when their code runs). */
+  startDrainer(arn: string, instanceId: string | undefined, at: number): void {
+    this.drainers.set(arn, { arn, instanceId, startedAt: at });
+  }
+
+  stopDrainer(arn: string, at: number): void {
+    const d = this.drainers.get(arn);
+    if (d && d.stoppedAt === undefined) d.stoppedAt = at;
+  }
+
+  private drainerView(d: ModelDrainer, at: number): TaskView {
+    const status = d.stoppedAt !== undefined && d.stoppedAt <= at ? "STOPPED" : "RUNNING";
+    return {
+      arn: d.arn,
+      containerInstanceArn: undefined,
+      lastStatus: status,
+      desiredStatus: status,
+      group: `family:${DRAINER_FAMILY}`,
+      startedBy: undefined,
+      createdAt: d.startedAt,
+      startedAt: d.startedAt,
+      taskDefinitionArn: DRAINER_REVISION,
+      overrides: d.instanceId
+        ? { EC2_INSTANCE_ID: d.instanceId, AUTOSCALING_GROUP_NAME: "asg-a" }
+        : {},
+    };
   }
 
   hold(instanceId: string, asg: string, at: number, lifecycleState = "Terminating:Wait"): void {
@@ -356,6 +399,10 @@ export class Model implements AwsPort {
       "describeTasks",
       () => {
         const at = this.now();
+        const drainers = arns
+          .map((a) => this.drainers.get(a))
+          .filter((d) => d !== undefined)
+          .map((d) => this.drainerView(d, at));
         return arns
           .map((a) => this.tasks.get(a))
           .filter((t) => t !== undefined && t.placedAt <= at)
@@ -366,7 +413,8 @@ export class Model implements AwsPort {
             desiredStatus: this.desiredStatus(t!, at),
             group: t!.service ? "service:web" : "family:job",
             startedBy: undefined,
-          }));
+          }))
+          .concat(drainers);
       },
       true,
     );
@@ -385,8 +433,22 @@ export class Model implements AwsPort {
     );
   }
 
-  listFamilyTasks() {
-    return this.call("listFamilyTasks", () => [] as string[], true);
+  listFamilyTasks(
+    _cluster: string,
+    family: string,
+    desiredStatus: "RUNNING" | "STOPPED" = "RUNNING",
+  ) {
+    return this.call(
+      "listFamilyTasks",
+      () => {
+        const at = this.now();
+        return [...this.drainers.values()]
+          .filter((d) => family === DRAINER_FAMILY && d.startedAt + this.opts.lagMs <= at)
+          .filter((d) => this.drainerView(d, at).desiredStatus === desiredStatus)
+          .map((d) => d.arn);
+      },
+      true,
+    );
   }
 
   stopTask(_cluster: string, arn: string) {

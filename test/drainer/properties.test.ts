@@ -13,11 +13,12 @@
  */
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
+import { setMaxListeners } from "node:events";
 import { AwsPort } from "../../drainer/src/aws";
 import { parseConfig } from "../../drainer/src/config";
 import { Outcome, drain } from "../../drainer/src/drain";
 import { createLogger } from "../../drainer/src/log";
-import { CLUSTER, Fault, Model } from "./model";
+import { CLUSTER, DRAINER_FAMILY, Fault, Model } from "./model";
 import { virtualClock } from "./world";
 
 const S = 1000;
@@ -25,6 +26,8 @@ const POLL_S = 10;
 const DRAIN_TIMEOUT_S = 600;
 const HEARTBEAT_TIMEOUT_S = 60;
 const HANG_MS = 12 * S;
+/** A leader takes an action on within a poll and a bounded read (one more poll), with a margin for latency. */
+const LEADER_TAKES_ON_MS = (2 * POLL_S + 5) * S;
 /** Everything is over by then: drainers still running are stopped. */
 const HORIZON_MS = 2 * 3600 * S;
 
@@ -92,6 +95,7 @@ type WorldSpec = typeof worldSpec extends fc.Arbitrary<infer T> ? T : never;
 
 /** A drainer that ran: what it answered for, and how it ended. */
 interface RunRecord {
+  readonly arn: string;
   readonly kind: "event" | "sweep";
   readonly instanceId?: string;
   readonly startedAt: number;
@@ -163,19 +167,25 @@ async function simulate(
   };
   const runs: RunRecord[] = [];
   const stopAll = new AbortController();
+  // Every drainer of the world, and each of its sleeps, listens to it.
+  setMaxListeners(0, stopAll.signal);
   const start = (kind: RunRecord["kind"], at: number, instanceId?: string, killAfterMs?: number) =>
     (async () => {
       await clock.sleep(at, stopAll.signal);
       if (stopAll.signal.aborted) return;
-      const record: RunRecord = { kind, instanceId, startedAt: clock.now(), outcomes: [] };
+      const arn = `arn:aws:ecs:us-west-2:123456789012:task/prod/drainer-${runs.length}`;
+      const record: RunRecord = { arn, kind, instanceId, startedAt: clock.now(), outcomes: [] };
       const port = portFor(`drainer-${runs.length}`);
       runs.push(record);
+      model.startDrainer(arn, instanceId, clock.now());
       const controller = new AbortController();
       const signal = AbortSignal.any([controller.signal, stopAll.signal]);
       if (killAfterMs !== undefined) {
         void clock.sleep(killAfterMs, signal).then(() => {
-          if (!signal.aborted) {
+          // A run that already ended cannot be killed.
+          if (!signal.aborted && record.endedAt === undefined) {
             record.stoppedAt = clock.now();
+            model.stopDrainer(arn, clock.now());
             controller.abort();
           }
         });
@@ -193,9 +203,11 @@ async function simulate(
         POLL_INTERVAL_SECONDS: String(POLL_S),
         DRAIN_TIMEOUT_SECONDS: String(drainTimeoutSeconds),
         TIMEOUT_RESULT: "ABANDON",
+        // The task definition names the deployment's groups, for every drainer (both faces write it so).
+        AUTOSCALING_GROUP_NAMES: "asg-a",
         ...(kind === "event"
           ? { EC2_INSTANCE_ID: instanceId, AUTOSCALING_GROUP_NAME: "asg-a" }
-          : { AUTOSCALING_GROUP_NAMES: "asg-a" }),
+          : {}),
       });
       record.outcomes = await drain({
         port,
@@ -206,8 +218,11 @@ async function simulate(
         sleep: clock.sleep,
         random: () => 0.5,
         bulkAbove: spec.bulk ? 0 : undefined,
+        ownTaskArn: arn,
+        ownFamily: DRAINER_FAMILY,
       });
       record.endedAt = clock.now();
+      model.stopDrainer(arn, clock.now());
     })();
   const drainers: Promise<void>[] = [];
   spec.instances.forEach((inst, i) => {
@@ -228,10 +243,17 @@ async function simulate(
   return { model, runs, faults };
 }
 
-/** Which actions a run answered for: an event drainer its own instance; a sweep those it served. */
+/** Which actions a run answered for: its own instance (an event's), and every action it took on as leader. */
 function answered(r: RunRecord): string[] {
-  if (r.kind === "event") return [r.instanceId!];
-  return r.outcomes.map((o) => o.instanceId);
+  const own = r.kind === "event" ? [r.instanceId!] : [];
+  return [...new Set([...own, ...r.outcomes.map((o) => o.instanceId)])];
+}
+
+/** Until when a run answered for an action: it hands an action over to a live leader, and so stops answering. */
+function answeredUntil(r: RunRecord, instanceId: string): number {
+  const out = r.outcomes.find((o) => o.instanceId === instanceId);
+  const until = r.stoppedAt ?? r.endedAt ?? Infinity;
+  return out?.result === "handed-over" ? (r.endedAt ?? until) : until;
 }
 
 /** The properties; returns the first violation, in words. */
@@ -244,6 +266,18 @@ function violation({
   // "While Auto Scaling answers": a hook may expire if its heartbeats failed in the timeout before.
   const heartbeatsFailed = (from: number, to: number) =>
     faults.some((f) => f.op === "recordHeartbeat" && f.from < to && f.from + 8 * S > from);
+  const live = (r: RunRecord, at: number) =>
+    r.startedAt <= at && (r.stoppedAt ?? r.endedAt ?? Infinity) > at;
+  // A drainer hands an action over only to a drainer that is running.
+  for (const r of runs) {
+    for (const o of r.outcomes) {
+      if (o.result !== "handed-over") continue;
+      const leader = runs.find((x) => x.arn === o.leaderTaskArn);
+      if (!leader || !live(leader, r.endedAt!)) {
+        return `${o.instanceId}: handed over at ${r.endedAt} ms to ${o.leaderTaskArn}, which was not running`;
+      }
+    }
+  }
   for (const a of model.actions.values()) {
     // A task placed after the completing drainer's proof read landed in an ACTIVE window someone opened after it.
     const proofAt = a.endedBy === "CONTINUE" ? model.proofReadAt(a) : undefined;
@@ -253,10 +287,30 @@ function violation({
     if (a.endedBy === "CONTINUE" && killed.length > 0) {
       return `completed ${a.instanceId} as drained at ${a.endedAt} ms with ${killed.length} task(s) not STOPPED`;
     }
+    // Every held action of the group is answered for by whichever drainer leads it: no hook expires while any
+    // drainer of the deployment ran throughout its last heartbeat timeout (after the time a leader needs to take an
+    // action on: a poll, and a bounded read).
+    if (
+      a.endedBy === "expired" &&
+      !heartbeatsFailed(a.endedAt! - HEARTBEAT_TIMEOUT_S * S, a.endedAt!)
+    ) {
+      const from = a.endedAt! - HEARTBEAT_TIMEOUT_S * S + LEADER_TAKES_ON_MS;
+      const throughout = runs.find(
+        (r) => r.startedAt <= from && (r.stoppedAt ?? r.endedAt ?? Infinity) >= a.endedAt!,
+      );
+      if (throughout) {
+        return `${a.instanceId}: the hook expired at ${a.endedAt} ms while drainer ${throughout.arn} (started at ${throughout.startedAt} ms) was running and answered for nothing of it`;
+      }
+    }
     for (const r of runs) {
       if (!answered(r).includes(a.instanceId)) continue;
-      const until = r.stoppedAt ?? r.endedAt ?? Infinity;
-      const deadline = r.startedAt + (DRAIN_TIMEOUT_S + POLL_S) * S + margin;
+      const until = answeredUntil(r, a.instanceId);
+      // A leader's deadline for an action it took on counts from when it did: at the latest when both were there.
+      const deadline =
+        Math.max(r.startedAt, a.startedAt) +
+        (DRAIN_TIMEOUT_S + POLL_S) * S +
+        LEADER_TAKES_ON_MS +
+        margin;
       if (until >= deadline && (a.endedAt ?? Infinity) > deadline) {
         return `${a.instanceId}: a drainer started at ${r.startedAt} ms ran past its deadline and the action was still waiting at ${deadline} ms`;
       }
@@ -274,7 +328,11 @@ function violation({
         (a.endedAt ?? Infinity) > r.endedAt
       ) {
         const out = r.outcomes.find((o) => o.instanceId === a.instanceId);
-        if (out && !["failed", "interrupted"].includes(out.result) && a.startedAt <= r.endedAt) {
+        if (
+          out &&
+          !["failed", "interrupted", "handed-over"].includes(out.result) &&
+          a.startedAt <= r.endedAt
+        ) {
           return `${a.instanceId}: a drainer returned at ${r.endedAt} ms (${out.result}) while the action still waited`;
         }
       }

@@ -10,8 +10,6 @@ export async function keepDeadlines(run: Run): Promise<void> {
   const pollMs = ctx.config.pollIntervalSeconds * 1000;
   while (!run.signal.aborted) {
     const mine = active(run).filter((s) => s.confirmed);
-    const waiting = active(run).length > 0;
-    if (!waiting) return;
     const now = ctx.now();
     for (const s of mine) {
       if (now >= deadlineOf(ctx.config, s) && now >= s.deadlineRetryAt && !s.closing) {

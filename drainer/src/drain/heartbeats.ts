@@ -14,8 +14,8 @@ export async function keepHeartbeats(run: Run): Promise<void> {
   const { ctx } = run;
   const pollMs = ctx.config.pollIntervalSeconds * 1000;
   while (!run.signal.aborted) {
+    // Until the run ends: a leader with nothing held for a moment may take an action on at any time.
     const mine = active(run);
-    if (mine.length === 0) return;
     const now = ctx.now();
     for (const s of mine) if (s.nextHeartbeatAt <= now) beat(run, s, now);
     // Wake at least every poll interval, so that a plan learnt meanwhile (a shorter interval) takes effect.

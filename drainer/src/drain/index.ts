@@ -39,7 +39,7 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
       (calls) => (run.reads += calls),
     ),
     reads: 0,
-    role: "leader",
+    role: config.mode === "sweep" ? "leader" : "alone",
     states: [],
     plans: new Map(),
     retention: new Map(),
@@ -171,7 +171,13 @@ async function loop(run: Run, lead: () => Promise<void>): Promise<void> {
   let nextPollAt = ctx.now();
   let polls = 0;
   const finished = whenFinished(run);
-  while (!run.signal.aborted && active(run).length > 0) {
+  while (!run.signal.aborted) {
+    // A leader with nothing to poll waits for its keeper: it takes on newcomers, or ends the run.
+    if (active(run).length === 0) {
+      if (run.role !== "leader") break;
+      await ctx.sleep(intervalMs, run.signal);
+      continue;
+    }
     const wait = nextPollAt - ctx.now();
     if (wait > 0) {
       await ctx.sleep(wait, run.signal);

@@ -168,6 +168,7 @@ export async function bounded<T>(run: Run, read: Promise<T>): Promise<T | undefi
 
 /** A live leader answers for every action this run holds: the run leaves them to it, and ends. */
 export function handOver(run: Run, leader: string): void {
+  run.role = "follower";
   for (const s of active(run)) {
     s.log.log("info", "a live leader answers for this action; leaving it to that drainer", {
       action: "follow",
@@ -175,6 +176,7 @@ export function handOver(run: Run, leader: string): void {
     });
     settle(run, s, { ...outcomeOf(run, s, "handed-over"), leaderTaskArn: leader });
   }
+  run.finished.abort();
 }
 
 /**
@@ -193,7 +195,15 @@ export async function keepLeading(run: Run): Promise<void> {
       const leader = await bounded(run, findLeader(run));
       if (leader !== undefined && leader !== ctx.ownTaskArn) return handOver(run, leader);
     }
-    await bounded(run, adoptHeld(run));
+    const held = await bounded(run, adoptHeld(run));
+    // Its actions all ended, and the look that followed found none held: nothing is left to answer for.
+    if (held === 0 && active(run).length === 0) {
+      ctx.log.log("info", "no held action is left in the groups; the leader ends", {
+        action: "lead",
+      });
+      run.finished.abort();
+      return;
+    }
     await bounded(run, noteOrphans(run));
   }
 }
@@ -334,7 +344,8 @@ export async function heldInstances(
 export async function adoptHeld(run: Run): Promise<number | undefined> {
   const { ctx } = run;
   const held = await heldInstances(run, ctx.config.asgs);
-  if (held === undefined) return undefined;
+  // A run that has ended takes nothing on: what it would take on is the next drainer's.
+  if (held === undefined || run.signal.aborted) return undefined;
   const ids = new Set(held.map((r) => r.instanceId));
   const gone = active(run).filter((s) => !s.own && !ids.has(s.ref.instanceId));
   if (gone.length > 0) {

@@ -220,7 +220,9 @@ export function settle(run: Run, s: InstanceState, outcome: Outcome): void {
   s.outcome = s.own ? outcome : { ...outcome, forPeer: true };
   logOutcome(run, s, s.outcome);
   publishOutcome(run, s, s.outcome);
-  if (active(run).length === 0) run.finished.abort();
+  // A leader ends only once a look at its groups finds nothing held (roles.ts): a follower may have just left an
+  // action to it.
+  if (active(run).length === 0 && run.role !== "leader") run.finished.abort();
 }
 
 /**

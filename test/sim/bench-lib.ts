@@ -48,6 +48,8 @@ export interface BenchOptions {
   readonly fargateQuotaTasks?: number;
   /** Free IPs in the drainers' subnet (with the launch model). Defaults to unlimited. */
   readonly freeIps?: number;
+  /** Chance that a RunTask answers "Capacity is unavailable" (with the launch model). Defaults to 0. */
+  readonly capacityUnavailableProbability?: number;
   /** Simulated seconds from RunTask to RUNNING (with the launch model). Defaults to [20, 60]. */
   readonly startLatencySeconds?: readonly [number, number];
   /** The sweep's period with the launch model, simulated seconds. Defaults to 300 (the IaC's rate(5 minutes)). */
@@ -59,13 +61,20 @@ export const DRAINER_TASK_VCPU = 0.25;
 
 /** The launch model a bench case runs with, or undefined when it is off. */
 export function benchLaunchModel(options: BenchOptions): LaunchModelOptions | undefined {
-  if (options.fargateQuotaTasks === undefined && options.freeIps === undefined) return undefined;
+  if (
+    options.fargateQuotaTasks === undefined &&
+    options.freeIps === undefined &&
+    options.capacityUnavailableProbability === undefined
+  ) {
+    return undefined;
+  }
   return {
     fargateVcpuQuota: (options.fargateQuotaTasks ?? 24) * DRAINER_TASK_VCPU,
     taskVcpu: DRAINER_TASK_VCPU,
     runTasksPerSecond: 20,
     startLatencySeconds: options.startLatencySeconds ?? [20, 60],
     ...(options.freeIps !== undefined ? { freeIps: options.freeIps } : {}),
+    capacityUnavailableProbability: options.capacityUnavailableProbability ?? 0,
   };
 }
 
@@ -675,7 +684,7 @@ export function formatTable(result: BenchResult): string {
       ),
     ...(benchLaunchModel(o)
       ? [
-          `Launch model on: Fargate quota ${o.fargateQuotaTasks ?? 24} drainer tasks (${((o.fargateQuotaTasks ?? 24) * DRAINER_TASK_VCPU).toFixed(2)} vCPU at ${DRAINER_TASK_VCPU} a task; PENDING and RUNNING count), RunTask 20/s with EventBridge's retries, ${(o.startLatencySeconds ?? [20, 60]).join("-")} s from RunTask to RUNNING, free IPs ${o.freeIps ?? "unlimited"}, the sweep every ${o.sweepIntervalSeconds ?? 300} s. A launch over the quota is lost (EventBridge does not retry it): its instance waits for the sweep or its hook's timeout.`,
+          `Launch model on: Fargate quota ${o.fargateQuotaTasks ?? 24} drainer tasks (${((o.fargateQuotaTasks ?? 24) * DRAINER_TASK_VCPU).toFixed(2)} vCPU at ${DRAINER_TASK_VCPU} a task; PENDING and RUNNING count), RunTask 20/s with EventBridge's retries, ${(o.startLatencySeconds ?? [20, 60]).join("-")} s from RunTask to RUNNING, free IPs ${o.freeIps ?? "unlimited"}, capacity unavailable ${((o.capacityUnavailableProbability ?? 0) * 100).toFixed(0)}% of launches, the sweep every ${o.sweepIntervalSeconds ?? 300} s. A launch over the quota is lost (EventBridge does not retry it): its instance waits for the sweep or its hook's timeout.`,
         ]
       : []),
     "Drainer task-s/inst: drainer task-seconds (RunTask accepted to stopped, summed over every drainer task, sweeps included) per terminating instance.",

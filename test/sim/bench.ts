@@ -15,7 +15,7 @@ import { CONTENDERS, Contender, DEFAULT_BENCH, formatTable, runBench } from "./b
 
 const USAGE = `Usage: npm run bench -- [--sizes 1,50,200,500] [--contenders ${CONTENDERS.join(",")}]
                         [--time-scale X (default by N: 10, 5 at 200, 2 at 500)] [--poll 10] [--heartbeat-timeout 300] [--case-timeout S] [--no-long-drain] [--out bench-results]
-                        [--launch] [--fargate-quota TASKS (default 24 = 6 vCPU)] [--free-ips N] [--start-latency MIN-MAX (default 20-60)] [--sweep S (default 300)]`;
+                        [--launch] [--fargate-quota TASKS (default 24 = 6 vCPU)] [--free-ips N] [--capacity-unavailable P (0-1)] [--start-latency MIN-MAX (default 20-60)] [--sweep S (default 300)]`;
 
 function numbers(text: string, name: string): number[] {
   const out = text.split(",").map((s) => Number(s.trim()));
@@ -48,6 +48,7 @@ async function main(): Promise<void> {
       launch: { type: "boolean" },
       "fargate-quota": { type: "string" },
       "free-ips": { type: "string" },
+      "capacity-unavailable": { type: "string" },
       "start-latency": { type: "string" },
       sweep: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -66,7 +67,17 @@ async function main(): Promise<void> {
   const launchOn =
     values.launch === true ||
     values["fargate-quota"] !== undefined ||
-    values["free-ips"] !== undefined;
+    values["free-ips"] !== undefined ||
+    values["capacity-unavailable"] !== undefined;
+  const capacity =
+    values["capacity-unavailable"] === undefined
+      ? undefined
+      : Number(values["capacity-unavailable"]);
+  if (capacity !== undefined && !(capacity >= 0 && capacity <= 1)) {
+    throw new Error(
+      `--capacity-unavailable must be a probability from 0 to 1, got ${values["capacity-unavailable"]}`,
+    );
+  }
   let startLatencySeconds: [number, number] | undefined;
   if (values["start-latency"] !== undefined) {
     const m = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(values["start-latency"]);
@@ -100,6 +111,7 @@ async function main(): Promise<void> {
       : undefined,
     freeIps:
       values["free-ips"] === undefined ? undefined : numbers(values["free-ips"], "free-ips")[0],
+    capacityUnavailableProbability: capacity,
     startLatencySeconds,
     sweepIntervalSeconds:
       values.sweep === undefined ? undefined : positive(values.sweep, "sweep", 300),

@@ -162,11 +162,11 @@ export class Fargate {
     stats.runTaskCalls++;
     const model = this.model;
     if (model) {
-      const shared =
-        req.via === "eventbridge" && this.takeModificationToken
-          ? this.takeModificationToken()
-          : true;
-      if (!shared || !this.bucket!.take()) {
+      // RunTask's own limit first, so that a call it refuses does not spend a token of the account's bucket.
+      const admitted =
+        this.bucket!.take() &&
+        (req.via !== "eventbridge" || !this.takeModificationToken || this.takeModificationToken());
+      if (!admitted) {
         stats.runTaskThrottles++;
         throw new ApiError("ThrottlingException", "Rate exceeded");
       }

@@ -35,7 +35,10 @@ export interface ScaleInDrainerArgs {
    * repository (needs Docker where `pulumi up` runs).
    */
   readonly drainerImage?: pulumi.Input<string>;
-  /** Seconds each lifecycle hook holds an instance without a heartbeat, from 30 to 7200. Defaults to 900. */
+  /**
+   * Seconds each lifecycle hook holds an instance without a heartbeat, from 30 to 7200; with the sweep on a
+   * `rate(...)` schedule, at least 2 x (the sweep's period + 120 s) (840 for the default sweep). Defaults to 900.
+   */
   readonly heartbeatTimeout?: pulumi.Input<number>;
   /**
    * Seconds the drainer waits for an instance's tasks before completing with `timeoutResult` (DRAIN_TIMEOUT_SECONDS),
@@ -63,7 +66,11 @@ export interface ScaleInDrainerArgs {
    * (STOP_STANDALONE_TASKS). Otherwise it waits for them. Defaults to false.
    */
   readonly stopStandaloneTasks?: pulumi.Input<boolean>;
-  /** The schedule of the sweep that finds instances whose event was lost. Defaults to "rate(5 minutes)". */
+  /**
+   * The schedule of the sweep that finds instances whose event was lost. With a `rate(...)` schedule,
+   * `heartbeatTimeout` must be at least 2 x (its period + 120 s), so that the next sweep takes over the action of a
+   * drainer that died before its hook expires; a `cron(...)` schedule is not checked. Defaults to "rate(5 minutes)".
+   */
   readonly sweepSchedule?: pulumi.Input<string>;
   /** Whether to run the scheduled sweep. Must be known when the program runs. Defaults to true. */
   readonly enableSweep?: boolean;
@@ -170,16 +177,19 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
     const assignPublicIp = checked(args, "assignPublicIp", DEFAULTS.assignPublicIp);
     const cpu = checked(args, "cpu", DEFAULTS.cpu);
     const hookName = checked(args, "hookName", DEFAULTS.hookName);
+    const sweepSchedule = checked(args, "sweepSchedule", DEFAULTS.sweepSchedule);
     // Values that were Outputs are cross-checked when all of them resolve.
     const settled = pulumi
-      .all([heartbeatTimeout, drainTimeout, assignPublicIp, cpu])
-      .apply(([heartbeat, drain, publicIp, cpuUnits]) => {
+      .all([heartbeatTimeout, drainTimeout, assignPublicIp, cpu, sweepSchedule])
+      .apply(([heartbeat, drain, publicIp, cpuUnits, schedule]) => {
         const cross = crossChecks({
           heartbeatTimeout: heartbeat,
           drainTimeout: drain,
           launchType,
           assignPublicIp: publicIp,
           cpu: cpuUnits,
+          enableSweep,
+          sweepSchedule: schedule,
         });
         if (cross.length > 0) throw new Error(cross.map((p) => p.message).join("\n"));
         return { heartbeat, drain };
@@ -283,7 +293,7 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
         {
           description:
             "Starts the ECS scale-in drainer in sweep mode: completes instances whose lifecycle event was lost.",
-          scheduleExpression: checked(args, "sweepSchedule", DEFAULTS.sweepSchedule),
+          scheduleExpression: sweepSchedule,
           tags: args.tags,
         },
         { parent: this },

@@ -5,10 +5,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
   DEFAULTS,
+  DRAINER_START_ALLOWANCE_SECONDS,
   ECS_MANAGED_DRAINING_HOOK,
   LIMITS,
   LifecycleResult,
   METRICS_NAMESPACE,
+  minimumHeartbeatTimeoutForSweep,
+  rateExpressionSeconds,
   setting,
 } from "../drainer/src/contract";
 import { DEFAULT_LAUNCH_TYPE, LaunchType } from "./launchType";
@@ -212,7 +215,9 @@ export const ARG_CHECKS: {
  * - a drain longer than the lifecycle action's global timeout (min(48 h, 100 x heartbeatTimeout)) would be cut short
  *   by Auto Scaling before the drainer's own deadline;
  * - EC2 tasks in awsvpc mode cannot have a public IP;
- * - Fargate accepts only its fixed CPU sizes.
+ * - Fargate accepts only its fixed CPU sizes;
+ * - with the sweep on a `rate(...)` schedule, a hook whose drainer died must outlast the next sweep's start
+ *   (minimumHeartbeatTimeoutForSweep); a `cron(...)` schedule is not checked.
  */
 export function crossChecks(values: {
   heartbeatTimeout: number;
@@ -220,8 +225,20 @@ export function crossChecks(values: {
   launchType: LaunchType;
   assignPublicIp: boolean;
   cpu: number;
+  enableSweep: boolean;
+  sweepSchedule: string;
 }): ArgProblem[] {
   const problems: ArgProblem[] = [];
+  const sweepPeriod = values.enableSweep ? rateExpressionSeconds(values.sweepSchedule) : undefined;
+  if (sweepPeriod !== undefined) {
+    const minimum = minimumHeartbeatTimeoutForSweep(sweepPeriod);
+    if (values.heartbeatTimeout < minimum) {
+      problems.push({
+        arg: "heartbeatTimeout",
+        message: `\`heartbeatTimeout\` is ${values.heartbeatTimeout} s, too short for \`sweepSchedule\` ${JSON.stringify(values.sweepSchedule)} (every ${sweepPeriod} s): a drainer heartbeats every half \`heartbeatTimeout\`, and if it dies the next sweep must start (${sweepPeriod} s + ${DRAINER_START_ALLOWANCE_SECONDS} s to start a task) before the hook expires, so \`heartbeatTimeout\` must be at least 2 x (${sweepPeriod} + ${DRAINER_START_ALLOWANCE_SECONDS}) = ${minimum}. Raise \`heartbeatTimeout\` to ${minimum} or more (at most ${LIMITS.heartbeatTimeoutMax}), or shorten \`sweepSchedule\`.`,
+      });
+    }
+  }
   const globalTimeout = Math.min(
     LIMITS.globalTimeoutMaxSeconds,
     LIMITS.globalTimeoutHeartbeatFactor * values.heartbeatTimeout,
@@ -274,6 +291,8 @@ export function checkScaleInDrainerArgs(args: ScaleInDrainerArgs): ArgProblem[] 
       launchType: args.launchType ?? DEFAULT_LAUNCH_TYPE,
       assignPublicIp: args.assignPublicIp ?? DEFAULTS.assignPublicIp,
       cpu: args.cpu ?? DEFAULTS.cpu,
+      enableSweep: args.enableSweep ?? DEFAULTS.enableSweep,
+      sweepSchedule: args.sweepSchedule ?? DEFAULTS.sweepSchedule,
     };
     // The alarms read the drainer's metrics; a topic without alarms would notify of nothing.
     if (args.enableAlarms === true && args.emitMetrics === false) {

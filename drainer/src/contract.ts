@@ -466,3 +466,38 @@ export const DECLARED_ACTIONS: readonly DeclaredAction[] = [
     mutating: true,
   },
 ];
+
+/**
+ * Seconds allowed for the next sweep's drainer to start once its schedule fires: EventBridge's RunTask, a Fargate
+ * task's provisioning and image pull, and the drainer's own start (public reports put RunTask-to-RUNNING at 20-70 s).
+ */
+export const DRAINER_START_ALLOWANCE_SECONDS = 120;
+
+/** Seconds in each unit of an EventBridge `rate(...)` schedule expression. */
+const RATE_UNIT_SECONDS: Readonly<Record<string, number>> = {
+  minute: 60,
+  minutes: 60,
+  hour: 3600,
+  hours: 3600,
+  day: 86400,
+  days: 86400,
+};
+
+/**
+ * The period, in seconds, of an EventBridge schedule expression `rate(N minute|minutes|hour|hours|day|days)`, or
+ * undefined for anything else (a `cron(...)` expression has no single period and is not checked).
+ */
+export function rateExpressionSeconds(expression: string): number | undefined {
+  const match = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
+  return match ? Number(match[1]) * RATE_UNIT_SECONDS[match[2]] : undefined;
+}
+
+/**
+ * The shortest hook HeartbeatTimeout that a sweep every `sweepPeriodSeconds` protects. A drainer heartbeats each
+ * action it holds every half HeartbeatTimeout; if it dies just before its next heartbeat, half the timeout is left,
+ * and in it the next sweep must start (a whole sweep period at worst, plus DRAINER_START_ALLOWANCE_SECONDS) and take
+ * the action over: HeartbeatTimeout / 2 >= period + allowance.
+ */
+export function minimumHeartbeatTimeoutForSweep(sweepPeriodSeconds: number): number {
+  return 2 * (sweepPeriodSeconds + DRAINER_START_ALLOWANCE_SECONDS);
+}

@@ -161,6 +161,18 @@ const CASES: [string, Partial<Record<keyof ScaleInDrainerArgs, unknown>>, string
   ],
   ["an unknown launch type", { launchType: "LAMBDA" }, "launchType", /FARGATE or EC2/],
   [
+    "a heartbeat the default sweep could not beat",
+    { heartbeatTimeout: 839 },
+    "heartbeatTimeout",
+    /`heartbeatTimeout` is 839 s, too short for `sweepSchedule` "rate\(5 minutes\)" .* at least 2 x \(300 \+ 120\) = 840\. Raise `heartbeatTimeout` to 840 or more .* or shorten `sweepSchedule`/,
+  ],
+  [
+    "an hourly sweep with the default heartbeat",
+    { sweepSchedule: "rate(1 hour)" },
+    "heartbeatTimeout",
+    /`heartbeatTimeout` is 900 s, too short for `sweepSchedule` "rate\(1 hour\)" .* = 7440/,
+  ],
+  [
     "a public IP on EC2",
     { launchType: LaunchType.Ec2, assignPublicIp: true },
     "assignPublicIp",
@@ -208,10 +220,12 @@ describe("ScaleInDrainer validation (Pulumi)", () => {
     }
   });
 
-  it("accepts the boundaries: heartbeat 30 and 7200, EC2 with any CPU size", async () => {
+  it("accepts the boundaries: heartbeat 30 (no sweep), 840 (the default sweep) and 7200, a cron sweep unchecked, EC2 with any CPU size", async () => {
     for (const args of [
-      { heartbeatTimeout: 30, drainTimeout: 3000 },
+      { heartbeatTimeout: 30, drainTimeout: 3000, enableSweep: false },
       { heartbeatTimeout: 7200, drainTimeout: 172800 },
+      { heartbeatTimeout: 840 },
+      { heartbeatTimeout: 60, drainTimeout: 6000, sweepSchedule: "cron(0 * * * ? *)" },
       { launchType: LaunchType.Ec2, cpu: 300 },
     ]) {
       new ScaleInDrainer(`valid-${Object.values(args).join("-")}`, { ...BASE, ...args });
@@ -268,6 +282,18 @@ describe("ScaleInDrainer validation (Pulumi)", () => {
     });
     await settle();
     assert.ok(recorded.some((r) => r.type === "aws:ecs/taskDefinition:TaskDefinition"));
+  });
+
+  it("checks a sweep schedule that arrives as an Output against the heartbeat when it resolves", async () => {
+    const drainer = new ScaleInDrainer("late-sweep", {
+      ...BASE,
+      sweepSchedule: pulumi.output("rate(10 minutes)"),
+    });
+    const failure = await rejectionOf(() => valueOf(drainer.hookNames));
+    assert.match(
+      failure,
+      /`heartbeatTimeout` is 900 s, too short for `sweepSchedule` "rate\(10 minutes\)"/,
+    );
   });
 
   it("cross-checks values that arrive as Outputs", async () => {

@@ -3,7 +3,7 @@
  * a temporary data directory, an empty CLI configuration and no update checks.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CONTRACT_DIR } from "./hcl";
@@ -140,6 +140,16 @@ export class TerraformRejected extends Error {
   }
 }
 
+/** The variable of modules/contract/variables.tf whose block holds line `line` (1-based). */
+function variableAtLine(line: number): string {
+  const lines = readFileSync(join(CONTRACT_DIR, "variables.tf"), "utf8").split("\n");
+  for (let i = line - 1; i >= 0; i--) {
+    const m = /^variable "(\w+)"/.exec(lines[i]);
+    if (m) return m[1];
+  }
+  throw new Error(`no variable block above variables.tf line ${line}`);
+}
+
 /**
  * Evaluates modules/contract for given variables with the real Terraform: a root module in a scratch directory calls
  * it by path, `terraform apply` computes its outputs (it has no resources, so nothing leaves the machine).
@@ -180,6 +190,13 @@ export class ContractRenderer {
           /on main\.tf\.json line \d+, in module\.contract:\s*\n\s*\d+:\s+"(\w+)":/g,
         ),
       ].map((m) => m[1]);
+      // A rule on a variable left at its default (one that compares it with another) quotes no line of
+      // main.tf.json; it names the rule's line in variables.tf, inside the variable's block.
+      for (const m of text.matchAll(
+        /checked by the validation rule at\s+\S*variables\.tf:(\d+),/g,
+      )) {
+        invalid.push(variableAtLine(Number(m[1])));
+      }
       throw new TerraformRejected([...new Set(invalid)].sort(), text);
     }
     const out = JSON.parse(this.scratch.ok(["output", "-json", "-no-color"], this.root));

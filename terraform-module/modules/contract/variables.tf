@@ -90,7 +90,7 @@ variable "drainer_image" {
 }
 
 variable "heartbeat_timeout" {
-  description = "The lifecycle hook's heartbeat timeout, in seconds (30-7200). The drainer heartbeats at half of it. Defaults to 900."
+  description = "The lifecycle hook's heartbeat timeout, in seconds (30-7200). The drainer heartbeats at half of it. With the sweep on a rate(...) schedule, at least 2 x (the sweep's period + 120 s), so that the next sweep takes over from a drainer that died: 840 for the default sweep. Defaults to 900."
   type        = number
   default     = 900
   nullable    = false
@@ -98,6 +98,13 @@ variable "heartbeat_timeout" {
   validation {
     condition     = var.heartbeat_timeout >= 30 && var.heartbeat_timeout <= 7200 && floor(var.heartbeat_timeout) == var.heartbeat_timeout
     error_message = "Set heartbeat_timeout to a whole number of seconds from 30 to 7200 (the range Auto Scaling accepts)."
+  }
+
+  # minimumHeartbeatTimeoutForSweep in contract.ts: 2 x (the sweep's period + DRAINER_START_ALLOWANCE_SECONDS, 120),
+  # so that the next sweep takes over the action of a drainer that died before its hook expires. cron(...) is not checked.
+  validation {
+    condition     = !var.enable_sweep || var.heartbeat_timeout >= try(one([for m in [regex("^rate\\(([0-9]+) (minutes?|hours?|days?)\\)$", var.sweep_schedule)] : 2 * (m[0] * { minute = 60, minutes = 60, hour = 3600, hours = 3600, day = 86400, days = 86400 }[m[1]] + 120)]), 0)
+    error_message = "Set heartbeat_timeout to at least ${try(one([for m in [regex("^rate\\(([0-9]+) (minutes?|hours?|days?)\\)$", var.sweep_schedule)] : 2 * (m[0] * { minute = 60, minutes = 60, hour = 3600, hours = 3600, day = 86400, days = 86400 }[m[1]] + 120)]), "?")} seconds, 2 x (the sweep's period + 120 s), or shorten sweep_schedule: it is ${var.heartbeat_timeout} with sweep_schedule \"${var.sweep_schedule}\". A drainer heartbeats every half heartbeat_timeout; if it dies, the next sweep must start (its period, plus 120 s to start a task) before the hook expires. At most 7200 is possible, so a sweep must run at least every 3480 s (58 minutes)."
   }
 }
 
@@ -246,7 +253,7 @@ variable "enable_sweep" {
 }
 
 variable "sweep_schedule" {
-  description = "The EventBridge schedule expression of the sweep. Defaults to \"rate(5 minutes)\"."
+  description = "The EventBridge schedule expression of the sweep. A rate(...) period is checked against heartbeat_timeout; a cron(...) schedule is not (keep its longest gap below heartbeat_timeout / 2 - 120 s). Defaults to \"rate(5 minutes)\"."
   type        = string
   default     = "rate(5 minutes)"
   nullable    = false

@@ -46,11 +46,53 @@ run "accepts_every_bound" {
 run "accepts_the_lowest_heartbeat_and_poll_bounds" {
   command = plan
   variables {
+    enable_sweep         = false
     heartbeat_timeout    = 30
     drain_timeout        = 3000
     poll_interval        = 3600
     ecs_reads_per_second = 10000
     log_retention_days   = 3653
+  }
+}
+
+run "accepts_the_shortest_heartbeat_the_default_sweep_allows" {
+  command = plan
+  variables {
+    heartbeat_timeout = 840 # 2 x (300 s + 120 s)
+  }
+}
+
+run "rejects_a_heartbeat_the_next_sweep_could_not_beat" {
+  command = plan
+  variables {
+    heartbeat_timeout = 839
+  }
+  expect_failures = [var.heartbeat_timeout]
+}
+
+run "rejects_an_hourly_sweep_with_the_default_heartbeat" {
+  command = plan
+  variables {
+    sweep_schedule = "rate(1 hour)"
+  }
+  expect_failures = [var.heartbeat_timeout]
+}
+
+run "accepts_a_short_heartbeat_without_the_sweep" {
+  command = plan
+  variables {
+    enable_sweep      = false
+    heartbeat_timeout = 60
+    drain_timeout     = 6000
+  }
+}
+
+run "does_not_check_a_cron_sweep_against_the_heartbeat" {
+  command = plan
+  variables {
+    sweep_schedule    = "cron(0 * * * ? *)"
+    heartbeat_timeout = 60
+    drain_timeout     = 6000
   }
 }
 
@@ -250,6 +292,7 @@ run "rejects_a_drain_timeout_above_48_hours" {
 run "rejects_a_drain_timeout_beyond_100_heartbeats" {
   command = plan
   variables {
+    enable_sweep      = false
     heartbeat_timeout = 30
     drain_timeout     = 3001
   }

@@ -1,0 +1,48 @@
+import { strict as assert } from "node:assert";
+import {
+  DEFAULTS,
+  DRAINER_START_ALLOWANCE_SECONDS,
+  LIMITS,
+  minimumHeartbeatTimeoutForSweep,
+  rateExpressionSeconds,
+} from "../../drainer/src/contract";
+
+describe("contract: the sweep period against the hook's heartbeat timeout", () => {
+  it("reads the period of every rate(...) unit, singular and plural", () => {
+    assert.equal(rateExpressionSeconds("rate(1 minute)"), 60);
+    assert.equal(rateExpressionSeconds("rate(5 minutes)"), 300);
+    assert.equal(rateExpressionSeconds("rate(1 hour)"), 3600);
+    assert.equal(rateExpressionSeconds("rate(2 hours)"), 7200);
+    assert.equal(rateExpressionSeconds("rate(1 day)"), 86400);
+    assert.equal(rateExpressionSeconds("rate(3 days)"), 259200);
+  });
+
+  it("has no period for a cron expression or anything that is not a rate", () => {
+    for (const expression of [
+      "cron(0/5 * * * ? *)",
+      "rate(5 seconds)",
+      "rate(five minutes)",
+      "rate(5  minutes)",
+      " rate(5 minutes)",
+      "rate(-5 minutes)",
+    ]) {
+      assert.equal(rateExpressionSeconds(expression), undefined, expression);
+    }
+  });
+
+  it("asks for two heartbeat intervals' worth of a sweep period plus a task start", () => {
+    assert.equal(DRAINER_START_ALLOWANCE_SECONDS, 120);
+    assert.equal(minimumHeartbeatTimeoutForSweep(300), 840);
+    assert.equal(minimumHeartbeatTimeoutForSweep(60), 360);
+  });
+
+  it("accepts the defaults: the default sweep fits the default heartbeat timeout", () => {
+    const minimum = minimumHeartbeatTimeoutForSweep(rateExpressionSeconds(DEFAULTS.sweepSchedule)!);
+    assert.ok(minimum <= DEFAULTS.heartbeatTimeoutSeconds, `${minimum}`);
+  });
+
+  it("leaves no heartbeat timeout for a sweep slower than every 58 minutes (the hook's limit is 7200)", () => {
+    assert.ok(minimumHeartbeatTimeoutForSweep(3600) > LIMITS.heartbeatTimeoutMax);
+    assert.ok(minimumHeartbeatTimeoutForSweep(3480) === LIMITS.heartbeatTimeoutMax);
+  });
+});

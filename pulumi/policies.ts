@@ -284,3 +284,20 @@ export function deadLetterQueuePolicyDocument(
     ],
   };
 }
+
+/** The task-failures queue's policy: only the rule that matches the drainer's failed tasks may send to it. */
+export function taskFailuresQueuePolicyDocument(queueArn: string, ruleArn: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "DrainerTaskFailures",
+        Effect: "Allow",
+        Principal: { Service: "events.amazonaws.com" },
+        Action: "sqs:SendMessage",
+        Resource: queueArn,
+        Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
+      },
+    ],
+  };
+}

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULTS, LifecycleResult } from "../drainer/src/contract";
+import { DEFAULTS, LifecycleResult, drainerTaskFailurePattern } from "../drainer/src/contract";
 import { DrainerImage } from "./drainerImage";
 import { DrainerTask } from "./drainerTask";
 import { TARGET_RETRY_POLICY, drainerEcsTarget } from "./ecsTarget";
@@ -10,6 +10,7 @@ import {
   deadLetterQueuePolicyDocument,
   clusterElsewhere,
   resolveClusterScope,
+  taskFailuresQueuePolicyDocument,
   taskRolePolicyDocument,
 } from "./policies";
 import { alarmDefinitions, createAlarms } from "./alarms";
@@ -105,13 +106,21 @@ export interface ScaleInDrainerArgs {
    */
   readonly publishEvents?: pulumi.Input<boolean>;
   /**
-   * Whether to create CloudWatch alarms: the dead-letter queue has messages, a rule's FailedInvocations, and each
-   * group's drains that timed out or failed (from the drainer's metrics, so `emitMetrics` must stay true). Must be
-   * known when the program runs. Defaults to false.
+   * Whether to create CloudWatch alarms: the dead-letter queue has messages, a rule's FailedInvocations, a drainer
+   * task that failed to start or exited with an error (an EventBridge rule on ECS task state changes, with a queue
+   * that keeps its events), and each group's drains that timed out or failed and actions no drainer answered for
+   * (from the drainer's metrics, so `emitMetrics` must stay true). Must be known when the program runs.
+   * Defaults to false.
    */
   readonly enableAlarms?: boolean;
   /** An SNS topic the alarms notify (alarm and OK actions). Requires `enableAlarms`. Defaults to none. */
   readonly alarmTopicArn?: pulumi.Input<string>;
+  /**
+   * The account's Fargate On-Demand vCPU quota in the region (Service Quotas L-3032A538), a number greater than 0.
+   * When set, an alarm fires when the account's Fargate vCPUs (AWS/Usage ResourceCount) reach 80% of it: RunTask then
+   * soon refuses drainers, which EventBridge counts as delivered. Requires `enableAlarms`. Defaults to none (no alarm).
+   */
+  readonly fargateVcpuQuota?: pulumi.Input<number>;
   /** Tags for every resource that takes them. Defaults to none. */
   readonly tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
 }
@@ -327,11 +336,64 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const alarms = args.enableAlarms
+    let taskFailuresRule: aws.cloudwatch.EventRule | undefined;
+    if (args.enableAlarms) {
+      // A drainer task ECS accepted and then could not start, or that exited with an error, is invisible to
+      // EventBridge's own metrics (RunTask answered 200). This rule matches its ECS event; its queue keeps the events
+      // (with ECS's stoppedReason) for the operator, and gives the rule a target, so that MatchedEvents is published.
+      taskFailuresRule = new aws.cloudwatch.EventRule(
+        `${name}-task-failures`,
+        {
+          description:
+            "Matches the ECS scale-in drainer's tasks that failed to start or exited with an error.",
+          eventPattern: pulumi
+            .all([scope, task.family])
+            .apply(([s, family]) =>
+              JSON.stringify(
+                drainerTaskFailurePattern(
+                  s.clusterArn,
+                  `arn:${s.partition}:ecs:${s.region}:${s.accountId}:task-definition/${family}:`,
+                ),
+              ),
+            ),
+          tags: args.tags,
+        },
+        { parent: this },
+      );
+      const taskFailures = new aws.sqs.Queue(
+        `${name}-task-failures`,
+        { messageRetentionSeconds: 14 * 24 * 3600, sqsManagedSseEnabled: true, tags: args.tags },
+        { parent: this },
+      );
+      new aws.sqs.QueuePolicy(
+        `${name}-task-failures`,
+        {
+          queueUrl: taskFailures.url,
+          policy: pulumi
+            .all([taskFailures.arn, taskFailuresRule.arn])
+            .apply(([queueArn, ruleArn]) =>
+              JSON.stringify(taskFailuresQueuePolicyDocument(queueArn, ruleArn)),
+            ),
+        },
+        { parent: this },
+      );
+      new aws.cloudwatch.EventTarget(
+        `${name}-task-failures`,
+        { rule: taskFailuresRule.name, arn: taskFailures.arn },
+        { parent: this },
+      );
+    }
+
+    const alarms = taskFailuresRule
       ? createAlarms(
           name,
           alarmDefinitions({
             deadLetterQueueName: deadLetterQueue.name,
+            taskFailuresRuleName: taskFailuresRule.name,
+            fargateVcpuQuota:
+              args.fargateVcpuQuota === undefined
+                ? undefined
+                : checked<number>(args, "fargateVcpuQuota", 0),
             rules: [
               ...hooks.map((h, i) => ({
                 suffix: `asg-${groups[i]}`,

@@ -166,6 +166,10 @@ export const ARG_CHECKS: {
     (typeof v === "string" && /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(v))
       ? undefined
       : `\`alarmTopicArn\` is ${JSON.stringify(v)}: set it to an SNS topic ARN such as arn:aws:sns:us-west-2:123456789012:oncall, or leave it unset.`,
+  fargateVcpuQuota: (v) =>
+    v === undefined || (typeof v === "number" && Number.isFinite(v) && v > 0)
+      ? undefined
+      : `\`fargateVcpuQuota\` is ${JSON.stringify(v)}: set it to the account's Fargate On-Demand vCPU quota in the region (a number greater than 0, from Service Quotas L-3032A538), or leave it unset for no Fargate usage alarm.`,
   publishEvents: (v) =>
     v === undefined || typeof v === "boolean"
       ? undefined
@@ -300,6 +304,13 @@ export function checkScaleInDrainerArgs(args: ScaleInDrainerArgs): ArgProblem[] 
         arg: "enableAlarms",
         message:
           "`enableAlarms` is true but `emitMetrics` is false: the drain alarms read the drainer's metrics. Set emitMetrics: true, or enableAlarms: false.",
+      });
+    }
+    if (args.fargateVcpuQuota !== undefined && args.enableAlarms !== true) {
+      problems.push({
+        arg: "fargateVcpuQuota",
+        message:
+          "`fargateVcpuQuota` is set but `enableAlarms` is not true: set enableAlarms: true, or remove fargateVcpuQuota.",
       });
     }
     if (args.alarmTopicArn !== undefined && args.enableAlarms !== true) {

@@ -27,6 +27,7 @@ module "contract" {
   publish_events          = var.publish_events
   enable_alarms           = var.enable_alarms
   alarm_topic_arn         = var.alarm_topic_arn
+  fargate_vcpu_quota      = var.fargate_vcpu_quota
   enable_sweep            = var.enable_sweep
   sweep_schedule          = var.sweep_schedule
   cpu                     = var.cpu
@@ -43,7 +44,9 @@ module "contract" {
   task_role_arn      = aws_iam_role.task.arn
   execution_role_arn = aws_iam_role.execution.arn
 
-  dead_letter_queue_arn = aws_sqs_queue.dead_letter.arn
+  dead_letter_queue_arn   = aws_sqs_queue.dead_letter.arn
+  task_failures_queue_arn = try(aws_sqs_queue.task_failures[0].arn, null)
+  task_failures_rule_arn  = try(aws_cloudwatch_event_rule.task_failures[0].arn, null)
   rule_arns = concat(
     [for g in var.autoscaling_group_names : aws_cloudwatch_event_rule.lifecycle[g].arn],
     aws_cloudwatch_event_rule.sweep[*].arn,
@@ -252,8 +255,44 @@ resource "aws_cloudwatch_event_target" "sweep" {
 }
 
 ################################################################################
-# Alarms (enable_alarms): events that could not start the drainer, and drains that went wrong
+# Alarms (enable_alarms): events that could not start the drainer, drainer tasks that failed, and drains that went
+# wrong
 ################################################################################
+
+# A drainer task ECS accepted and then could not start, or that exited with an error, is invisible to EventBridge's own
+# metrics (RunTask answered 200). This rule matches its ECS event; its queue keeps the events (with ECS's
+# stoppedReason) for the operator, and gives the rule a target, so that EventBridge publishes its MatchedEvents.
+resource "aws_cloudwatch_event_rule" "task_failures" {
+  count = var.enable_alarms ? 1 : 0
+
+  name          = module.contract.names.task_failures_rule
+  description   = "Matches the ECS scale-in drainer's tasks that failed to start or exited with an error."
+  event_pattern = module.contract.task_failure_pattern
+  tags          = var.tags
+}
+
+resource "aws_sqs_queue" "task_failures" {
+  count = var.enable_alarms ? 1 : 0
+
+  name                      = module.contract.names.task_failures_queue
+  message_retention_seconds = module.contract.dead_letter_queue.message_retention_seconds
+  sqs_managed_sse_enabled   = module.contract.dead_letter_queue.sqs_managed_sse_enabled
+  tags                      = var.tags
+}
+
+resource "aws_sqs_queue_policy" "task_failures" {
+  count = var.enable_alarms ? 1 : 0
+
+  queue_url = aws_sqs_queue.task_failures[0].id
+  policy    = module.contract.task_failures_queue_policy
+}
+
+resource "aws_cloudwatch_event_target" "task_failures" {
+  count = var.enable_alarms ? 1 : 0
+
+  rule = aws_cloudwatch_event_rule.task_failures[0].name
+  arn  = aws_sqs_queue.task_failures[0].arn
+}
 
 resource "aws_cloudwatch_metric_alarm" "this" {
   for_each = var.enable_alarms ? module.contract.alarms : {}
@@ -266,8 +305,8 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   statistic           = each.value.statistic
   period              = module.contract.alarm_shape.period
   evaluation_periods  = module.contract.alarm_shape.evaluation_periods
-  threshold           = module.contract.alarm_shape.threshold
-  comparison_operator = module.contract.alarm_shape.comparison_operator
+  threshold           = each.value.threshold
+  comparison_operator = each.value.comparison_operator
   treat_missing_data  = module.contract.alarm_shape.treat_missing_data
   alarm_actions       = var.alarm_topic_arn == null ? [] : [var.alarm_topic_arn]
   ok_actions          = var.alarm_topic_arn == null ? [] : [var.alarm_topic_arn]

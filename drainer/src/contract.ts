@@ -501,3 +501,83 @@ export function rateExpressionSeconds(expression: string): number | undefined {
 export function minimumHeartbeatTimeoutForSweep(sweepPeriodSeconds: number): number {
   return 2 * (sweepPeriodSeconds + DRAINER_START_ALLOWANCE_SECONDS);
 }
+
+/**
+ * The drainer's metrics the IaC faces alarm on, in namespace METRICS_NAMESPACE with DRAINER_METRIC_DIMENSIONS (Count;
+ * an alarm sums them over a period). TimedOut and Failed are outcome metrics (telemetry.ts, OUTCOME_METRICS).
+ */
+export const DRAINER_METRICS = {
+  /** 1 for a drain that reached its deadline and was completed with TIMEOUT_RESULT. */
+  timedOut: "TimedOut",
+  /** 1 for a drain a permanent AWS error ended, its action left to the hook. */
+  failed: "Failed",
+  /**
+   * 1 for each held action that the group's leader or the sweep took over and whose own drainer never started (its
+   * event was lost, or EventBridge could not start its task): the event path failed, the fallback worked.
+   */
+  orphanedActions: "OrphanedActions",
+} as const;
+
+/** The dimensions of the drainer's per-group metrics: the cluster's name and the Auto Scaling group. */
+export const DRAINER_METRIC_DIMENSIONS = ["Cluster", "AutoScalingGroup"] as const;
+
+/**
+ * The ECS event of a drainer task that stopped: a task ECS accepted and then could not start (stopCode
+ * TaskFailedToStart: no free IP in the subnet, an image pull failure, an image for the wrong architecture) or a
+ * drainer that exited with DRAINER_FAILURE_EXIT_CODES. EventBridge sees neither: RunTask answered 200.
+ */
+export const TASK_STATE_CHANGE_EVENT = {
+  source: "aws.ecs",
+  detailType: "ECS Task State Change",
+  lastStatus: "STOPPED",
+  failedToStartStopCode: "TaskFailedToStart",
+} as const;
+
+/** The drainer's exit codes that mean it did not do its work: a permanent AWS error, or invalid configuration. */
+export const DRAINER_FAILURE_EXIT_CODES: readonly number[] = [
+  ExitCode.Failed,
+  ExitCode.InvalidConfig,
+];
+
+/**
+ * The EventBridge pattern of the drainer's failed tasks: TASK_STATE_CHANGE_EVENT in the cluster, from any revision of
+ * the drainer's task definition family (`taskDefinitionFamilyArnPrefix`: `arn:P:ecs:R:A:task-definition/FAMILY:`).
+ */
+export function drainerTaskFailurePattern(
+  clusterArn: string,
+  taskDefinitionFamilyArnPrefix: string,
+) {
+  return {
+    source: [TASK_STATE_CHANGE_EVENT.source],
+    "detail-type": [TASK_STATE_CHANGE_EVENT.detailType],
+    detail: {
+      clusterArn: [clusterArn],
+      lastStatus: [TASK_STATE_CHANGE_EVENT.lastStatus],
+      taskDefinitionArn: [{ prefix: taskDefinitionFamilyArnPrefix }],
+      $or: [
+        { stopCode: [TASK_STATE_CHANGE_EVENT.failedToStartStopCode] },
+        { containers: { exitCode: [...DRAINER_FAILURE_EXIT_CODES] } },
+      ],
+    },
+  };
+}
+
+/** The Fargate On-Demand vCPU usage metric (AWS/Usage; the ECS developer guide's "AWS Fargate usage metrics"). */
+export const FARGATE_VCPU_USAGE_METRIC = {
+  namespace: "AWS/Usage",
+  metricName: "ResourceCount",
+  dimensions: {
+    Service: "Fargate",
+    Type: "Resource",
+    Resource: "vCPU",
+    Class: "Standard/OnDemand",
+  },
+} as const;
+
+/** The Fargate vCPU alarm fires at this percentage of `fargateVcpuQuota` (Maximum over the period). */
+export const FARGATE_VCPU_ALARM_PERCENT = 80;
+
+/** The Fargate vCPU alarm's threshold for a quota: written as quota x 80 / 100, so that both faces compute it exactly. */
+export function fargateVcpuAlarmThreshold(quota: number): number {
+  return (quota * FARGATE_VCPU_ALARM_PERCENT) / 100;
+}

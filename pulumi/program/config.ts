@@ -34,6 +34,7 @@ export const CONFIG_KEYS: { readonly [K in keyof ScaleInDrainerArgs]-?: KeyKind 
   publishEvents: "boolean",
   enableAlarms: "boolean",
   alarmTopicArn: "string",
+  fargateVcpuQuota: "number",
   sweepSchedule: "string",
   enableSweep: "boolean",
   cpu: "number",

@@ -150,8 +150,16 @@ run "alarms_when_asked_for_each_group_rule_and_the_queue" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.this) == 8
-    error_message = "The queue, two group rules and the sweep rule, and two groups' timed-out and failed drains: 8 alarms."
+    condition     = length(aws_cloudwatch_metric_alarm.this) == 11
+    error_message = "The queue, two group rules and the sweep rule, the failed drainer tasks, and two groups' timed-out and failed drains and orphaned actions: 11 alarms."
+  }
+  assert {
+    condition     = aws_cloudwatch_event_target.task_failures[0].arn == aws_sqs_queue.task_failures[0].arn && aws_cloudwatch_event_target.task_failures[0].rule == aws_cloudwatch_event_rule.task_failures[0].name && aws_cloudwatch_metric_alarm.this["drainer-tasks-failed"].dimensions == tomap({ RuleName = aws_cloudwatch_event_rule.task_failures[0].name })
+    error_message = "The failed-task rule sends to its queue, and its alarm counts the rule's matched events."
+  }
+  assert {
+    condition     = jsondecode(aws_sqs_queue_policy.task_failures[0].policy).Statement[0].Condition.ArnEquals["aws:SourceArn"] == aws_cloudwatch_event_rule.task_failures[0].arn
+    error_message = "Only the failed-task rule may send to its queue."
   }
   assert {
     condition     = aws_cloudwatch_metric_alarm.this["asg-blue-drains-timed-out"].namespace == "ECSScaleInDrainer" && aws_cloudwatch_metric_alarm.this["asg-blue-drains-timed-out"].dimensions == tomap({ Cluster = "prod", AutoScalingGroup = "blue" })
@@ -171,9 +179,30 @@ run "no_alarms_by_default" {
   command = plan
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.this) == 0
-    error_message = "Alarms are opt-in."
+    condition     = length(aws_cloudwatch_metric_alarm.this) == 0 && length(aws_cloudwatch_event_rule.task_failures) == 0 && length(aws_sqs_queue.task_failures) == 0
+    error_message = "Alarms, and the failed-task rule and queue, are opt-in."
   }
+}
+
+run "alarms_near_the_fargate_vcpu_quota" {
+  command = apply
+  variables {
+    enable_alarms      = true
+    fargate_vcpu_quota = 20
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["fargate-vcpu-quota"].threshold == 16 && aws_cloudwatch_metric_alarm.this["fargate-vcpu-quota"].comparison_operator == "GreaterThanOrEqualToThreshold" && aws_cloudwatch_metric_alarm.this["fargate-vcpu-quota"].namespace == "AWS/Usage"
+    error_message = "The Fargate alarm fires at 80% of the quota."
+  }
+}
+
+run "rejects_a_fargate_quota_without_alarms" {
+  command = plan
+  variables {
+    fargate_vcpu_quota = 6
+  }
+  expect_failures = [var.fargate_vcpu_quota]
 }
 
 run "rejects_alarms_without_metrics" {

@@ -1,11 +1,17 @@
 import { strict as assert } from "node:assert";
 import {
   DEFAULTS,
+  DRAINER_FAILURE_EXIT_CODES,
+  DRAINER_METRICS,
   DRAINER_START_ALLOWANCE_SECONDS,
+  ExitCode,
   LIMITS,
+  drainerTaskFailurePattern,
+  fargateVcpuAlarmThreshold,
   minimumHeartbeatTimeoutForSweep,
   rateExpressionSeconds,
 } from "../../drainer/src/contract";
+import { OUTCOME_METRICS } from "../../drainer/src/telemetry";
 
 describe("contract: the sweep period against the hook's heartbeat timeout", () => {
   it("reads the period of every rate(...) unit, singular and plural", () => {
@@ -44,5 +50,37 @@ describe("contract: the sweep period against the hook's heartbeat timeout", () =
   it("leaves no heartbeat timeout for a sweep slower than every 58 minutes (the hook's limit is 7200)", () => {
     assert.ok(minimumHeartbeatTimeoutForSweep(3600) > LIMITS.heartbeatTimeoutMax);
     assert.ok(minimumHeartbeatTimeoutForSweep(3480) === LIMITS.heartbeatTimeoutMax);
+  });
+});
+
+describe("contract: what the alarms watch", () => {
+  it("alarms on outcome metrics the drainer writes, by name", () => {
+    assert.ok(DRAINER_METRICS.timedOut in OUTCOME_METRICS);
+    assert.ok(DRAINER_METRICS.failed in OUTCOME_METRICS);
+    assert.equal(DRAINER_METRICS.orphanedActions, "OrphanedActions");
+  });
+
+  it("counts a drainer's exit as a failure only for a permanent AWS error or invalid configuration", () => {
+    assert.deepEqual([...DRAINER_FAILURE_EXIT_CODES].sort(), [
+      ExitCode.Failed,
+      ExitCode.InvalidConfig,
+    ]);
+    assert.ok(!DRAINER_FAILURE_EXIT_CODES.includes(ExitCode.Ok));
+    assert.ok(!DRAINER_FAILURE_EXIT_CODES.includes(ExitCode.Interrupted));
+  });
+
+  it("matches the family's revisions only: the prefix ends with the family's colon", () => {
+    const pattern = drainerTaskFailurePattern(
+      "arn:aws:ecs:us-west-2:123456789012:cluster/prod",
+      "arn:aws:ecs:us-west-2:123456789012:task-definition/prod-drainer:",
+    );
+    assert.deepEqual(pattern.detail.taskDefinitionArn, [
+      { prefix: "arn:aws:ecs:us-west-2:123456789012:task-definition/prod-drainer:" },
+    ]);
+  });
+
+  it("puts the Fargate alarm at 80% of the quota, exactly", () => {
+    assert.equal(fargateVcpuAlarmThreshold(6), 4.8);
+    assert.equal(fargateVcpuAlarmThreshold(4000), 3200);
   });
 });

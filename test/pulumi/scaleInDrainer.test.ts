@@ -546,4 +546,101 @@ describe("ScaleInDrainer (Pulumi, under mocks)", () => {
       assert.deepEqual(one(T.repository, `${name}-image`).inputs.tags, { team: "platform" });
     });
   });
+
+  describe("alarms", () => {
+    const name = "watched";
+    const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
+    const alarmsBy = () =>
+      Object.fromEntries(
+        recorded
+          .filter((r) => r.type === ALARM)
+          .map((r) => [r.name.slice(name.length + 1), r.inputs]),
+      );
+
+    it("alarms on failed drainer tasks through a rule on ECS task state changes and a queue of its own", async () => {
+      await deploy(name, { ...BASE, drainerImage: PREBUILT, enableAlarms: true });
+      const rule = one(T.rule, `${name}-task-failures`).inputs;
+      assert.deepEqual(JSON.parse(rule.eventPattern), {
+        source: ["aws.ecs"],
+        "detail-type": ["ECS Task State Change"],
+        detail: {
+          clusterArn: [CLUSTER_ARN],
+          lastStatus: ["STOPPED"],
+          taskDefinitionArn: [
+            { prefix: `arn:aws:ecs:${MOCK_REGION}:${MOCK_ACCOUNT}:task-definition/${name}-task:` },
+          ],
+          $or: [{ stopCode: ["TaskFailedToStart"] }, { containers: { exitCode: [1, 2] } }],
+        },
+      });
+      const target = one(T.target, `${name}-task-failures`).inputs;
+      assert.equal(target.roleArn, undefined);
+      assert.match(target.arn, /^arn:aws:sqs:/);
+      const policy = JSON.parse(one(T.queuePolicy, `${name}-task-failures`).inputs.policy);
+      assert.deepEqual(policy.Statement[0].Principal, { Service: "events.amazonaws.com" });
+      assert.deepEqual(policy.Statement[0].Condition, {
+        ArnEquals: { "aws:SourceArn": ruleArn(`${name}-task-failures`) },
+      });
+      const alarms = alarmsBy();
+      assert.deepEqual(Object.keys(alarms).sort(), [
+        "asg-asg-a-drains-failed",
+        "asg-asg-a-drains-timed-out",
+        "asg-asg-a-failed-invocations",
+        "asg-asg-a-orphaned-actions",
+        "dead-letters",
+        "drainer-tasks-failed",
+        "sweep-failed-invocations",
+      ]);
+      assert.deepEqual(
+        [
+          alarms["drainer-tasks-failed"].namespace,
+          alarms["drainer-tasks-failed"].metricName,
+          alarms["drainer-tasks-failed"].statistic,
+          alarms["drainer-tasks-failed"].threshold,
+          alarms["drainer-tasks-failed"].comparisonOperator,
+        ],
+        ["AWS/Events", "MatchedEvents", "Sum", 0, "GreaterThanThreshold"],
+      );
+      assert.deepEqual(alarms["asg-asg-a-orphaned-actions"].dimensions, {
+        Cluster: "prod",
+        AutoScalingGroup: "asg-a",
+      });
+      assert.equal(alarms["asg-asg-a-orphaned-actions"].metricName, "OrphanedActions");
+    });
+
+    it("alarms at 80% of the Fargate vCPU quota, on the account's On-Demand vCPUs, only when a quota is given", async () => {
+      await deploy(name, {
+        ...BASE,
+        drainerImage: PREBUILT,
+        enableAlarms: true,
+        fargateVcpuQuota: 6,
+      });
+      const quota = alarmsBy()["fargate-vcpu-quota"];
+      assert.deepEqual(
+        [
+          quota.namespace,
+          quota.metricName,
+          quota.statistic,
+          quota.threshold,
+          quota.comparisonOperator,
+        ],
+        ["AWS/Usage", "ResourceCount", "Maximum", 4.8, "GreaterThanOrEqualToThreshold"],
+      );
+      assert.deepEqual(quota.dimensions, {
+        Service: "Fargate",
+        Type: "Resource",
+        Resource: "vCPU",
+        Class: "Standard/OnDemand",
+      });
+      await deploy(name, { ...BASE, drainerImage: PREBUILT, enableAlarms: true });
+      assert.equal(alarmsBy()["fargate-vcpu-quota"], undefined);
+    });
+
+    it("creates no task-failures rule, queue or alarm without enableAlarms", async () => {
+      await deploy(name, { ...BASE, drainerImage: PREBUILT });
+      assert.deepEqual(
+        recorded.filter((r) => r.name.startsWith(`${name}-task-failures`) || r.type === ALARM),
+        [],
+      );
+    });
+  });
 });

@@ -140,7 +140,7 @@ const CASES: [string, Partial<Record<keyof ScaleInDrainerArgs, unknown>>, string
   ["a drain timeout over 48 h", { drainTimeout: 172801 }, "drainTimeout", /at most 172800/],
   [
     "a drain timeout beyond 100 x the heartbeat",
-    { heartbeatTimeout: 30, drainTimeout: 3001 },
+    { heartbeatTimeout: 30, drainTimeout: 3001, enableSweep: false },
     "drainTimeout",
     /lower `drainTimeout` or raise `heartbeatTimeout`/,
   ],

@@ -322,6 +322,7 @@ describe("terraform module: files", function () {
       publish_events: setting("PUBLISH_EVENTS").default === "true",
       enable_alarms: false,
       alarm_topic_arn: null,
+      fargate_vcpu_quota: null,
       enable_sweep: DEFAULTS.enableSweep,
       sweep_schedule: DEFAULTS.sweepSchedule,
       cpu: DEFAULTS.cpu,

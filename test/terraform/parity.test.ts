@@ -108,6 +108,7 @@ const SCENARIOS: Scenario[] = [
       publishEvents: false,
       enableAlarms: true,
       alarmTopicArn: `arn:aws:sns:${MOCK_REGION}:${MOCK_ACCOUNT}:oncall`,
+      fargateVcpuQuota: 6,
       sweepSchedule: "cron(0/10 * * * ? *)",
       enableSweep: true,
       cpu: 1024,
@@ -259,6 +260,17 @@ describe("terraform module: parity with the Pulumi component", function () {
             ...pulumi.outputs.lifecycleRuleArns,
             ...(pulumi.outputs.sweepRuleArn ? [pulumi.outputs.sweepRuleArn] : []),
           ],
+          ...(scenario.args.enableAlarms
+            ? (() => {
+                const policy = JSON.parse(
+                  pulumi.find(TYPES.queuePolicy, `${n}-task-failures`).policy,
+                );
+                return {
+                  task_failures_queue_arn: policy.Statement[0].Resource,
+                  task_failures_rule_arn: policy.Statement[0].Condition.ArnEquals["aws:SourceArn"],
+                };
+              })()
+            : {}),
         });
       });
 
@@ -501,14 +513,17 @@ describe("terraform module: parity with the Pulumi component", function () {
             key,
           );
           assert.deepEqual(
-            [p.period, p.evaluationPeriods, p.threshold, p.comparisonOperator, p.treatMissingData],
+            [p.period, p.evaluationPeriods, p.treatMissingData],
             [
               tf.alarm_shape.period,
               tf.alarm_shape.evaluation_periods,
-              tf.alarm_shape.threshold,
-              tf.alarm_shape.comparison_operator,
               tf.alarm_shape.treat_missing_data,
             ],
+            key,
+          );
+          assert.deepEqual(
+            [p.threshold, p.comparisonOperator],
+            [t.threshold, t.comparison_operator],
             key,
           );
           assert.deepEqual(p.alarmActions, [scenario.args.alarmTopicArn], key);
@@ -518,32 +533,69 @@ describe("terraform module: parity with the Pulumi component", function () {
         }
       });
 
+      it("matches the drainer's failed tasks with the same pattern, into a queue only that rule may use", () => {
+        const rules = pulumi.records.filter(
+          (r) => r.type === TYPES.rule && r.name === `${n}-task-failures`,
+        );
+        assert.equal(rules.length, scenario.args.enableAlarms === true ? 1 : 0);
+        if (rules.length === 0) return;
+        assert.deepEqual(
+          JSON.parse(tf.task_failure_pattern),
+          JSON.parse(rules[0].inputs.eventPattern),
+        );
+        assert.deepEqual(
+          grants(tf.task_failures_queue_policy),
+          grants(pulumi.find(TYPES.queuePolicy, `${n}-task-failures`).policy),
+        );
+        const queue = pulumi.find(TYPES.queue, `${n}-task-failures`);
+        assert.deepEqual(tf.dead_letter_queue, {
+          message_retention_seconds: queue.messageRetentionSeconds,
+          sqs_managed_sse_enabled: queue.sqsManagedSseEnabled,
+        });
+        const target = pulumi.find(TYPES.target, `${n}-task-failures`);
+        assert.equal(target.roleArn, undefined, "a queue target takes no role");
+      });
+
       it("creates the same resources, group for group", () => {
         const count = (type: string) => pulumi.records.filter((r) => r.type === type).length;
         const sweep = scenario.args.enableSweep === false ? 0 : 1;
+        const alarms = scenario.args.enableAlarms === true ? 1 : 0;
         assert.equal(count(TYPES.hook), groups.length);
-        assert.equal(count(TYPES.rule), groups.length + sweep);
-        assert.equal(count(TYPES.target), groups.length + sweep);
+        assert.equal(count(TYPES.rule), groups.length + sweep + alarms);
+        assert.equal(count(TYPES.target), groups.length + sweep + alarms);
         assert.equal(count(TYPES.role), 3);
         assert.equal(count(TYPES.rolePolicy), 2);
         assert.equal(count(TYPES.attachment), 1);
         assert.equal(count(TYPES.taskDefinition), 1);
         assert.equal(count(TYPES.logGroup), 1);
-        assert.equal(count(TYPES.queue), 1);
-        assert.equal(count(TYPES.queuePolicy), 1);
-        // The module's resources of the same kinds: per group (for_each), the sweep (count), the rest once.
+        assert.equal(count(TYPES.queue), 1 + alarms);
+        assert.equal(count(TYPES.queuePolicy), 1 + alarms);
+        // The module's resources of the same kinds: per group (for_each), the sweep or the alarms (count), the rest
+        // once.
         const terraformKinds = Object.entries(root.resource).flatMap(([type, byName]) =>
           Object.entries(byName).map(
             ([name, b]) =>
-              `${type}.${name}${b.for_each ? " per group" : b.count ? " if sweep" : ""}`,
+              `${type}.${name}${
+                b.for_each
+                  ? " per group"
+                  : String(b.count).includes("enable_sweep")
+                    ? " if sweep"
+                    : String(b.count).includes("enable_alarms")
+                      ? " if alarms"
+                      : b.count
+                        ? " counted"
+                        : ""
+              }`,
           ),
         );
         assert.deepEqual(terraformKinds.sort(), [
           "aws_autoscaling_lifecycle_hook.this per group",
           "aws_cloudwatch_event_rule.lifecycle per group",
           "aws_cloudwatch_event_rule.sweep if sweep",
+          "aws_cloudwatch_event_rule.task_failures if alarms",
           "aws_cloudwatch_event_target.lifecycle per group",
           "aws_cloudwatch_event_target.sweep if sweep",
+          "aws_cloudwatch_event_target.task_failures if alarms",
           "aws_cloudwatch_log_group.this",
           "aws_cloudwatch_metric_alarm.this per group",
           "aws_ecs_task_definition.this",
@@ -554,7 +606,9 @@ describe("terraform module: parity with the Pulumi component", function () {
           "aws_iam_role_policy.task",
           "aws_iam_role_policy_attachment.execution",
           "aws_sqs_queue.dead_letter",
+          "aws_sqs_queue.task_failures if alarms",
           "aws_sqs_queue_policy.dead_letter",
+          "aws_sqs_queue_policy.task_failures if alarms",
         ]);
       });
     });
@@ -623,6 +677,28 @@ describe("terraform module: parity with the Pulumi component", function () {
       ["aws_autoscaling_lifecycle_hook", "this", "heartbeat_timeout", c("hook.heartbeat_timeout")],
       ["aws_cloudwatch_event_rule", "lifecycle", "event_pattern", c("event_patterns[each.key]")],
       ["aws_cloudwatch_event_rule", "sweep", "schedule_expression", "${var.sweep_schedule}"],
+      ["aws_cloudwatch_event_rule", "task_failures", "event_pattern", c("task_failure_pattern")],
+      ["aws_cloudwatch_event_rule", "task_failures", "name", c("names.task_failures_rule")],
+      ["aws_sqs_queue", "task_failures", "name", c("names.task_failures_queue")],
+      ["aws_sqs_queue_policy", "task_failures", "policy", c("task_failures_queue_policy")],
+      [
+        "aws_sqs_queue_policy",
+        "task_failures",
+        "queue_url",
+        "${aws_sqs_queue.task_failures[0].id}",
+      ],
+      [
+        "aws_cloudwatch_event_target",
+        "task_failures",
+        "rule",
+        "${aws_cloudwatch_event_rule.task_failures[0].name}",
+      ],
+      [
+        "aws_cloudwatch_event_target",
+        "task_failures",
+        "arn",
+        "${aws_sqs_queue.task_failures[0].arn}",
+      ],
       [
         "aws_cloudwatch_event_target",
         "lifecycle",
@@ -766,6 +842,10 @@ describe("terraform module: parity with the Pulumi component", function () {
         { enableAlarms: true, alarmTopicArn: `arn:aws:sns:${MOCK_REGION}:${MOCK_ACCOUNT}:t` },
       ],
       ["events off", { publishEvents: false }],
+      ["a Fargate quota without alarms", { fargateVcpuQuota: 6 }],
+      ["a Fargate quota of 0", { enableAlarms: true, fargateVcpuQuota: 0 }],
+      ["a Fargate quota of 0.5", { enableAlarms: true, fargateVcpuQuota: 0.5 }],
+      ["a Fargate quota with alarms", { enableAlarms: true, fargateVcpuQuota: 4000 }],
       ["events as text", { publishEvents: "no" as never }],
       ["no groups", { autoscalingGroupNames: [] }],
       ["a group twice", { autoscalingGroupNames: ["a", "a"] }],

@@ -119,15 +119,17 @@ export interface ContractOutputs {
       metric_name: string;
       dimensions: Record<string, string>;
       statistic: string;
+      threshold: number;
+      comparison_operator: string;
     }
   >;
   alarm_shape: {
     period: number;
     evaluation_periods: number;
-    threshold: number;
-    comparison_operator: string;
     treat_missing_data: string;
   };
+  task_failure_pattern: string;
+  task_failures_queue_policy: string;
 }
 
 /** A rejected plan: the variables Terraform named as invalid, and its message. */

@@ -219,7 +219,7 @@ variable "publish_events" {
 }
 
 variable "enable_alarms" {
-  description = "Create CloudWatch alarms: the dead-letter queue has messages, a rule's FailedInvocations, and each group's drains that timed out or failed (from the drainer's metrics, so emit_metrics must be true). Defaults to false."
+  description = "Create CloudWatch alarms: the dead-letter queue has messages, a rule's FailedInvocations, a drainer task that failed to start or exited with an error (an EventBridge rule on ECS task state changes, with a queue that keeps its events), and each group's drains that timed out or failed and actions no drainer answered for (from the drainer's metrics, so emit_metrics must be true). Defaults to false."
   type        = bool
   default     = false
   nullable    = false
@@ -242,6 +242,21 @@ variable "alarm_topic_arn" {
   validation {
     condition     = var.alarm_topic_arn == null || var.enable_alarms
     error_message = "Set enable_alarms = true to use alarm_topic_arn, or leave alarm_topic_arn null."
+  }
+}
+
+variable "fargate_vcpu_quota" {
+  description = "The account's Fargate On-Demand vCPU quota in the region (Service Quotas L-3032A538), a number greater than 0. When set, an alarm fires when the account's Fargate vCPUs (AWS/Usage ResourceCount) reach 80% of it: RunTask then soon refuses drainers, which EventBridge counts as delivered. Requires enable_alarms. Defaults to null (no alarm)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.fargate_vcpu_quota == null || try(var.fargate_vcpu_quota > 0, false)
+    error_message = "Set fargate_vcpu_quota to the account's Fargate On-Demand vCPU quota in the region (a number greater than 0, from Service Quotas L-3032A538), or leave it null for no Fargate usage alarm."
+  }
+  validation {
+    condition     = var.fargate_vcpu_quota == null || var.enable_alarms
+    error_message = "Set enable_alarms = true to use fargate_vcpu_quota, or leave fargate_vcpu_quota null."
   }
 }
 

@@ -487,3 +487,20 @@ run "rejects_a_topic_that_is_not_an_sns_arn" {
   }
   expect_failures = [var.alarm_topic_arn]
 }
+
+run "rejects_a_fargate_quota_without_alarms" {
+  command = plan
+  variables {
+    fargate_vcpu_quota = 6
+  }
+  expect_failures = [var.fargate_vcpu_quota]
+}
+
+run "rejects_a_fargate_quota_of_zero" {
+  command = plan
+  variables {
+    enable_alarms      = true
+    fargate_vcpu_quota = 0
+  }
+  expect_failures = [var.fargate_vcpu_quota]
+}

@@ -269,3 +269,55 @@ run "runs_ec2_tasks_without_a_platform_version_or_public_ip" {
     error_message = "The task definition must require EC2 and take any whole CPU size."
   }
 }
+
+run "alarms_on_failed_drainer_tasks_orphaned_actions_and_the_fargate_quota" {
+  command = plan
+  variables {
+    enable_alarms           = true
+    fargate_vcpu_quota      = 6
+    task_failures_queue_arn = "arn:aws:sqs:us-west-2:123456789012:prod-drainer-task-failures"
+    task_failures_rule_arn  = "arn:aws:events:us-west-2:123456789012:rule/prod-drainer-task-failures"
+  }
+
+  assert {
+    condition = jsondecode(output.task_failure_pattern) == {
+      source      = ["aws.ecs"]
+      detail-type = ["ECS Task State Change"]
+      detail = {
+        clusterArn        = ["arn:aws:ecs:us-west-2:123456789012:cluster/prod"]
+        lastStatus        = ["STOPPED"]
+        taskDefinitionArn = [{ prefix = "arn:aws:ecs:us-west-2:123456789012:task-definition/prod-drainer:" }]
+        "$or"             = [{ stopCode = ["TaskFailedToStart"] }, { containers = { exitCode = [1, 2] } }]
+      }
+    }
+    error_message = "The task-failures rule matches the drainer family's stopped tasks in the cluster that failed to start or exited with 1 or 2."
+  }
+  assert {
+    condition     = jsondecode(output.task_failures_queue_policy).Statement[0].Condition.ArnEquals["aws:SourceArn"] == "arn:aws:events:us-west-2:123456789012:rule/prod-drainer-task-failures"
+    error_message = "Only the task-failures rule may send to its queue."
+  }
+  assert {
+    condition     = output.alarms["drainer-tasks-failed"].metric_name == "MatchedEvents" && output.alarms["drainer-tasks-failed"].dimensions == { RuleName = "prod-drainer-task-failures" }
+    error_message = "The failed-task alarm counts the task-failures rule's matched events."
+  }
+  assert {
+    condition     = output.alarms["asg-prod-ecs-b-orphaned-actions"].metric_name == "OrphanedActions" && output.alarms["asg-prod-ecs-b-orphaned-actions"].statistic == "Sum" && output.alarms["asg-prod-ecs-b-orphaned-actions"].threshold == 0
+    error_message = "Each group has an orphaned-actions alarm that fires above 0."
+  }
+  assert {
+    condition     = output.alarms["fargate-vcpu-quota"].threshold == 4.8 && output.alarms["fargate-vcpu-quota"].comparison_operator == "GreaterThanOrEqualToThreshold" && output.alarms["fargate-vcpu-quota"].dimensions == { Service = "Fargate", Type = "Resource", Resource = "vCPU", Class = "Standard/OnDemand" }
+    error_message = "The Fargate alarm fires at 80% of the quota on the account's On-Demand vCPUs."
+  }
+}
+
+run "has_no_fargate_alarm_without_a_quota" {
+  command = plan
+  variables {
+    enable_alarms = true
+  }
+
+  assert {
+    condition     = !contains(keys(output.alarms), "fargate-vcpu-quota") && length(output.alarms) == 1 + 2 + 1 + 1 + 2 * 3
+    error_message = "Without fargate_vcpu_quota: the queue, two group rules, the sweep, failed tasks, and three per group."
+  }
+}

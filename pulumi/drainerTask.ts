@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS, DRAINER_CONTAINER_NAME } from "../drainer/src/contract";
+import { CpuArchitecture, DEFAULT_CPU_ARCHITECTURE_ENUM } from "./cpuArchitecture";
 import { DEFAULT_LAUNCH_TYPE, LaunchType } from "./launchType";
 import { assumeRolePolicyDocument, eventsRolePolicyDocument } from "./policies";
 
@@ -35,6 +36,8 @@ export interface DrainerTaskArgs {
   readonly logRetentionDays?: pulumi.Input<number>;
   /** FARGATE or EC2. Defaults to FARGATE. */
   readonly launchType?: LaunchType;
+  /** The task's CPU architecture: X86_64 or ARM64. Defaults to X86_64. */
+  readonly cpuArchitecture?: CpuArchitecture;
   /** Tags for every resource. Defaults to none. */
   readonly tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
 }
@@ -118,7 +121,10 @@ export class DrainerTask extends pulumi.ComponentResource {
         requiresCompatibilities: [launchType],
         cpu: pulumi.output(args.cpu ?? DEFAULTS.cpu).apply(String),
         memory: pulumi.output(args.memory ?? DEFAULTS.memory).apply(String),
-        runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+        runtimePlatform: {
+          operatingSystemFamily: "LINUX",
+          cpuArchitecture: args.cpuArchitecture ?? DEFAULT_CPU_ARCHITECTURE_ENUM,
+        },
         taskRoleArn: taskRole.arn,
         executionRoleArn: executionRole.arn,
         containerDefinitions: pulumi.jsonStringify([

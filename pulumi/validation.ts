@@ -14,6 +14,7 @@ import {
   rateExpressionSeconds,
   setting,
 } from "../drainer/src/contract";
+import { CpuArchitecture } from "./cpuArchitecture";
 import { DEFAULT_LAUNCH_TYPE, LaunchType } from "./launchType";
 import { isClusterArn } from "./policies";
 import type { ScaleInDrainerArgs } from "./scaleInDrainer";
@@ -59,6 +60,7 @@ export const MUST_BE_KNOWN: readonly (keyof ScaleInDrainerArgs)[] = [
   "autoscalingGroupNames",
   "enableSweep",
   "launchType",
+  "cpuArchitecture",
   "enableAlarms",
 ];
 
@@ -202,6 +204,10 @@ export const ARG_CHECKS: {
     v === undefined || Object.values(LaunchType).includes(v as LaunchType)
       ? undefined
       : `\`launchType\` is ${JSON.stringify(v)}: set it to ${Object.values(LaunchType).join(" or ")}, known when the program runs. Defaults to ${DEFAULTS.launchType}.`,
+  cpuArchitecture: (v) =>
+    v === undefined || Object.values(CpuArchitecture).includes(v as CpuArchitecture)
+      ? undefined
+      : `\`cpuArchitecture\` is ${JSON.stringify(v)}: set it to ${Object.values(CpuArchitecture).join(" or ")}, known when the program runs. Defaults to X86_64.`,
   hookName: (v) => {
     if (v === undefined) return undefined;
     if (v === ECS_MANAGED_DRAINING_HOOK) {

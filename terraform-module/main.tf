@@ -34,6 +34,7 @@ module "contract" {
   memory                  = var.memory
   log_retention_days      = var.log_retention_days
   launch_type             = var.launch_type
+  cpu_architecture        = var.cpu_architecture
   hook_name               = var.hook_name
   tags                    = var.tags
 

@@ -332,6 +332,18 @@ variable "launch_type" {
   }
 }
 
+variable "cpu_architecture" {
+  description = "The drainer task's CPU architecture: X86_64 or ARM64 (AWS Graviton, about 20% cheaper on Fargate; with launch_type EC2 the cluster needs ARM instances with room for it). drainer_image must have a variant for it. Defaults to X86_64."
+  type        = string
+  default     = "X86_64"
+  nullable    = false
+
+  validation {
+    condition     = contains(["X86_64", "ARM64"], var.cpu_architecture)
+    error_message = "Set cpu_architecture to X86_64 or ARM64."
+  }
+}
+
 variable "hook_name" {
   description = "The lifecycle hook's name on every group. Defaults to \"ecs-scale-in-drainer\"."
   type        = string

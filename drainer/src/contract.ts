@@ -581,3 +581,15 @@ export const FARGATE_VCPU_ALARM_PERCENT = 80;
 export function fargateVcpuAlarmThreshold(quota: number): number {
   return (quota * FARGATE_VCPU_ALARM_PERCENT) / 100;
 }
+
+/**
+ * The CPU architectures the drainer's task may ask for (the task definition's runtimePlatform.cpuArchitecture), with
+ * the Docker platform its image is built for. The default is X86_64.
+ */
+export const CPU_ARCHITECTURE_PLATFORMS = {
+  X86_64: "linux/amd64",
+  ARM64: "linux/arm64",
+} as const;
+
+/** The Pulumi and Terraform default CPU architecture of the drainer's task. */
+export const DEFAULT_CPU_ARCHITECTURE: keyof typeof CPU_ARCHITECTURE_PLATFORMS = "X86_64";

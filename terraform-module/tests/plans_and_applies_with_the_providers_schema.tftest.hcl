@@ -46,6 +46,10 @@ run "one_group_fargate_with_the_sweep" {
     error_message = "Fargate by default, on the latest platform."
   }
   assert {
+    condition     = aws_ecs_task_definition.this.runtime_platform[0].cpu_architecture == "X86_64"
+    error_message = "X86_64 by default."
+  }
+  assert {
     condition     = aws_cloudwatch_event_target.lifecycle["prod-ecs-a"].ecs_target[0].propagate_tags == "TASK_DEFINITION" && aws_cloudwatch_event_target.sweep[0].ecs_target[0].propagate_tags == "TASK_DEFINITION"
     error_message = "Every target propagates the task definition's tags to the drainer's tasks."
   }
@@ -71,7 +75,13 @@ run "three_groups_on_ec2_without_the_sweep" {
     assign_public_ip        = false
     enable_sweep            = false
     hook_default_result     = "ABANDON"
+    cpu_architecture        = "ARM64"
     tags                    = { team = "platform" }
+  }
+
+  assert {
+    condition     = aws_ecs_task_definition.this.runtime_platform[0].cpu_architecture == "ARM64" && aws_ecs_task_definition.this.runtime_platform[0].operating_system_family == "LINUX"
+    error_message = "cpu_architecture reaches the task definition's runtime platform."
   }
 
   assert {

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, one, recorded, reset, settle } from "./harness";
 import { LifecycleResult } from "../../drainer/src/contract";
-import { LaunchType } from "../../pulumi";
+import { CpuArchitecture, LaunchType } from "../../pulumi";
 import {
   CONFIG_KEYS,
   CONFIG_NAMESPACE,
@@ -85,6 +85,7 @@ describe("the per-environment program (Pulumi.yaml)", () => {
         memory: 512,
         logRetentionDays: 30,
         launchType: LaunchType.Fargate,
+        cpuArchitecture: CpuArchitecture.X86_64,
         hookName: "ecs-scale-in-drainer",
         hookDefaultResult: LifecycleResult.Continue,
         emitMetrics: true,
@@ -137,7 +138,9 @@ describe("the per-environment program (Pulumi.yaml)", () => {
         [`${NS}:autoscalingGroupNames`]: "asg-a, asg-b",
         [`${NS}:launchType`]: "ec2",
         [`${NS}:timeoutResult`]: "abandon",
+        [`${NS}:cpuArchitecture`]: "arm64",
       });
+      assert.equal(args.cpuArchitecture, CpuArchitecture.Arm64);
       assert.deepEqual(args.autoscalingGroupNames, ["asg-a", "asg-b"]);
       assert.equal(args.launchType, LaunchType.Ec2);
       assert.equal(args.timeoutResult, LifecycleResult.Abandon);

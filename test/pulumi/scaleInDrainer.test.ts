@@ -21,6 +21,7 @@ import {
   TERMINATING_TRANSITION,
 } from "../../drainer/src/contract";
 import {
+  CpuArchitecture,
   LaunchType,
   ScaleInDrainer,
   ScaleInDrainerArgs,
@@ -641,6 +642,45 @@ describe("ScaleInDrainer (Pulumi, under mocks)", () => {
         recorded.filter((r) => r.name.startsWith(`${name}-task-failures`) || r.type === ALARM),
         [],
       );
+    });
+  });
+
+  describe("CPU architecture", () => {
+    const name = "graviton";
+
+    it("runs on ARM64 and builds the image for linux/arm64 when asked", async () => {
+      await deploy(name, { ...BASE, cpuArchitecture: CpuArchitecture.Arm64 });
+      assert.deepEqual(one(T.taskDefinition, `${name}-task`).inputs.runtimePlatform, {
+        operatingSystemFamily: "LINUX",
+        cpuArchitecture: "ARM64",
+      });
+      assert.equal(one(T.image, `${name}-image`).inputs.platform, "linux/arm64");
+    });
+
+    it("runs a given image on ARM64 without building one", async () => {
+      await deploy(name, {
+        ...BASE,
+        drainerImage: PREBUILT,
+        cpuArchitecture: CpuArchitecture.Arm64,
+      });
+      assert.equal(
+        one(T.taskDefinition, `${name}-task`).inputs.runtimePlatform.cpuArchitecture,
+        "ARM64",
+      );
+      assert.equal(container(name).image, PREBUILT);
+      assert.equal(
+        recorded.some((r) => r.type.startsWith("awsx:")),
+        false,
+      );
+    });
+
+    it("builds for linux/amd64 and runs X86_64 by default (negative control for the two above)", async () => {
+      await deploy(name, BASE);
+      assert.equal(
+        one(T.taskDefinition, `${name}-task`).inputs.runtimePlatform.cpuArchitecture,
+        "X86_64",
+      );
+      assert.equal(one(T.image, `${name}-image`).inputs.platform, "linux/amd64");
     });
   });
 });

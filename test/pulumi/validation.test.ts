@@ -161,6 +161,18 @@ const CASES: [string, Partial<Record<keyof ScaleInDrainerArgs, unknown>>, string
   ],
   ["an unknown launch type", { launchType: "LAMBDA" }, "launchType", /FARGATE or EC2/],
   [
+    "an unknown CPU architecture",
+    { cpuArchitecture: "arm64" },
+    "cpuArchitecture",
+    /X86_64 or ARM64/,
+  ],
+  [
+    "the CPU architecture as an Output",
+    { cpuArchitecture: pulumi.output("ARM64") },
+    "cpuArchitecture",
+    /is an Output .* must be known when the program runs/,
+  ],
+  [
     "a heartbeat the default sweep could not beat",
     { heartbeatTimeout: 839 },
     "heartbeatTimeout",

@@ -5,7 +5,13 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULTS, ECS_MANAGED_DRAINING_HOOK, LIMITS, setting } from "../../drainer/src/contract";
+import {
+  DEFAULTS,
+  DEFAULT_CPU_ARCHITECTURE,
+  ECS_MANAGED_DRAINING_HOOK,
+  LIMITS,
+  setting,
+} from "../../drainer/src/contract";
 import {
   CONTRACT_DIR,
   EXAMPLE_DIR,
@@ -329,6 +335,7 @@ describe("terraform module: files", function () {
       memory: DEFAULTS.memory,
       log_retention_days: DEFAULTS.logRetentionDays,
       launch_type: DEFAULTS.launchType,
+      cpu_architecture: DEFAULT_CPU_ARCHITECTURE,
       hook_name: DEFAULTS.hookName,
       tags: {},
     });

@@ -31,6 +31,7 @@ import {
   ResourceKind,
 } from "../../drainer/src/contract";
 import {
+  CpuArchitecture,
   LaunchType,
   ScaleInDrainer,
   ScaleInDrainerArgs,
@@ -115,6 +116,7 @@ const SCENARIOS: Scenario[] = [
       memory: 2048,
       logRetentionDays: 90,
       launchType: LaunchType.Ec2,
+      cpuArchitecture: CpuArchitecture.Arm64,
       hookName: "team/drainer.v2",
       tags: { team: "platform" },
     },
@@ -914,6 +916,9 @@ describe("terraform module: parity with the Pulumi component", function () {
       ["a retention of 31 days", { logRetentionDays: 31 }],
       ["a retention of 3653 days", { logRetentionDays: 3653 }],
       ["an unknown launch type", { launchType: "EXTERNAL" as LaunchType }],
+      ["ARM64", { cpuArchitecture: CpuArchitecture.Arm64 }],
+      ["a lower-case architecture", { cpuArchitecture: "arm64" as CpuArchitecture }],
+      ["an architecture ECS does not know", { cpuArchitecture: "RISCV" as CpuArchitecture }],
       ["a public IP on EC2", { assignPublicIp: true, launchType: LaunchType.Ec2 }],
       ["a public IP on Fargate", { assignPublicIp: true }],
       ["ECS managed draining's hook", { hookName: "ecs-managed-draining-termination-hook" }],

@@ -55,7 +55,7 @@ locals {
     cpu                      = tostring(var.cpu)
     memory                   = tostring(var.memory)
     operating_system_family  = "LINUX"
-    cpu_architecture         = "X86_64"
+    cpu_architecture         = var.cpu_architecture
   }
 
   # AWS's managed policy does exactly what the execution role needs (pull the image, write the logs); a policy

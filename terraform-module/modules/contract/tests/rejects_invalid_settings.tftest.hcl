@@ -504,3 +504,11 @@ run "rejects_a_fargate_quota_of_zero" {
   }
   expect_failures = [var.fargate_vcpu_quota]
 }
+
+run "rejects_a_cpu_architecture_fargate_does_not_know" {
+  command = plan
+  variables {
+    cpu_architecture = "arm64"
+  }
+  expect_failures = [var.cpu_architecture]
+}

@@ -321,3 +321,24 @@ run "has_no_fargate_alarm_without_a_quota" {
     error_message = "Without fargate_vcpu_quota: the queue, two group rules, the sweep, failed tasks, and three per group."
   }
 }
+
+run "runs_on_x86_64_by_default" {
+  command = plan
+
+  assert {
+    condition     = output.task_definition.cpu_architecture == "X86_64" && output.task_definition.operating_system_family == "LINUX"
+    error_message = "The task runs on Linux X86_64 by default."
+  }
+}
+
+run "runs_on_arm64_when_asked" {
+  command = plan
+  variables {
+    cpu_architecture = "ARM64"
+  }
+
+  assert {
+    condition     = output.task_definition.cpu_architecture == "ARM64"
+    error_message = "cpu_architecture reaches the task definition's runtime platform."
+  }
+}

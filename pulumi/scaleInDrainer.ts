@@ -129,6 +129,20 @@ export interface ScaleInDrainerArgs {
    * soon refuses drainers, which EventBridge counts as delivered. Requires `enableAlarms`. Defaults to none (no alarm).
    */
   readonly fargateVcpuQuota?: pulumi.Input<number>;
+  /**
+   * The ARN of an IAM managed policy set as the permissions boundary of every role the component creates (task,
+   * execution, events). Defaults to none.
+   */
+  readonly permissionsBoundary?: pulumi.Input<string>;
+  /** The IAM path of every role the component creates: `/` or `/a/path/`. Defaults to "/". */
+  readonly rolePath?: pulumi.Input<string>;
+  /**
+   * The ARN of a KMS key that encrypts the drainer's log group and its queues (dead letters, task failures). Its key
+   * policy must let `logs.REGION.amazonaws.com` use it (kms:Encrypt*, kms:Decrypt*, kms:ReEncrypt*,
+   * kms:GenerateDataKey*, kms:Describe*) and `events.amazonaws.com` call kms:GenerateDataKey and kms:Decrypt (to send
+   * to the queues). Defaults to none: the log group uses CloudWatch Logs' own encryption, the queues SSE-SQS.
+   */
+  readonly kmsKeyArn?: pulumi.Input<string>;
   /** Tags for every resource that takes them. Defaults to none. */
   readonly tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
 }
@@ -229,6 +243,11 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
         return resolved;
       });
 
+    // Encrypts the log group and the queues. With a KMS key, EventBridge needs kms:GenerateDataKey and kms:Decrypt on
+    // it to send to the queues, and CloudWatch Logs its own grants (the README's key policy).
+    const kmsKeyArn =
+      args.kmsKeyArn === undefined ? undefined : checked<string>(args, "kmsKeyArn", "");
+
     const image = new DrainerImage(
       `${name}-image`,
       { imageUri: args.drainerImage, platform: dockerPlatform(cpuArchitecture), tags: args.tags },
@@ -266,15 +285,23 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
         logRetentionDays: checked(args, "logRetentionDays", DEFAULTS.logRetentionDays),
         launchType,
         cpuArchitecture,
+        permissionsBoundary:
+          args.permissionsBoundary === undefined
+            ? undefined
+            : checked<string>(args, "permissionsBoundary", ""),
+        rolePath: args.rolePath === undefined ? undefined : checked<string>(args, "rolePath", ""),
+        kmsKeyArn,
         tags: args.tags,
       },
       { parent: this },
     );
 
     // Events whose drainer could not be started, after the target's retries: visible, kept 14 days.
+    const queueEncryption =
+      kmsKeyArn === undefined ? { sqsManagedSseEnabled: true } : { kmsMasterKeyId: kmsKeyArn };
     const deadLetterQueue = new aws.sqs.Queue(
       `${name}-dlq`,
-      { messageRetentionSeconds: 14 * 24 * 3600, sqsManagedSseEnabled: true, tags: args.tags },
+      { messageRetentionSeconds: 14 * 24 * 3600, ...queueEncryption, tags: args.tags },
       { parent: this },
     );
 
@@ -372,7 +399,7 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
       );
       const taskFailures = new aws.sqs.Queue(
         `${name}-task-failures`,
-        { messageRetentionSeconds: 14 * 24 * 3600, sqsManagedSseEnabled: true, tags: args.tags },
+        { messageRetentionSeconds: 14 * 24 * 3600, ...queueEncryption, tags: args.tags },
         { parent: this },
       );
       new aws.sqs.QueuePolicy(

@@ -7,6 +7,7 @@ import {
   DEFAULTS,
   DRAINER_START_ALLOWANCE_SECONDS,
   ECS_MANAGED_DRAINING_HOOK,
+  IAM_INPUT_PATTERNS,
   LIMITS,
   LifecycleResult,
   METRICS_NAMESPACE,
@@ -217,6 +218,18 @@ export const ARG_CHECKS: {
       ? undefined
       : `\`hookName\` is ${JSON.stringify(v)}: set it to 1-255 letters, digits and - _ / . characters. Defaults to "${DEFAULTS.hookName}".`;
   },
+  permissionsBoundary: (v) =>
+    v === undefined || (typeof v === "string" && IAM_INPUT_PATTERNS.permissionsBoundary.test(v))
+      ? undefined
+      : `\`permissionsBoundary\` is ${JSON.stringify(v)}: set it to the ARN of an IAM managed policy (arn:aws:iam::123456789012:policy/NAME), or leave it unset for roles without a boundary.`,
+  rolePath: (v) =>
+    v === undefined || (typeof v === "string" && IAM_INPUT_PATTERNS.rolePath.test(v))
+      ? undefined
+      : `\`rolePath\` is ${JSON.stringify(v)}: set it to an IAM path that starts and ends with / (e.g. /platform/drainer/), at most 512 printable ASCII characters, or leave it unset for "/".`,
+  kmsKeyArn: (v) =>
+    v === undefined || (typeof v === "string" && IAM_INPUT_PATTERNS.kmsKeyArn.test(v))
+      ? undefined
+      : `\`kmsKeyArn\` is ${JSON.stringify(v)}: set it to a KMS key's ARN (arn:aws:kms:REGION:ACCOUNT:key/ID; not an alias, which CloudWatch Logs does not take), or leave it unset for AWS-managed encryption.`,
   tags: () => undefined,
 };
 

@@ -36,6 +36,9 @@ module "contract" {
   launch_type             = var.launch_type
   cpu_architecture        = var.cpu_architecture
   hook_name               = var.hook_name
+  permissions_boundary    = var.permissions_boundary
+  role_path               = var.role_path
+  kms_key_arn             = var.kms_key_arn
   tags                    = var.tags
 
   partition = data.aws_partition.current.partition
@@ -65,14 +68,17 @@ locals {
 resource "aws_cloudwatch_log_group" "this" {
   name              = module.contract.names.log_group
   retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
   tags              = var.tags
 }
 
 resource "aws_iam_role" "task" {
-  name               = module.contract.names.task_role
-  description        = "The ECS scale-in drainer's task role: drains container instances and completes lifecycle actions."
-  assume_role_policy = module.contract.ecs_tasks_assume_role_policy
-  tags               = var.tags
+  name                 = module.contract.names.task_role
+  path                 = var.role_path
+  permissions_boundary = var.permissions_boundary
+  description          = "The ECS scale-in drainer's task role: drains container instances and completes lifecycle actions."
+  assume_role_policy   = module.contract.ecs_tasks_assume_role_policy
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "task" {
@@ -82,10 +88,12 @@ resource "aws_iam_role_policy" "task" {
 }
 
 resource "aws_iam_role" "execution" {
-  name               = module.contract.names.execution_role
-  description        = "Pulls the ECS scale-in drainer's image and writes its logs."
-  assume_role_policy = module.contract.execution_assume_role_policy
-  tags               = var.tags
+  name                 = module.contract.names.execution_role
+  path                 = var.role_path
+  permissions_boundary = var.permissions_boundary
+  description          = "Pulls the ECS scale-in drainer's image and writes its logs."
+  assume_role_policy   = module.contract.execution_assume_role_policy
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy_attachment" "execution" {
@@ -123,10 +131,12 @@ resource "aws_ecs_task_definition" "this" {
 ################################################################################
 
 resource "aws_iam_role" "events" {
-  name               = module.contract.names.events_role
-  description        = "Lets EventBridge start the ECS scale-in drainer's task."
-  assume_role_policy = module.contract.events_assume_role_policy
-  tags               = var.tags
+  name                 = module.contract.names.events_role
+  path                 = var.role_path
+  permissions_boundary = var.permissions_boundary
+  description          = "Lets EventBridge start the ECS scale-in drainer's task."
+  assume_role_policy   = module.contract.events_assume_role_policy
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "events" {
@@ -140,6 +150,7 @@ resource "aws_sqs_queue" "dead_letter" {
   name                      = module.contract.names.dead_letter_queue
   message_retention_seconds = module.contract.dead_letter_queue.message_retention_seconds
   sqs_managed_sse_enabled   = module.contract.dead_letter_queue.sqs_managed_sse_enabled
+  kms_master_key_id         = module.contract.dead_letter_queue.kms_master_key_id
   tags                      = var.tags
 }
 
@@ -278,6 +289,7 @@ resource "aws_sqs_queue" "task_failures" {
   name                      = module.contract.names.task_failures_queue
   message_retention_seconds = module.contract.dead_letter_queue.message_retention_seconds
   sqs_managed_sse_enabled   = module.contract.dead_letter_queue.sqs_managed_sse_enabled
+  kms_master_key_id         = module.contract.dead_letter_queue.kms_master_key_id
   tags                      = var.tags
 }
 

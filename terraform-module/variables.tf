@@ -361,6 +361,40 @@ variable "hook_name" {
   }
 }
 
+variable "permissions_boundary" {
+  description = "The ARN of an IAM managed policy set as the permissions boundary of every role the module creates (task, execution, events). Defaults to null (no boundary)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.permissions_boundary == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/[A-Za-z0-9+=,.@_/-]{1,512}$", var.permissions_boundary))
+    error_message = "Set permissions_boundary to the ARN of an IAM managed policy (arn:aws:iam::123456789012:policy/NAME), or leave it null for roles without a boundary."
+  }
+}
+
+variable "role_path" {
+  description = "The IAM path of every role the module creates: \"/\" or \"/a/path/\". Defaults to \"/\"."
+  type        = string
+  default     = "/"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^(/|/[!-~]{1,510}/)$", var.role_path))
+    error_message = "Set role_path to an IAM path that starts and ends with / (for example /platform/drainer/), at most 512 printable ASCII characters."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "The ARN of a KMS key that encrypts the drainer's log group and its queues (dead letters, task failures). Its key policy must let logs.REGION.amazonaws.com use it and events.amazonaws.com call kms:GenerateDataKey and kms:Decrypt (see the README). Defaults to null: CloudWatch Logs' own encryption and SSE-SQS."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]{1,64}$", var.kms_key_arn))
+    error_message = "Set kms_key_arn to a KMS key's ARN (arn:aws:kms:REGION:ACCOUNT:key/ID; not an alias, which CloudWatch Logs does not take), or leave it null."
+  }
+}
+
 variable "tags" {
   description = "Tags for every resource that takes them. Defaults to {}."
   type        = map(string)

@@ -593,3 +593,15 @@ export const CPU_ARCHITECTURE_PLATFORMS = {
 
 /** The Pulumi and Terraform default CPU architecture of the drainer's task. */
 export const DEFAULT_CPU_ARCHITECTURE: keyof typeof CPU_ARCHITECTURE_PLATFORMS = "X86_64";
+
+/**
+ * The shapes the IaC faces accept for the IAM and encryption inputs (the same regular expressions in both):
+ * - a permissions boundary: an IAM managed policy ARN, AWS's or the account's, with an optional path;
+ * - a role path: `/`, or `/` + 1-510 printable ASCII characters + `/` (IAM's own pattern and length);
+ * - a KMS key ARN (not an alias: CloudWatch Logs takes a key ARN only).
+ */
+export const IAM_INPUT_PATTERNS = {
+  permissionsBoundary: /^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy\/[A-Za-z0-9+=,.@_/-]{1,512}$/,
+  rolePath: /^(\/|\/[!-~]{1,510}\/)$/,
+  kmsKeyArn: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/[A-Za-z0-9-]{1,64}$/,
+} as const;

@@ -45,6 +45,9 @@ export const CONFIG_KEYS: { readonly [K in keyof ScaleInDrainerArgs]-?: KeyKind 
   launchType: "launchType",
   cpuArchitecture: "cpuArchitecture",
   hookName: "string",
+  permissionsBoundary: "string",
+  rolePath: "string",
+  kmsKeyArn: "string",
   tags: "map",
 };
 

@@ -231,3 +231,34 @@ run "rejects_a_topic_without_alarms" {
   }
   expect_failures = [var.alarm_topic_arn]
 }
+
+run "bounds_and_places_every_role_and_encrypts_with_the_kms_key" {
+  command = apply
+  variables {
+    enable_alarms        = true
+    permissions_boundary = "arn:aws:iam::123456789012:policy/platform-boundary"
+    role_path            = "/platform/drainer/"
+    kms_key_arn          = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+
+  assert {
+    condition     = alltrue([for r in [aws_iam_role.task, aws_iam_role.execution, aws_iam_role.events] : r.permissions_boundary == "arn:aws:iam::123456789012:policy/platform-boundary" && r.path == "/platform/drainer/"])
+    error_message = "Every role the module creates has the boundary and the path."
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.this.kms_key_id == "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    error_message = "The log group is encrypted with the key."
+  }
+  assert {
+    condition     = alltrue([for q in [aws_sqs_queue.dead_letter, aws_sqs_queue.task_failures[0]] : q.kms_master_key_id == "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"])
+    error_message = "Both queues are encrypted with the key."
+  }
+}
+
+run "rejects_a_role_path_without_slashes" {
+  command = plan
+  variables {
+    role_path = "platform"
+  }
+  expect_failures = [var.role_path]
+}

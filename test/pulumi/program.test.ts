@@ -86,6 +86,7 @@ describe("the per-environment program (Pulumi.yaml)", () => {
         logRetentionDays: 30,
         launchType: LaunchType.Fargate,
         cpuArchitecture: CpuArchitecture.X86_64,
+        rolePath: "/",
         hookName: "ecs-scale-in-drainer",
         hookDefaultResult: LifecycleResult.Continue,
         emitMetrics: true,
@@ -102,6 +103,8 @@ describe("the per-environment program (Pulumi.yaml)", () => {
         `${NS}:alarmTopicArn`,
         `${NS}:drainerImage`,
         `${NS}:fargateVcpuQuota`,
+        `${NS}:kmsKeyArn`,
+        `${NS}:permissionsBoundary`,
       ]);
       // Uncommented, with alarms on, they are valid settings.
       const args = readStackConfig({

@@ -683,4 +683,49 @@ describe("ScaleInDrainer (Pulumi, under mocks)", () => {
       assert.equal(one(T.image, `${name}-image`).inputs.platform, "linux/amd64");
     });
   });
+
+  describe("IAM and encryption inputs", () => {
+    const name = "bounded";
+    const BOUNDARY = `arn:aws:iam::${MOCK_ACCOUNT}:policy/platform-boundary`;
+    const KEY = `arn:aws:kms:${MOCK_REGION}:${MOCK_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+
+    it("gives every role it creates the permissions boundary and the path", async () => {
+      await deploy(name, {
+        ...BASE,
+        drainerImage: PREBUILT,
+        permissionsBoundary: BOUNDARY,
+        rolePath: "/platform/drainer/",
+      });
+      const roles = recorded.filter((r) => r.type === T.role);
+      assert.deepEqual(roles.map((r) => r.name).sort(), [
+        `${name}-task`,
+        `${name}-task-events`,
+        `${name}-task-execution`,
+      ]);
+      for (const r of roles) {
+        assert.equal(r.inputs.permissionsBoundary, BOUNDARY, r.name);
+        assert.equal(r.inputs.path, "/platform/drainer/", r.name);
+      }
+    });
+
+    it("encrypts the log group and both queues with the KMS key, and drops SSE-SQS for it", async () => {
+      await deploy(name, { ...BASE, drainerImage: PREBUILT, enableAlarms: true, kmsKeyArn: KEY });
+      assert.equal(one(T.logGroup, `${name}-task`).inputs.kmsKeyId, KEY);
+      for (const queue of [`${name}-dlq`, `${name}-task-failures`]) {
+        const inputs = one(T.queue, queue).inputs;
+        assert.equal(inputs.kmsMasterKeyId, KEY, queue);
+        assert.equal(inputs.sqsManagedSseEnabled, undefined, queue);
+      }
+    });
+
+    it("leaves roles unbounded at / and encryption to AWS by default (negative control)", async () => {
+      await deploy(name, { ...BASE, drainerImage: PREBUILT });
+      for (const r of recorded.filter((x) => x.type === T.role)) {
+        assert.equal(r.inputs.permissionsBoundary, undefined, r.name);
+        assert.equal(r.inputs.path, undefined, r.name);
+      }
+      assert.equal(one(T.logGroup, `${name}-task`).inputs.kmsKeyId, undefined);
+      assert.equal(one(T.queue, `${name}-dlq`).inputs.sqsManagedSseEnabled, true);
+    });
+  });
 });

@@ -337,6 +337,9 @@ describe("terraform module: files", function () {
       launch_type: DEFAULTS.launchType,
       cpu_architecture: DEFAULT_CPU_ARCHITECTURE,
       hook_name: DEFAULTS.hookName,
+      permissions_boundary: null,
+      role_path: "/",
+      kms_key_arn: null,
       tags: {},
     });
     // The contract's own defaults agree with each other.

@@ -118,6 +118,9 @@ const SCENARIOS: Scenario[] = [
       launchType: LaunchType.Ec2,
       cpuArchitecture: CpuArchitecture.Arm64,
       hookName: "team/drainer.v2",
+      permissionsBoundary: `arn:aws:iam::${MOCK_ACCOUNT}:policy/platform-boundary`,
+      rolePath: "/platform/drainer/",
+      kmsKeyArn: `arn:aws:kms:${MOCK_REGION}:${MOCK_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
       tags: { team: "platform" },
     },
   },
@@ -331,8 +334,36 @@ describe("terraform module: parity with the Pulumi component", function () {
         const queue = pulumi.find(TYPES.queue, `${n}-dlq`);
         assert.deepEqual(tf.dead_letter_queue, {
           message_retention_seconds: queue.messageRetentionSeconds,
-          sqs_managed_sse_enabled: queue.sqsManagedSseEnabled,
+          sqs_managed_sse_enabled: queue.sqsManagedSseEnabled ?? null,
+          kms_master_key_id: queue.kmsMasterKeyId ?? null,
         });
+      });
+
+      it("gives every role the same path and permissions boundary, and the log group the same key", () => {
+        const roles = pulumi.records.filter((r) => r.type === TYPES.role);
+        assert.equal(roles.length, 3);
+        for (const role of roles) {
+          assert.equal(role.inputs.path, scenario.args.rolePath ?? undefined, role.name);
+          assert.equal(
+            role.inputs.permissionsBoundary,
+            scenario.args.permissionsBoundary,
+            role.name,
+          );
+        }
+        for (const name of ["task", "execution", "events"]) {
+          const r = block(root, "resource", "aws_iam_role", name);
+          assert.equal(r.path, "${var.role_path}", name);
+          assert.equal(r.permissions_boundary, "${var.permissions_boundary}", name);
+        }
+        assert.equal(
+          pulumi.find(TYPES.logGroup, `${n}-task`).kmsKeyId,
+          scenario.args.kmsKeyArn ?? undefined,
+        );
+        assert.equal(
+          block(root, "resource", "aws_cloudwatch_log_group", "this").kms_key_id,
+          "${var.kms_key_arn}",
+        );
+        assert.equal(tf.dead_letter_queue.kms_master_key_id, scenario.args.kmsKeyArn ?? null);
       });
 
       it("matches each group's terminate events at the hook with the same pattern", () => {
@@ -552,7 +583,8 @@ describe("terraform module: parity with the Pulumi component", function () {
         const queue = pulumi.find(TYPES.queue, `${n}-task-failures`);
         assert.deepEqual(tf.dead_letter_queue, {
           message_retention_seconds: queue.messageRetentionSeconds,
-          sqs_managed_sse_enabled: queue.sqsManagedSseEnabled,
+          sqs_managed_sse_enabled: queue.sqsManagedSseEnabled ?? null,
+          kms_master_key_id: queue.kmsMasterKeyId ?? null,
         });
         const target = pulumi.find(TYPES.target, `${n}-task-failures`);
         assert.equal(target.roleArn, undefined, "a queue target takes no role");
@@ -924,6 +956,18 @@ describe("terraform module: parity with the Pulumi component", function () {
       ["ECS managed draining's hook", { hookName: "ecs-managed-draining-termination-hook" }],
       ["a hook name with a colon", { hookName: "a:b" }],
       ["a hook name with slashes and dots", { hookName: "team/x.y" }],
+      ["a boundary", { permissionsBoundary: "arn:aws:iam::123456789012:policy/b/boundary" }],
+      [
+        "AWS's policy as a boundary",
+        { permissionsBoundary: "arn:aws:iam::aws:policy/PowerUserAccess" },
+      ],
+      ["a role as a boundary", { permissionsBoundary: "arn:aws:iam::123456789012:role/b" }],
+      ["a role path", { rolePath: "/platform/drainer/" }],
+      ["the root role path", { rolePath: "/" }],
+      ["a role path without its last slash", { rolePath: "/platform" }],
+      ["a role path with a space", { rolePath: "/plat form/" }],
+      ["a KMS key", { kmsKeyArn: "arn:aws:kms:us-west-2:123456789012:key/abc-123" }],
+      ["a KMS alias", { kmsKeyArn: "arn:aws:kms:us-west-2:123456789012:alias/drainer" }],
     ];
 
     for (const [title, change] of CASES) {

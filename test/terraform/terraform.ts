@@ -110,7 +110,11 @@ export interface ContractOutputs {
     security_groups: string[];
     assign_public_ip: boolean;
   };
-  dead_letter_queue: { message_retention_seconds: number; sqs_managed_sse_enabled: boolean };
+  dead_letter_queue: {
+    message_retention_seconds: number;
+    sqs_managed_sse_enabled: boolean | null;
+    kms_master_key_id: string | null;
+  };
   alarms: Record<
     string,
     {

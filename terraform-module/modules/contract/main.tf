@@ -75,9 +75,11 @@ locals {
   }
 
   # Events whose drainer could not be started, kept 14 days.
+  # With kms_key_arn, the key encrypts them (SSE-KMS), and SSE-SQS, which the provider does not allow beside it, is unset.
   dead_letter_queue = {
     message_retention_seconds = 1209600
-    sqs_managed_sse_enabled   = true
+    sqs_managed_sse_enabled   = var.kms_key_arn == null ? true : null
+    kms_master_key_id         = var.kms_key_arn
   }
 
   # EventBridge retries a target that failed to start for an hour, then sends the event to the dead-letter queue.

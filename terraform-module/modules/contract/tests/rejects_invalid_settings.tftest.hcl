@@ -512,3 +512,36 @@ run "rejects_a_cpu_architecture_fargate_does_not_know" {
   }
   expect_failures = [var.cpu_architecture]
 }
+
+run "accepts_a_boundary_a_role_path_and_a_kms_key" {
+  command = plan
+  variables {
+    permissions_boundary = "arn:aws:iam::123456789012:policy/boundaries/platform-boundary"
+    role_path            = "/platform/drainer/"
+    kms_key_arn          = "arn:aws:kms:us-west-2:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+  }
+}
+
+run "rejects_a_boundary_that_is_not_a_policy_arn" {
+  command = plan
+  variables {
+    permissions_boundary = "arn:aws:iam::123456789012:role/platform-boundary"
+  }
+  expect_failures = [var.permissions_boundary]
+}
+
+run "rejects_a_role_path_without_a_trailing_slash" {
+  command = plan
+  variables {
+    role_path = "/platform"
+  }
+  expect_failures = [var.role_path]
+}
+
+run "rejects_a_kms_alias" {
+  command = plan
+  variables {
+    kms_key_arn = "arn:aws:kms:us-west-2:123456789012:alias/drainer"
+  }
+  expect_failures = [var.kms_key_arn]
+}

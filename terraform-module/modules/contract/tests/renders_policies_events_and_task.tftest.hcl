@@ -342,3 +342,24 @@ run "runs_on_arm64_when_asked" {
     error_message = "cpu_architecture reaches the task definition's runtime platform."
   }
 }
+
+run "encrypts_the_queues_with_sse_sqs_or_the_kms_key" {
+  command = plan
+  variables {
+    kms_key_arn = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+
+  assert {
+    condition     = output.dead_letter_queue.kms_master_key_id == "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" && output.dead_letter_queue.sqs_managed_sse_enabled == null
+    error_message = "With a KMS key, the queues use it, and SSE-SQS is unset (the provider allows only one)."
+  }
+}
+
+run "encrypts_the_queues_with_sse_sqs_by_default" {
+  command = plan
+
+  assert {
+    condition     = output.dead_letter_queue.kms_master_key_id == null && output.dead_letter_queue.sqs_managed_sse_enabled == true
+    error_message = "Without a KMS key, the queues use SSE-SQS."
+  }
+}

@@ -9,10 +9,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
+  ALARM_NAME_MAX_LENGTH,
   DRAINER_METRICS,
   FARGATE_VCPU_ALARM_PERCENT,
   FARGATE_VCPU_USAGE_METRIC,
   fargateVcpuAlarmThreshold,
+  truncateWithHash,
 } from "../drainer/src/contract";
 
 /** One alarm: what it watches, when it fires, and what to do. */
@@ -136,33 +138,36 @@ export function alarmDefinitions(input: {
   ];
 }
 
-/** The alarms, as CloudWatch metric alarms of the component. */
+/**
+ * The alarms, as CloudWatch metric alarms of the component, by suffix. Each is named `NAME-SUFFIX`, cut with a hash
+ * beyond CloudWatch's 255 characters (truncateWithHash, as the Terraform module cuts it).
+ */
 export function createAlarms(
   name: string,
   definitions: readonly AlarmDefinition[],
   topicArn: pulumi.Input<string> | undefined,
   tags: pulumi.Input<{ [key: string]: pulumi.Input<string> }> | undefined,
   parent: pulumi.Resource,
-): aws.cloudwatch.MetricAlarm[] {
+): { suffix: string; alarm: aws.cloudwatch.MetricAlarm }[] {
   const actions = topicArn === undefined ? undefined : [topicArn];
-  return definitions.map(
-    (d) =>
-      new aws.cloudwatch.MetricAlarm(
-        `${name}-${d.suffix}`,
-        {
-          name: `${name}-${d.suffix}`,
-          alarmDescription: d.description,
-          namespace: d.namespace,
-          metricName: d.metricName,
-          dimensions: d.dimensions,
-          statistic: d.statistic,
-          threshold: d.threshold,
-          comparisonOperator: d.comparisonOperator,
-          ...ALARM_SHAPE,
-          ...(actions ? { alarmActions: actions, okActions: actions } : {}),
-          tags,
-        },
-        { parent },
-      ),
-  );
+  return definitions.map((d) => ({
+    suffix: d.suffix,
+    alarm: new aws.cloudwatch.MetricAlarm(
+      `${name}-${d.suffix}`,
+      {
+        name: truncateWithHash(`${name}-${d.suffix}`, ALARM_NAME_MAX_LENGTH),
+        alarmDescription: d.description,
+        namespace: d.namespace,
+        metricName: d.metricName,
+        dimensions: d.dimensions,
+        statistic: d.statistic,
+        threshold: d.threshold,
+        comparisonOperator: d.comparisonOperator,
+        ...ALARM_SHAPE,
+        ...(actions ? { alarmActions: actions, okActions: actions } : {}),
+        tags,
+      },
+      { parent },
+    ),
+  }));
 }

@@ -459,12 +459,8 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
     this.deadLetterQueueUrl = deadLetterQueue.url;
     this.imageUri = image.imageUri;
     this.alarmArns = pulumi
-      .all(alarms.map((a) => pulumi.all([a.name, a.arn])))
-      .apply((pairs): { [key: string]: string } =>
-        Object.fromEntries(
-          pairs.map(([alarmName, arn]) => [alarmName.slice(name.length + 1), arn]),
-        ),
-      );
+      .all(alarms.map((a) => pulumi.all([a.suffix, a.alarm.arn])))
+      .apply((pairs): { [key: string]: string } => Object.fromEntries(pairs));
     this.registerOutputs({
       taskDefinitionArn: this.taskDefinitionArn,
       taskRoleArn: this.taskRoleArn,

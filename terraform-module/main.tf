@@ -310,7 +310,7 @@ resource "aws_cloudwatch_event_target" "task_failures" {
 resource "aws_cloudwatch_metric_alarm" "this" {
   for_each = var.enable_alarms ? module.contract.alarms : {}
 
-  alarm_name          = "${module.contract.names.task_definition_family}-${each.key}"
+  alarm_name          = module.contract.alarm_names[each.key]
   alarm_description   = each.value.description
   namespace           = each.value.namespace
   metric_name         = each.value.metric_name

@@ -5,6 +5,8 @@
  * environment variables, the AWS actions and the event fields declared here. Nothing here does I/O.
  */
 
+import { createHash } from "node:crypto";
+
 /** The name of the drainer's container in every task definition. Input transformers target it. */
 export const DRAINER_CONTAINER_NAME = "drainer";
 
@@ -605,3 +607,38 @@ export const IAM_INPUT_PATTERNS = {
   rolePath: /^(\/|\/[!-~]{1,510}\/)$/,
   kmsKeyArn: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/[A-Za-z0-9-]{1,64}$/,
 } as const;
+
+/** Hex characters of SHA-256 kept when a name is cut short: 8 (a 32-bit hash). */
+export const NAME_HASH_LENGTH = 8;
+
+/**
+ * The first NAME_HASH_LENGTH hex characters of the SHA-256 of `text` (UTF-8), as Terraform's
+ * `substr(sha256(text), 0, 8)` computes them.
+ */
+export function shortHash(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex").slice(0, NAME_HASH_LENGTH);
+}
+
+/**
+ * `name` when it fits in `maxLength` characters; otherwise its first `maxLength - 9` characters, `-`, and the short
+ * hash of the whole name, so that two long names that differ only at the end (a blue and a green cluster) stay
+ * distinct. Both IaC faces cut names this way (Terraform: modules/contract). For ASCII names.
+ */
+export function truncateWithHash(name: string, maxLength: number): string {
+  if (name.length <= maxLength) return name;
+  return `${name.slice(0, maxLength - NAME_HASH_LENGTH - 1)}-${shortHash(name)}`;
+}
+
+/** Characters of the cluster's name a default resource-name prefix keeps (with `-drainer`, 32 at most). */
+export const DEFAULT_NAME_CLUSTER_CHARS = 24;
+
+/**
+ * The default prefix of the names of what the Terraform module creates: the cluster's name, cut with its hash when
+ * longer than DEFAULT_NAME_CLUSTER_CHARS, followed by `-drainer`.
+ */
+export function defaultDrainerName(clusterName: string): string {
+  return `${truncateWithHash(clusterName, DEFAULT_NAME_CLUSTER_CHARS)}-drainer`;
+}
+
+/** CloudWatch alarm names: at most 255 characters. */
+export const ALARM_NAME_MAX_LENGTH = 255;

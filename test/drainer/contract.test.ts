@@ -6,10 +6,13 @@ import {
   DRAINER_START_ALLOWANCE_SECONDS,
   ExitCode,
   LIMITS,
+  defaultDrainerName,
   drainerTaskFailurePattern,
   fargateVcpuAlarmThreshold,
   minimumHeartbeatTimeoutForSweep,
   rateExpressionSeconds,
+  shortHash,
+  truncateWithHash,
 } from "../../drainer/src/contract";
 import { OUTCOME_METRICS } from "../../drainer/src/telemetry";
 
@@ -82,5 +85,34 @@ describe("contract: what the alarms watch", () => {
   it("puts the Fargate alarm at 80% of the quota, exactly", () => {
     assert.equal(fargateVcpuAlarmThreshold(6), 4.8);
     assert.equal(fargateVcpuAlarmThreshold(4000), 3200);
+  });
+});
+
+describe("contract: names cut with a hash", () => {
+  const BLUE = "payments-production-eu-west-1-blue";
+  const GREEN = "payments-production-eu-west-1-green";
+
+  it("hashes with the first 8 hex of SHA-256, as Terraform's substr(sha256(x), 0, 8)", () => {
+    assert.equal(shortHash("abc"), "ba7816bf");
+    assert.equal(shortHash(BLUE), "a03ed3eb");
+  });
+
+  it("keeps a name that fits whole, and cuts a longer one to the length with its hash", () => {
+    assert.equal(truncateWithHash("a".repeat(24), 24), "a".repeat(24));
+    const cut = truncateWithHash("a".repeat(25), 24);
+    assert.equal(cut.length, 24);
+    assert.equal(cut, `${"a".repeat(15)}-${shortHash("a".repeat(25))}`);
+  });
+
+  it("gives a blue and a green cluster whose names differ only at the end distinct default names", () => {
+    assert.equal(defaultDrainerName(BLUE), "payments-produc-a03ed3eb-drainer");
+    assert.equal(defaultDrainerName(GREEN), "payments-produc-56816281-drainer");
+    assert.ok(defaultDrainerName(BLUE).length <= 32);
+    // Negative control: cutting without the hash, as the module did, gives both the same name.
+    assert.equal(`${BLUE.slice(0, 24)}-drainer`, `${GREEN.slice(0, 24)}-drainer`);
+  });
+
+  it("keeps a short cluster's default name as it was: the cluster's name and -drainer", () => {
+    assert.equal(defaultDrainerName("prod"), "prod-drainer");
   });
 });

@@ -559,7 +559,11 @@ describe("ScaleInDrainer (Pulumi, under mocks)", () => {
       );
 
     it("alarms on failed drainer tasks through a rule on ECS task state changes and a queue of its own", async () => {
-      await deploy(name, { ...BASE, drainerImage: PREBUILT, enableAlarms: true });
+      const drainer = await deploy(name, { ...BASE, drainerImage: PREBUILT, enableAlarms: true });
+      assert.deepEqual(
+        Object.keys(await valueOf(drainer.alarmArns)).sort(),
+        Object.keys(alarmsBy()).sort(),
+      );
       const rule = one(T.rule, `${name}-task-failures`).inputs;
       assert.deepEqual(JSON.parse(rule.eventPattern), {
         source: ["aws.ecs"],

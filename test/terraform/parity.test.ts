@@ -26,6 +26,7 @@ import { parseConfig } from "../../drainer/src/config";
 import {
   DECLARED_ACTIONS,
   DEFAULTS,
+  defaultDrainerName,
   EVENT_ENVIRONMENT,
   LifecycleResult,
   ResourceKind,
@@ -647,6 +648,62 @@ describe("terraform module: parity with the Pulumi component", function () {
       });
     });
   }
+
+  describe("names cut with a hash, the same way on both sides", () => {
+    before(needsTerraform);
+    const BLUE = "payments-production-eu-west-1-blue";
+    const GREEN = "payments-production-eu-west-1-green";
+    const render = (vars: Record<string, unknown>) =>
+      renderer.render({
+        cluster_name: "prod",
+        autoscaling_group_names: ["prod-ecs-a"],
+        subnet_ids: ["subnet-1"],
+        security_group_ids: ["sg-1"],
+        drainer_image: IMAGE,
+        partition: MOCK_PARTITION,
+        region: MOCK_REGION,
+        account_id: MOCK_ACCOUNT,
+        task_role_arn: "arn:aws:iam::123456789012:role/t",
+        execution_role_arn: "arn:aws:iam::123456789012:role/e",
+        dead_letter_queue_arn: "arn:aws:sqs:us-west-2:123456789012:q",
+        rule_arns: [],
+        ...vars,
+      });
+
+    it("derives distinct default names for a blue and a green cluster, as the contract does", () => {
+      const blue = render({ cluster_name: BLUE }).names.task_definition_family;
+      const green = render({ cluster_name: GREEN }).names.task_definition_family;
+      assert.equal(blue, defaultDrainerName(BLUE));
+      assert.equal(green, defaultDrainerName(GREEN));
+      assert.notEqual(blue, green);
+    });
+
+    it("names each alarm of a long blue and green group the same as the Pulumi component, within 255", async () => {
+      const long = "x".repeat(240);
+      const groups = [`${long}-blue`, `${long}-green`];
+      reset();
+      new ScaleInDrainer("bg", {
+        clusterName: "prod",
+        autoscalingGroupNames: groups,
+        subnetIds: ["subnet-1"],
+        securityGroupIds: ["sg-1"],
+        drainerImage: IMAGE,
+        enableAlarms: true,
+      });
+      await settle();
+      const pulumiNames = Object.fromEntries(
+        recorded
+          .filter((r) => r.type === "aws:cloudwatch/metricAlarm:MetricAlarm")
+          .map((r) => [r.name.slice("bg-".length), r.inputs.name as string]),
+      );
+      const tf = render({ name: "bg", autoscaling_group_names: groups, enable_alarms: true });
+      assert.deepEqual(tf.alarm_names, pulumiNames);
+      const names = Object.values(pulumiNames);
+      assert.ok(names.every((n) => n.length <= 255));
+      assert.equal(new Set(names).size, names.length);
+      assert.ok(names.some((n) => n !== `bg-${Object.keys(pulumiNames)[names.indexOf(n)]}`));
+    });
+  });
 
   describe("main.tf deploys what modules/contract renders", () => {
     const c = (output: string) => `\${module.contract.${output}}`;

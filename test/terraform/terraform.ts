@@ -132,6 +132,7 @@ export interface ContractOutputs {
     evaluation_periods: number;
     treat_missing_data: string;
   };
+  alarm_names: Record<string, string>;
   task_failure_pattern: string;
   task_failures_queue_policy: string;
 }

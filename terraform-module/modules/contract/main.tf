@@ -26,7 +26,9 @@ locals {
     g => "arn:${local.ecs_partition}:autoscaling:${local.ecs_region}:${local.ecs_account_id}:autoScalingGroup:*:autoScalingGroupName/${g}"
   }
 
-  name = coalesce(var.name, "${substr(local.cluster, 0, 24)}-drainer")
+  # defaultDrainerName in contract.ts: a cluster name longer than 24 characters is cut to 15, with the first 8 hex of
+  # its SHA-256, so that a blue and a green cluster whose names differ only at the end get distinct names.
+  name = coalesce(var.name, length(local.cluster) <= 24 ? "${local.cluster}-drainer" : "${substr(local.cluster, 0, 15)}-${substr(sha256(local.cluster), 0, 8)}-drainer")
   names = {
     task_definition_family = local.name
     log_group              = "/ecs/${local.name}"
@@ -485,4 +487,14 @@ locals {
       }
     },
   )
+
+  # truncateWithHash in contract.ts: an alarm name longer than CloudWatch's 255 characters (a long group name) is cut,
+  # with the first 8 hex of its SHA-256.
+  alarm_names = {
+    for k in keys(local.alarms) : k => (
+      length("${local.name}-${k}") <= 255
+      ? "${local.name}-${k}"
+      : "${substr("${local.name}-${k}", 0, 246)}-${substr(sha256("${local.name}-${k}"), 0, 8)}"
+    )
+  }
 }

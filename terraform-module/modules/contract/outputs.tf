@@ -129,3 +129,8 @@ output "task_failures_queue_policy" {
   description = "The task-failures queue's policy: only the task-failures rule may send to it."
   value       = local.task_failures_queue_policy
 }
+
+output "alarm_names" {
+  description = "Each alarm's name, by key: the name prefix and the key, cut with a hash beyond 255 characters."
+  value       = local.alarm_names
+}

@@ -2,7 +2,7 @@
 # test/terraform fails when the two copies differ: change both.
 
 variable "name" {
-  description = "Prefix for the names of everything the module creates (task definition family, roles, rules, queue, log group). Defaults to null: the cluster's name (first 24 characters) followed by \"-drainer\"."
+  description = "Prefix for the names of everything the module creates (task definition family, roles, rules, queue, log group). Defaults to null: the cluster's name followed by \"-drainer\"; a cluster name longer than 24 characters is cut to 15 and followed by the first 8 hex characters of its SHA-256, so that clusters whose names differ only at the end get distinct names."
   type        = string
   default     = null
 

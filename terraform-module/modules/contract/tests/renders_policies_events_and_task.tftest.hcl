@@ -363,3 +363,59 @@ run "encrypts_the_queues_with_sse_sqs_by_default" {
     error_message = "Without a KMS key, the queues use SSE-SQS."
   }
 }
+
+# defaultDrainerName in contract.ts, for a blue/green pair whose names differ only after the 24th character: the
+# expected hashes are the first 8 hex of each full name's SHA-256 (test/drainer/contract.test.ts computes the same).
+run "names_a_long_blue_cluster_with_its_hash" {
+  command = plan
+  variables {
+    cluster_name = "payments-production-eu-west-1-blue"
+  }
+
+  assert {
+    condition     = output.names.task_definition_family == "payments-produc-a03ed3eb-drainer" && output.names.task_role == "payments-produc-a03ed3eb-drainer-task"
+    error_message = "A cluster name longer than 24 characters is cut to 15 and followed by its hash."
+  }
+}
+
+run "names_the_long_green_cluster_apart_from_the_blue_one" {
+  command = plan
+  variables {
+    cluster_name = "payments-production-eu-west-1-green"
+  }
+
+  assert {
+    condition     = output.names.task_definition_family == "payments-produc-56816281-drainer"
+    error_message = "The green cluster's names differ from the blue one's."
+  }
+}
+
+run "keeps_a_cluster_name_of_24_characters_whole" {
+  command = plan
+  variables {
+    cluster_name = "abcdefghijklmnopqrstuvwx"
+  }
+
+  assert {
+    condition     = output.names.task_definition_family == "abcdefghijklmnopqrstuvwx-drainer"
+    error_message = "A name that fits is kept whole, without a hash."
+  }
+}
+
+run "cuts_alarm_names_beyond_255_characters_with_a_hash" {
+  command = plan
+  variables {
+    name                    = "drainer"
+    enable_alarms           = true
+    autoscaling_group_names = ["${join("", [for i in range(24) : "abcdefghij"])}-blue", "${join("", [for i in range(24) : "abcdefghij"])}-green"]
+  }
+
+  assert {
+    condition     = alltrue([for n in values(output.alarm_names) : length(n) <= 255]) && length(distinct(values(output.alarm_names))) == length(output.alarm_names)
+    error_message = "Alarm names stay within 255 characters and distinct."
+  }
+  assert {
+    condition     = output.alarm_names["dead-letters"] == "drainer-dead-letters"
+    error_message = "A short alarm name is kept whole."
+  }
+}

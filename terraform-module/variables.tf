@@ -79,8 +79,9 @@ variable "assign_public_ip" {
 }
 
 variable "drainer_image" {
-  description = "The drainer's container image URI. Required: Terraform builds no images; `make all` in the repository builds and publishes one."
+  description = "The drainer's container image URI. Defaults to the release this module belongs to, public.ecr.aws/ecs-scale-in-drainer/drainer:0.2.0 (the repository and version in the repository's .release); set your own copy (`make all repository=...`) to pull from your registry. Terraform builds no images."
   type        = string
+  default     = "public.ecr.aws/ecs-scale-in-drainer/drainer:0.2.0"
   nullable    = false
 
   validation {

@@ -17,12 +17,24 @@ import {
   EXAMPLE_DIR,
   MODULE_DIR,
   ParsedModule,
+  REPO,
   block,
   parseModule,
   referencedNames,
   stringsIn,
   tfFiles,
 } from "./hcl";
+
+/** The image `make all` publishes: `${repository}:${version}` from .release (KEY=VALUE lines, as make reads them). */
+function releaseImage(): string {
+  const release = Object.fromEntries(
+    readFileSync(join(REPO, ".release"), "utf8")
+      .split("\n")
+      .filter((l) => /^\w+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1).trim()]),
+  );
+  return `${release.repository}:${release.version}`;
+}
 
 describe("terraform module: files", function () {
   this.timeout(60_000);
@@ -300,10 +312,16 @@ describe("terraform module: files", function () {
     assert.deepEqual(required, [
       "autoscaling_group_names",
       "cluster_name",
-      "drainer_image",
       "security_group_ids",
       "subnet_ids",
     ]);
+  });
+
+  it("defaults the image to the release the repository publishes: ${repository}:${version} from .release", () => {
+    const image = root.variable.drainer_image.default;
+    assert.equal(image, releaseImage());
+    assert.equal(image, "public.ecr.aws/ecs-scale-in-drainer/drainer:0.2.0");
+    assert.equal(contract.variable.drainer_image.default, image);
   });
 
   it("defaults every setting to the contract's default", () => {
@@ -314,6 +332,7 @@ describe("terraform module: files", function () {
     );
     assert.deepEqual(defaults, {
       name: null,
+      drainer_image: releaseImage(),
       assign_public_ip: DEFAULTS.assignPublicIp,
       heartbeat_timeout: DEFAULTS.heartbeatTimeoutSeconds,
       drain_timeout: Number(setting("DRAIN_TIMEOUT_SECONDS").default),

@@ -887,14 +887,11 @@ describe("terraform module: parity with the Pulumi component", function () {
       assert.deepEqual(Object.keys(root.variable).sort(), [...args, "name"].sort());
     });
 
-    it("requires what Pulumi requires, and the image, which Terraform cannot build", () => {
+    it("requires what Pulumi requires (the image defaults to the published release)", () => {
       const required = Object.entries(root.variable)
         .filter(([, v]) => !("default" in v))
         .map(([k]) => k);
-      assert.deepEqual(
-        required.sort(),
-        [...component.requiredInputs.map(snakeCase), "drainer_image"].sort(),
-      );
+      assert.deepEqual(required.sort(), [...component.requiredInputs.map(snakeCase)].sort());
     });
 
     it("has one output per Pulumi output", () => {

@@ -35,7 +35,7 @@ module "scale_in_drainer" {
   memory             = 512
   log_retention_days = 30
   launch_type        = "FARGATE"
-  cpu_architecture   = "ARM64" # the image (var.drainer_image) must have a linux/arm64 variant
+  cpu_architecture   = "X86_64" # ARM64 needs an image with a linux/arm64 variant (drainer_image)
   hook_name          = "ecs-scale-in-drainer"
 
   tags = {

@@ -25,6 +25,7 @@ variable "security_group_ids" {
 }
 
 variable "drainer_image" {
-  description = "The drainer image URI that `make all` printed."
+  description = "The drainer image URI that `make all` printed, or null for the module's default, the published release."
   type        = string
+  default     = null
 }

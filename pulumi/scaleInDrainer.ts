@@ -143,6 +143,13 @@ export interface ScaleInDrainerArgs {
    * to the queues). Defaults to none: the log group uses CloudWatch Logs' own encryption, the queues SSE-SQS.
    */
   readonly kmsKeyArn?: pulumi.Input<string>;
+  /**
+   * Whether the lifecycle hooks are protected: Pulumi then refuses to delete or replace one (`pulumi destroy`, a new
+   * `hookName`, a group dropped from `autoscalingGroupNames`). Deleting a hook completes every action it holds with
+   * CONTINUE, terminating held instances with their tasks. To remove or rename hooks, set it to false, `pulumi up`,
+   * then follow the safe order in pulumi/README.md (Removing). Must be known when the program runs. Defaults to true.
+   */
+  readonly protectHooks?: boolean;
   /** Tags for every resource that takes them. Defaults to none. */
   readonly tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
 }
@@ -326,6 +333,7 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
             clusterArn: scope.clusterArn,
             eventsRoleArn: task.eventsRoleArn,
             deadLetterQueueArn: deadLetterQueue.arn,
+            protectHook: args.protectHooks ?? true,
             tags: args.tags,
           },
           { parent: this },

@@ -63,6 +63,7 @@ export const MUST_BE_KNOWN: readonly (keyof ScaleInDrainerArgs)[] = [
   "launchType",
   "cpuArchitecture",
   "enableAlarms",
+  "protectHooks",
 ];
 
 /** A value for a message: never an Output's text (its toJSON is a long warning of Pulumi's). */
@@ -218,6 +219,10 @@ export const ARG_CHECKS: {
       ? undefined
       : `\`hookName\` is ${JSON.stringify(v)}: set it to 1-255 letters, digits and - _ / . characters. Defaults to "${DEFAULTS.hookName}".`;
   },
+  protectHooks: (v) =>
+    v === undefined || typeof v === "boolean"
+      ? undefined
+      : `\`protectHooks\` is ${JSON.stringify(v)}: set it to true or false, known when the program runs. Defaults to true.`,
   permissionsBoundary: (v) =>
     v === undefined || (typeof v === "string" && IAM_INPUT_PATTERNS.permissionsBoundary.test(v))
       ? undefined

@@ -48,6 +48,7 @@ export const CONFIG_KEYS: { readonly [K in keyof ScaleInDrainerArgs]-?: KeyKind 
   permissionsBoundary: "string",
   rolePath: "string",
   kmsKeyArn: "string",
+  protectHooks: "boolean",
   tags: "map",
 };
 

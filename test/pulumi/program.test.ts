@@ -87,6 +87,7 @@ describe("the per-environment program (Pulumi.yaml)", () => {
         launchType: LaunchType.Fargate,
         cpuArchitecture: CpuArchitecture.X86_64,
         rolePath: "/",
+        protectHooks: true,
         hookName: "ecs-scale-in-drainer",
         hookDefaultResult: LifecycleResult.Continue,
         emitMetrics: true,

@@ -11,6 +11,8 @@ import {
   inventory,
   one,
   recorded,
+  reset,
+  settle,
   valueOf,
 } from "./harness";
 import { deploy } from "./deploy";
@@ -730,6 +732,35 @@ describe("ScaleInDrainer (Pulumi, under mocks)", () => {
       }
       assert.equal(one(T.logGroup, `${name}-task`).inputs.kmsKeyId, undefined);
       assert.equal(one(T.queue, `${name}-dlq`).inputs.sqsManagedSseEnabled, true);
+    });
+  });
+
+  describe("uninstall safety: protected hooks", () => {
+    /** The `protect` option each resource of a ScaleInDrainer was registered with, by type and name. */
+    async function protectedResources(args: ScaleInDrainerArgs): Promise<string[]> {
+      reset();
+      const seen: string[] = [];
+      new ScaleInDrainer("guarded", args, {
+        transformations: [
+          (t) => {
+            if (t.opts.protect === true) seen.push(`${t.type} ${t.name}`);
+            return undefined;
+          },
+        ],
+      });
+      await settle();
+      return seen.sort();
+    }
+
+    it("protects every lifecycle hook, and nothing else, by default", async () => {
+      assert.deepEqual(
+        await protectedResources({ ...BASE, autoscalingGroupNames: ["asg-a", "asg-b"] }),
+        [`${T.hook} guarded-asg-a`, `${T.hook} guarded-asg-b`],
+      );
+    });
+
+    it("leaves the hooks unprotected with protectHooks: false (negative control)", async () => {
+      assert.deepEqual(await protectedResources({ ...BASE, protectHooks: false }), []);
     });
   });
 });

@@ -86,7 +86,12 @@ export function clusterElsewhere(
   ) {
     return undefined;
   }
-  return `\`clusterName\` is a cluster in ${scope.partition} ${scope.region}, account ${scope.accountId}, but the AWS provider deploys to ${provider.partition} ${provider.region}, account ${provider.accountId}: ECS runs only task definitions of its own account and region. Give ScaleInDrainer an AWS provider for the cluster's region and account (opts.providers), or give the cluster by name.`;
+  const sameAccount =
+    scope.partition === provider.partition && scope.accountId === provider.accountId;
+  const fix = sameAccount
+    ? `Set \`aws:region\` to ${scope.region} (pulumi config set aws:region ${scope.region}), or give ScaleInDrainer an AWS provider for ${scope.region} (opts.providers), or give the cluster by name.`
+    : `Give ScaleInDrainer an AWS provider for the cluster's region and account (opts.providers), or give the cluster by name.`;
+  return `\`clusterName\` is ${JSON.stringify(scope.clusterArn)}, a cluster in ${scope.partition} ${scope.region}, account ${scope.accountId}, but the AWS provider deploys to ${provider.partition} ${provider.region}, account ${provider.accountId}: ECS runs only task definitions of its own account and region. ${fix}`;
 }
 
 /** The ARN of an Auto Scaling group, by name (any group ID). */

@@ -280,9 +280,14 @@ describe("ScaleInDrainer validation (Pulumi)", () => {
       const failure = await rejectionOf(() => valueOf(drainer.taskRoleArn));
       assert.match(
         failure,
-        /`clusterName` is a cluster in .* but the AWS provider deploys to aws us-west-2, account 123456789012/,
+        /`clusterName` is "arn:.*", a cluster in .* but the AWS provider deploys to aws us-west-2, account 123456789012/,
       );
-      assert.match(failure, /an AWS provider for the cluster's region and account/);
+      assert.match(
+        failure,
+        where === "another region"
+          ? /Set `aws:region` to eu-west-1 .*or give ScaleInDrainer an AWS provider for eu-west-1/
+          : /an AWS provider for the cluster's region and account/,
+      );
     });
   }
 

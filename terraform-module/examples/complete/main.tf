@@ -38,6 +38,10 @@ module "scale_in_drainer" {
   cpu_architecture   = "X86_64" # ARM64 needs an image with a linux/arm64 variant (drainer_image)
   hook_name          = "ecs-scale-in-drainer"
 
+  role_path            = "/"
+  permissions_boundary = var.permissions_boundary
+  kms_key_arn          = var.kms_key_arn
+
   tags = {
     Environment = "prod"
     ManagedBy   = "terraform"

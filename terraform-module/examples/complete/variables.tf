@@ -29,3 +29,15 @@ variable "drainer_image" {
   type        = string
   default     = null
 }
+
+variable "permissions_boundary" {
+  description = "An IAM managed policy ARN to set as the permissions boundary of the drainer's roles, or null for none."
+  type        = string
+  default     = null
+}
+
+variable "kms_key_arn" {
+  description = "A KMS key ARN to encrypt the drainer's log group and queues (see the module's README for its key policy), or null."
+  type        = string
+  default     = null
+}

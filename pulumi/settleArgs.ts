@@ -5,14 +5,17 @@
  * `pulumi up` when its value is known. The component checks such values only when they resolve, after it has
  * registered its children; a value that then fails fails every child property that depends on it, one
  * "error serializing property" each, and the plugin's memory climbs into gigabytes. So the plugin first waits for the
- * values the engine knows (not secrets: those stay Outputs, so that no message prints them), hands them to the
- * component as plain values, which checks them before it registers anything, and checks a cluster given by ARN against
- * the AWS provider's partition, region and account the same way: one error, naming the arg, its value and the fix.
- * Values a preview does not know yet stay Outputs, checked when they resolve.
+ * values the engine knows (not secrets: those stay unchecked here, so that no message prints them), checks them as
+ * the component would, and checks a cluster given by ARN against the AWS provider's partition, region and account:
+ * one error, naming the arg, its value and the fix, before anything is registered. The component then gets the
+ * inputs as they came, Outputs with their dependencies, except the args that decide which resources exist
+ * (MUST_BE_KNOWN), which it needs as plain values. Values a preview does not know yet stay Outputs, checked when they
+ * resolve.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { clusterElsewhere, isClusterArn, resolveClusterScope } from "./policies";
+import { ArgProblem, MUST_BE_KNOWN, checkScaleInDrainerArgs } from "./validation";
 import type { ScaleInDrainerArgs } from "./scaleInDrainer";
 
 /** The known, non-secret value of an input, or undefined when it is unknown or secret. */
@@ -43,9 +46,18 @@ function awsProvider(
   );
 }
 
+/** The error the component itself throws for `problems`: one message, and each arg's reason. */
+function rejection(name: string, problems: readonly ArgProblem[]): pulumi.InputPropertiesError {
+  return new pulumi.InputPropertiesError({
+    message: `ScaleInDrainer ${name}: ${problems.map((p) => p.message).join("\n")}`,
+    errors: problems.map((p) => ({ propertyPath: p.arg, reason: p.message })),
+  });
+}
+
 /**
- * The inputs with every known, non-secret value plain; throws one InputPropertiesError when a cluster given by ARN
- * is not where the AWS provider deploys.
+ * The inputs to construct ScaleInDrainer with: as given, with the args that decide which resources exist plain when
+ * known. Throws one InputPropertiesError when a known value is invalid, or a cluster given by ARN is not where the
+ * AWS provider deploys.
  */
 export async function settleScaleInDrainerArgs(
   name: string,
@@ -53,10 +65,14 @@ export async function settleScaleInDrainerArgs(
   options: pulumi.ComponentResourceOptions,
 ): Promise<ScaleInDrainerArgs> {
   const settled: Record<string, unknown> = {};
+  const args: Record<string, unknown> = { ...inputs };
   for (const [key, value] of Object.entries(inputs)) {
     const known = await knownValue(value);
     settled[key] = known ? known.value : value;
+    if (known && MUST_BE_KNOWN.includes(key as keyof ScaleInDrainerArgs)) args[key] = known.value;
   }
+  const problems = checkScaleInDrainerArgs(settled as unknown as ScaleInDrainerArgs);
+  if (problems.length > 0) throw rejection(name, problems);
   const cluster = settled.clusterName;
   const groups = settled.autoscalingGroupNames;
   if (typeof cluster === "string" && isClusterArn(cluster) && Array.isArray(groups)) {
@@ -72,12 +88,7 @@ export async function settleScaleInDrainerArgs(
       accountId: identity.accountId,
     };
     const problem = clusterElsewhere(resolveClusterScope(cluster, provider, groups), provider);
-    if (problem) {
-      throw new pulumi.InputPropertiesError({
-        message: `ScaleInDrainer ${name}: ${problem}`,
-        errors: [{ propertyPath: "clusterName", reason: problem }],
-      });
-    }
+    if (problem) throw rejection(name, [{ arg: "clusterName", message: problem }]);
   }
-  return settled as unknown as ScaleInDrainerArgs;
+  return args as unknown as ScaleInDrainerArgs;
 }

@@ -95,6 +95,8 @@ interface Registered {
   custom: boolean;
   parent: string;
   inputs: Record<string, any>;
+  /** The URNs the registration depends on. */
+  dependencies: string[];
 }
 
 /** A fake engine (logs) and resource monitor (registrations, invokes) on loopback ports. */
@@ -163,6 +165,7 @@ class FakeEngine {
           custom: req.getCustom(),
           parent: req.getParent(),
           inputs,
+          dependencies: req.getDependenciesList(),
         };
         this.registered.push(entry);
         const urn = `urn:pulumi:${STACK}::${PROJECT}::${entry.type}::${entry.name}`;
@@ -599,7 +602,7 @@ describe("the component plugin over Pulumi's gRPC protocol", function () {
     });
   }
 
-  it("Construct (update): a valid drain timeout from another stack's output reaches the container", async () => {
+  it("Construct (update): a valid drain timeout from another stack's output reaches the container, with its dependency", async () => {
     engine.reset(false);
     await unary(
       client,
@@ -613,6 +616,13 @@ describe("the component plugin over Pulumi's gRPC protocol", function () {
     assert.deepEqual(
       container.environment.find((e: { name: string }) => e.name === "DRAIN_TIMEOUT_SECONDS"),
       { name: "DRAIN_TIMEOUT_SECONDS", value: "1800" },
+    );
+    // The value keeps its dependency: the task definition still depends on what produced it.
+    assert.ok(
+      taskDefinition.dependencies.includes(
+        "urn:pulumi:dev::consumer::pulumi:pulumi:StackReference::shared",
+      ),
+      JSON.stringify(taskDefinition.dependencies),
     );
   });
 

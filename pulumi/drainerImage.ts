@@ -17,7 +17,7 @@ function packageRoot(dir: string): string {
 /** The directory holding `drainer/Dockerfile`: the build context (this package's root). */
 export const DRAINER_BUILD_CONTEXT = packageRoot(__dirname);
 
-/** The platform the drainer image is built for; the task definition asks for the same (Linux, x86_64). */
+/** The platform the drainer image is built for by default; the task definition asks for the same (Linux, x86_64). */
 export const DRAINER_IMAGE_PLATFORM = "linux/amd64";
 
 export interface DrainerImageArgs {
@@ -27,6 +27,11 @@ export interface DrainerImageArgs {
    * (needs Docker where `pulumi up` runs).
    */
   readonly imageUri?: pulumi.Input<string>;
+  /**
+   * The Docker platform the image is built for, the task definition's architecture (`linux/amd64` or `linux/arm64`).
+   * Ignored for a prebuilt image. Defaults to "linux/amd64".
+   */
+  readonly platform?: string;
   /** Tags for the ECR repository. Defaults to none. */
   readonly tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
 }
@@ -67,7 +72,7 @@ export class DrainerImage extends pulumi.ComponentResource {
           repositoryUrl: repository.url,
           context,
           dockerfile,
-          platform: DRAINER_IMAGE_PLATFORM,
+          platform: args.platform ?? DRAINER_IMAGE_PLATFORM,
         },
         { parent: this },
       );

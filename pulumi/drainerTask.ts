@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS, DRAINER_CONTAINER_NAME } from "../drainer/src/contract";
+import { CpuArchitecture, DEFAULT_CPU_ARCHITECTURE_ENUM } from "./cpuArchitecture";
 import { DEFAULT_LAUNCH_TYPE, LaunchType } from "./launchType";
 import { assumeRolePolicyDocument, eventsRolePolicyDocument } from "./policies";
 
@@ -35,6 +36,14 @@ export interface DrainerTaskArgs {
   readonly logRetentionDays?: pulumi.Input<number>;
   /** FARGATE or EC2. Defaults to FARGATE. */
   readonly launchType?: LaunchType;
+  /** The task's CPU architecture: X86_64 or ARM64. Defaults to X86_64. */
+  readonly cpuArchitecture?: CpuArchitecture;
+  /** An IAM policy ARN set as the permissions boundary of the three roles. Defaults to none. */
+  readonly permissionsBoundary?: pulumi.Input<string>;
+  /** The IAM path of the three roles. Defaults to "/". */
+  readonly rolePath?: pulumi.Input<string>;
+  /** A KMS key ARN that encrypts the log group. Defaults to none (CloudWatch Logs' own encryption). */
+  readonly kmsKeyArn?: pulumi.Input<string>;
   /** Tags for every resource. Defaults to none. */
   readonly tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
 }
@@ -69,7 +78,11 @@ export class DrainerTask extends pulumi.ComponentResource {
 
     const logGroup = new aws.cloudwatch.LogGroup(
       name,
-      { retentionInDays: args.logRetentionDays ?? DEFAULTS.logRetentionDays, tags: args.tags },
+      {
+        retentionInDays: args.logRetentionDays ?? DEFAULTS.logRetentionDays,
+        kmsKeyId: args.kmsKeyArn,
+        tags: args.tags,
+      },
       { parent: this },
     );
 
@@ -78,6 +91,8 @@ export class DrainerTask extends pulumi.ComponentResource {
       {
         description: "The ECS scale-in drainer: drains container instances of one cluster.",
         assumeRolePolicy: trust("ecs-tasks.amazonaws.com"),
+        permissionsBoundary: args.permissionsBoundary,
+        path: args.rolePath,
         tags: args.tags,
       },
       { parent: this },
@@ -97,6 +112,8 @@ export class DrainerTask extends pulumi.ComponentResource {
         // AWS's execution role guide (task_execution_IAM_role.html) gives no confused-deputy condition for it, and one
         // ECS did not meet would stop every drainer from starting: the plain trust, for a role that only pulls and logs.
         assumeRolePolicy: JSON.stringify(assumeRolePolicyDocument("ecs-tasks.amazonaws.com")),
+        permissionsBoundary: args.permissionsBoundary,
+        path: args.rolePath,
         tags: args.tags,
       },
       { parent: this },
@@ -118,7 +135,10 @@ export class DrainerTask extends pulumi.ComponentResource {
         requiresCompatibilities: [launchType],
         cpu: pulumi.output(args.cpu ?? DEFAULTS.cpu).apply(String),
         memory: pulumi.output(args.memory ?? DEFAULTS.memory).apply(String),
-        runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+        runtimePlatform: {
+          operatingSystemFamily: "LINUX",
+          cpuArchitecture: args.cpuArchitecture ?? DEFAULT_CPU_ARCHITECTURE_ENUM,
+        },
         taskRoleArn: taskRole.arn,
         executionRoleArn: executionRole.arn,
         containerDefinitions: pulumi.jsonStringify([
@@ -149,6 +169,8 @@ export class DrainerTask extends pulumi.ComponentResource {
       {
         description: "Lets EventBridge run the ECS scale-in drainer's task.",
         assumeRolePolicy: trust("events.amazonaws.com"),
+        permissionsBoundary: args.permissionsBoundary,
+        path: args.rolePath,
         tags: args.tags,
       },
       { parent: this },

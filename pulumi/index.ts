@@ -7,6 +7,7 @@ export { DrainerImage, DrainerImageArgs } from "./drainerImage";
 export { DrainerTask, DrainerTaskArgs, DrainerEnvironmentVariable } from "./drainerTask";
 export { ScaleInHook, ScaleInHookArgs } from "./scaleInHook";
 export { LaunchType } from "./launchType";
+export { CpuArchitecture } from "./cpuArchitecture";
 export { LifecycleResult } from "../drainer/src/contract";
 export * from "./policies";
 export * from "./lifecycleEvent";

@@ -65,7 +65,16 @@ class ScaleInDrainerPlugin implements Provider {
     // Loaded on the first Construct: it brings in @pulumi/aws, which GetSchema never needs.
     const components: Record<string, unknown> = require("./index");
     const Component = components[component] as ComponentClass;
-    const instance = new Component(name, inputs, options) as unknown as Record<string, unknown>;
+    // ScaleInDrainer's inputs are settled first: known values checked before any child exists (settleArgs.ts).
+    const args =
+      component === "ScaleInDrainer"
+        ? await (require("./settleArgs") as typeof import("./settleArgs")).settleScaleInDrainerArgs(
+            name,
+            inputs,
+            options,
+          )
+        : inputs;
+    const instance = new Component(name, args, options) as unknown as Record<string, unknown>;
     // The component's outputs are the schema's properties, as Pulumi's own ComponentProvider returns them.
     const state: pulumi.Inputs = {};
     for (const key of Object.keys(resource.properties ?? {})) state[key] = instance[key];

@@ -86,7 +86,12 @@ export function clusterElsewhere(
   ) {
     return undefined;
   }
-  return `\`clusterName\` is a cluster in ${scope.partition} ${scope.region}, account ${scope.accountId}, but the AWS provider deploys to ${provider.partition} ${provider.region}, account ${provider.accountId}: ECS runs only task definitions of its own account and region. Give ScaleInDrainer an AWS provider for the cluster's region and account (opts.providers), or give the cluster by name.`;
+  const sameAccount =
+    scope.partition === provider.partition && scope.accountId === provider.accountId;
+  const fix = sameAccount
+    ? `Set \`aws:region\` to ${scope.region} (pulumi config set aws:region ${scope.region}), or give ScaleInDrainer an AWS provider for ${scope.region} (opts.providers), or give the cluster by name.`
+    : `Give ScaleInDrainer an AWS provider for the cluster's region and account (opts.providers), or give the cluster by name.`;
+  return `\`clusterName\` is ${JSON.stringify(scope.clusterArn)}, a cluster in ${scope.partition} ${scope.region}, account ${scope.accountId}, but the AWS provider deploys to ${provider.partition} ${provider.region}, account ${provider.accountId}: ECS runs only task definitions of its own account and region. ${fix}`;
 }
 
 /** The ARN of an Auto Scaling group, by name (any group ID). */
@@ -280,6 +285,23 @@ export function deadLetterQueuePolicyDocument(
         Action: "sqs:SendMessage",
         Resource: queueArn,
         Condition: { ArnEquals: { "aws:SourceArn": [...ruleArns] } },
+      },
+    ],
+  };
+}
+
+/** The task-failures queue's policy: only the rule that matches the drainer's failed tasks may send to it. */
+export function taskFailuresQueuePolicyDocument(queueArn: string, ruleArn: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "DrainerTaskFailures",
+        Effect: "Allow",
+        Principal: { Service: "events.amazonaws.com" },
+        Action: "sqs:SendMessage",
+        Resource: queueArn,
+        Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
       },
     ],
   };

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULTS, LifecycleResult } from "../drainer/src/contract";
+import { DEFAULTS, LifecycleResult, drainerTaskFailurePattern } from "../drainer/src/contract";
+import { CpuArchitecture, DEFAULT_CPU_ARCHITECTURE_ENUM, dockerPlatform } from "./cpuArchitecture";
 import { DrainerImage } from "./drainerImage";
 import { DrainerTask } from "./drainerTask";
 import { TARGET_RETRY_POLICY, drainerEcsTarget } from "./ecsTarget";
@@ -10,6 +11,7 @@ import {
   deadLetterQueuePolicyDocument,
   clusterElsewhere,
   resolveClusterScope,
+  taskFailuresQueuePolicyDocument,
   taskRolePolicyDocument,
 } from "./policies";
 import { alarmDefinitions, createAlarms } from "./alarms";
@@ -35,7 +37,10 @@ export interface ScaleInDrainerArgs {
    * repository (needs Docker where `pulumi up` runs).
    */
   readonly drainerImage?: pulumi.Input<string>;
-  /** Seconds each lifecycle hook holds an instance without a heartbeat, from 30 to 7200. Defaults to 900. */
+  /**
+   * Seconds each lifecycle hook holds an instance without a heartbeat, from 30 to 7200; with the sweep on a
+   * `rate(...)` schedule, at least 2 x (the sweep's period + 120 s) (840 for the default sweep). Defaults to 900.
+   */
   readonly heartbeatTimeout?: pulumi.Input<number>;
   /**
    * Seconds the drainer waits for an instance's tasks before completing with `timeoutResult` (DRAIN_TIMEOUT_SECONDS),
@@ -63,7 +68,11 @@ export interface ScaleInDrainerArgs {
    * (STOP_STANDALONE_TASKS). Otherwise it waits for them. Defaults to false.
    */
   readonly stopStandaloneTasks?: pulumi.Input<boolean>;
-  /** The schedule of the sweep that finds instances whose event was lost. Defaults to "rate(5 minutes)". */
+  /**
+   * The schedule of the sweep that finds instances whose event was lost. With a `rate(...)` schedule,
+   * `heartbeatTimeout` must be at least 2 x (its period + 120 s), so that the next sweep takes over the action of a
+   * drainer that died before its hook expires; a `cron(...)` schedule is not checked. Defaults to "rate(5 minutes)".
+   */
   readonly sweepSchedule?: pulumi.Input<string>;
   /** Whether to run the scheduled sweep. Must be known when the program runs. Defaults to true. */
   readonly enableSweep?: boolean;
@@ -75,6 +84,13 @@ export interface ScaleInDrainerArgs {
   readonly logRetentionDays?: pulumi.Input<number>;
   /** Where the drainer's task runs: FARGATE or EC2. Must be known when the program runs. Defaults to FARGATE. */
   readonly launchType?: LaunchType;
+  /**
+   * The drainer task's CPU architecture: X86_64 or ARM64 (AWS Graviton; about 20% cheaper on Fargate; with EC2, the
+   * cluster needs ARM instances with room for it). The image the component builds is built for the same platform
+   * (linux/amd64 or linux/arm64); a `drainerImage` must have a variant for it. Must be known when the program runs.
+   * Defaults to X86_64.
+   */
+  readonly cpuArchitecture?: CpuArchitecture;
   /** The lifecycle hook's name on every group. Defaults to "ecs-scale-in-drainer". */
   readonly hookName?: pulumi.Input<string>;
   /**
@@ -98,13 +114,42 @@ export interface ScaleInDrainerArgs {
    */
   readonly publishEvents?: pulumi.Input<boolean>;
   /**
-   * Whether to create CloudWatch alarms: the dead-letter queue has messages, a rule's FailedInvocations, and each
-   * group's drains that timed out or failed (from the drainer's metrics, so `emitMetrics` must stay true). Must be
-   * known when the program runs. Defaults to false.
+   * Whether to create CloudWatch alarms: the dead-letter queue has messages, a rule's FailedInvocations, a drainer
+   * task that failed to start or exited with an error (an EventBridge rule on ECS task state changes, with a queue
+   * that keeps its events), and each group's drains that timed out or failed and actions no drainer answered for
+   * (from the drainer's metrics, so `emitMetrics` must stay true). Must be known when the program runs.
+   * Defaults to false.
    */
   readonly enableAlarms?: boolean;
   /** An SNS topic the alarms notify (alarm and OK actions). Requires `enableAlarms`. Defaults to none. */
   readonly alarmTopicArn?: pulumi.Input<string>;
+  /**
+   * The account's Fargate On-Demand vCPU quota in the region (Service Quotas L-3032A538), a number greater than 0.
+   * When set, an alarm fires when the account's Fargate vCPUs (AWS/Usage ResourceCount) reach 80% of it: RunTask then
+   * soon refuses drainers, which EventBridge counts as delivered. Requires `enableAlarms`. Defaults to none (no alarm).
+   */
+  readonly fargateVcpuQuota?: pulumi.Input<number>;
+  /**
+   * The ARN of an IAM managed policy set as the permissions boundary of every role the component creates (task,
+   * execution, events). Defaults to none.
+   */
+  readonly permissionsBoundary?: pulumi.Input<string>;
+  /** The IAM path of every role the component creates: `/` or `/a/path/`. Defaults to "/". */
+  readonly rolePath?: pulumi.Input<string>;
+  /**
+   * The ARN of a KMS key that encrypts the drainer's log group and its queues (dead letters, task failures). Its key
+   * policy must let `logs.REGION.amazonaws.com` use it (kms:Encrypt*, kms:Decrypt*, kms:ReEncrypt*,
+   * kms:GenerateDataKey*, kms:Describe*) and `events.amazonaws.com` call kms:GenerateDataKey and kms:Decrypt (to send
+   * to the queues). Defaults to none: the log group uses CloudWatch Logs' own encryption, the queues SSE-SQS.
+   */
+  readonly kmsKeyArn?: pulumi.Input<string>;
+  /**
+   * Whether the lifecycle hooks are protected: Pulumi then refuses to delete or replace one (`pulumi destroy`, a new
+   * `hookName`, a group dropped from `autoscalingGroupNames`). Deleting a hook completes every action it holds with
+   * CONTINUE, terminating held instances with their tasks. To remove or rename hooks, set it to false, `pulumi up`,
+   * then follow the safe order in pulumi/README.md (Removing). Must be known when the program runs. Defaults to true.
+   */
+  readonly protectHooks?: boolean;
   /** Tags for every resource that takes them. Defaults to none. */
   readonly tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
 }
@@ -164,22 +209,26 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
 
     const groups = [...args.autoscalingGroupNames];
     const launchType = args.launchType ?? DEFAULT_LAUNCH_TYPE;
+    const cpuArchitecture = args.cpuArchitecture ?? DEFAULT_CPU_ARCHITECTURE_ENUM;
     const enableSweep = args.enableSweep ?? DEFAULTS.enableSweep;
     const heartbeatTimeout = checked(args, "heartbeatTimeout", DEFAULTS.heartbeatTimeoutSeconds);
     const drainTimeout = checked(args, "drainTimeout", DEFAULTS.drainTimeoutSeconds);
     const assignPublicIp = checked(args, "assignPublicIp", DEFAULTS.assignPublicIp);
     const cpu = checked(args, "cpu", DEFAULTS.cpu);
     const hookName = checked(args, "hookName", DEFAULTS.hookName);
+    const sweepSchedule = checked(args, "sweepSchedule", DEFAULTS.sweepSchedule);
     // Values that were Outputs are cross-checked when all of them resolve.
     const settled = pulumi
-      .all([heartbeatTimeout, drainTimeout, assignPublicIp, cpu])
-      .apply(([heartbeat, drain, publicIp, cpuUnits]) => {
+      .all([heartbeatTimeout, drainTimeout, assignPublicIp, cpu, sweepSchedule])
+      .apply(([heartbeat, drain, publicIp, cpuUnits, schedule]) => {
         const cross = crossChecks({
           heartbeatTimeout: heartbeat,
           drainTimeout: drain,
           launchType,
           assignPublicIp: publicIp,
           cpu: cpuUnits,
+          enableSweep,
+          sweepSchedule: schedule,
         });
         if (cross.length > 0) throw new Error(cross.map((p) => p.message).join("\n"));
         return { heartbeat, drain };
@@ -201,9 +250,14 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
         return resolved;
       });
 
+    // Encrypts the log group and the queues. With a KMS key, EventBridge needs kms:GenerateDataKey and kms:Decrypt on
+    // it to send to the queues, and CloudWatch Logs its own grants (the README's key policy).
+    const kmsKeyArn =
+      args.kmsKeyArn === undefined ? undefined : checked<string>(args, "kmsKeyArn", "");
+
     const image = new DrainerImage(
       `${name}-image`,
-      { imageUri: args.drainerImage, tags: args.tags },
+      { imageUri: args.drainerImage, platform: dockerPlatform(cpuArchitecture), tags: args.tags },
       { parent: this },
     );
 
@@ -237,15 +291,24 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
         memory: checked(args, "memory", DEFAULTS.memory),
         logRetentionDays: checked(args, "logRetentionDays", DEFAULTS.logRetentionDays),
         launchType,
+        cpuArchitecture,
+        permissionsBoundary:
+          args.permissionsBoundary === undefined
+            ? undefined
+            : checked<string>(args, "permissionsBoundary", ""),
+        rolePath: args.rolePath === undefined ? undefined : checked<string>(args, "rolePath", ""),
+        kmsKeyArn,
         tags: args.tags,
       },
       { parent: this },
     );
 
     // Events whose drainer could not be started, after the target's retries: visible, kept 14 days.
+    const queueEncryption =
+      kmsKeyArn === undefined ? { sqsManagedSseEnabled: true } : { kmsMasterKeyId: kmsKeyArn };
     const deadLetterQueue = new aws.sqs.Queue(
       `${name}-dlq`,
-      { messageRetentionSeconds: 14 * 24 * 3600, sqsManagedSseEnabled: true, tags: args.tags },
+      { messageRetentionSeconds: 14 * 24 * 3600, ...queueEncryption, tags: args.tags },
       { parent: this },
     );
 
@@ -270,6 +333,7 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
             clusterArn: scope.clusterArn,
             eventsRoleArn: task.eventsRoleArn,
             deadLetterQueueArn: deadLetterQueue.arn,
+            protectHook: args.protectHooks ?? true,
             tags: args.tags,
           },
           { parent: this },
@@ -283,7 +347,7 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
         {
           description:
             "Starts the ECS scale-in drainer in sweep mode: completes instances whose lifecycle event was lost.",
-          scheduleExpression: checked(args, "sweepSchedule", DEFAULTS.sweepSchedule),
+          scheduleExpression: sweepSchedule,
           tags: args.tags,
         },
         { parent: this },
@@ -317,11 +381,64 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const alarms = args.enableAlarms
+    let taskFailuresRule: aws.cloudwatch.EventRule | undefined;
+    if (args.enableAlarms) {
+      // A drainer task ECS accepted and then could not start, or that exited with an error, is invisible to
+      // EventBridge's own metrics (RunTask answered 200). This rule matches its ECS event; its queue keeps the events
+      // (with ECS's stoppedReason) for the operator, and gives the rule a target, so that MatchedEvents is published.
+      taskFailuresRule = new aws.cloudwatch.EventRule(
+        `${name}-task-failures`,
+        {
+          description:
+            "Matches the ECS scale-in drainer's tasks that failed to start or exited with an error.",
+          eventPattern: pulumi
+            .all([scope, task.family])
+            .apply(([s, family]) =>
+              JSON.stringify(
+                drainerTaskFailurePattern(
+                  s.clusterArn,
+                  `arn:${s.partition}:ecs:${s.region}:${s.accountId}:task-definition/${family}:`,
+                ),
+              ),
+            ),
+          tags: args.tags,
+        },
+        { parent: this },
+      );
+      const taskFailures = new aws.sqs.Queue(
+        `${name}-task-failures`,
+        { messageRetentionSeconds: 14 * 24 * 3600, ...queueEncryption, tags: args.tags },
+        { parent: this },
+      );
+      new aws.sqs.QueuePolicy(
+        `${name}-task-failures`,
+        {
+          queueUrl: taskFailures.url,
+          policy: pulumi
+            .all([taskFailures.arn, taskFailuresRule.arn])
+            .apply(([queueArn, ruleArn]) =>
+              JSON.stringify(taskFailuresQueuePolicyDocument(queueArn, ruleArn)),
+            ),
+        },
+        { parent: this },
+      );
+      new aws.cloudwatch.EventTarget(
+        `${name}-task-failures`,
+        { rule: taskFailuresRule.name, arn: taskFailures.arn },
+        { parent: this },
+      );
+    }
+
+    const alarms = taskFailuresRule
       ? createAlarms(
           name,
           alarmDefinitions({
             deadLetterQueueName: deadLetterQueue.name,
+            taskFailuresRuleName: taskFailuresRule.name,
+            fargateVcpuQuota:
+              args.fargateVcpuQuota === undefined
+                ? undefined
+                : checked<number>(args, "fargateVcpuQuota", 0),
             rules: [
               ...hooks.map((h, i) => ({
                 suffix: `asg-${groups[i]}`,
@@ -350,12 +467,8 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
     this.deadLetterQueueUrl = deadLetterQueue.url;
     this.imageUri = image.imageUri;
     this.alarmArns = pulumi
-      .all(alarms.map((a) => pulumi.all([a.name, a.arn])))
-      .apply((pairs): { [key: string]: string } =>
-        Object.fromEntries(
-          pairs.map(([alarmName, arn]) => [alarmName.slice(name.length + 1), arn]),
-        ),
-      );
+      .all(alarms.map((a) => pulumi.all([a.suffix, a.alarm.arn])))
+      .apply((pairs): { [key: string]: string } => Object.fromEntries(pairs));
     this.registerOutputs({
       taskDefinitionArn: this.taskDefinitionArn,
       taskRoleArn: this.taskRoleArn,

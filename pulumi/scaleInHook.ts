@@ -30,6 +30,11 @@ export interface ScaleInHookArgs {
   readonly assignPublicIp: pulumi.Input<boolean>;
   /** The hook's result when it times out with no drainer answering. Defaults to CONTINUE. */
   readonly defaultResult?: pulumi.Input<LifecycleResult>;
+  /**
+   * Whether the lifecycle hook is protected: Pulumi then refuses to delete or replace it. Deleting a hook completes
+   * every action it holds with CONTINUE, terminating held instances with their tasks. Defaults to true.
+   */
+  readonly protectHook?: boolean;
   /** Tags for the rule. Defaults to none. */
   readonly tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
 }
@@ -85,7 +90,9 @@ export class ScaleInHook extends pulumi.ComponentResource {
         heartbeatTimeout: args.heartbeatTimeout,
       },
       // Created last: once the hook holds an instance, its event must already have a rule and a target.
-      { parent: this, dependsOn: [target] },
+      // Protected by default: DeleteLifecycleHook completes every outstanding action with CONTINUE, so deleting (or
+      // replacing: a new hook name) a hook while it holds an instance terminates the instance with its tasks.
+      { parent: this, dependsOn: [target], protect: args.protectHook ?? true },
     );
 
     this.hookName = hook.name;

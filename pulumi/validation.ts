@@ -5,12 +5,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
   DEFAULTS,
+  DRAINER_START_ALLOWANCE_SECONDS,
   ECS_MANAGED_DRAINING_HOOK,
+  IAM_INPUT_PATTERNS,
   LIMITS,
   LifecycleResult,
   METRICS_NAMESPACE,
+  minimumHeartbeatTimeoutForSweep,
+  rateExpressionSeconds,
   setting,
 } from "../drainer/src/contract";
+import { CpuArchitecture } from "./cpuArchitecture";
 import { DEFAULT_LAUNCH_TYPE, LaunchType } from "./launchType";
 import { isClusterArn } from "./policies";
 import type { ScaleInDrainerArgs } from "./scaleInDrainer";
@@ -56,7 +61,9 @@ export const MUST_BE_KNOWN: readonly (keyof ScaleInDrainerArgs)[] = [
   "autoscalingGroupNames",
   "enableSweep",
   "launchType",
+  "cpuArchitecture",
   "enableAlarms",
+  "protectHooks",
 ];
 
 /** A value for a message: never an Output's text (its toJSON is a long warning of Pulumi's). */
@@ -163,6 +170,10 @@ export const ARG_CHECKS: {
     (typeof v === "string" && /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(v))
       ? undefined
       : `\`alarmTopicArn\` is ${JSON.stringify(v)}: set it to an SNS topic ARN such as arn:aws:sns:us-west-2:123456789012:oncall, or leave it unset.`,
+  fargateVcpuQuota: (v) =>
+    v === undefined || (typeof v === "number" && Number.isFinite(v) && v > 0)
+      ? undefined
+      : `\`fargateVcpuQuota\` is ${JSON.stringify(v)}: set it to the account's Fargate On-Demand vCPU quota in the region (a number greater than 0, from Service Quotas L-3032A538), or leave it unset for no Fargate usage alarm.`,
   publishEvents: (v) =>
     v === undefined || typeof v === "boolean"
       ? undefined
@@ -195,6 +206,10 @@ export const ARG_CHECKS: {
     v === undefined || Object.values(LaunchType).includes(v as LaunchType)
       ? undefined
       : `\`launchType\` is ${JSON.stringify(v)}: set it to ${Object.values(LaunchType).join(" or ")}, known when the program runs. Defaults to ${DEFAULTS.launchType}.`,
+  cpuArchitecture: (v) =>
+    v === undefined || Object.values(CpuArchitecture).includes(v as CpuArchitecture)
+      ? undefined
+      : `\`cpuArchitecture\` is ${JSON.stringify(v)}: set it to ${Object.values(CpuArchitecture).join(" or ")}, known when the program runs. Defaults to X86_64.`,
   hookName: (v) => {
     if (v === undefined) return undefined;
     if (v === ECS_MANAGED_DRAINING_HOOK) {
@@ -204,6 +219,22 @@ export const ARG_CHECKS: {
       ? undefined
       : `\`hookName\` is ${JSON.stringify(v)}: set it to 1-255 letters, digits and - _ / . characters. Defaults to "${DEFAULTS.hookName}".`;
   },
+  protectHooks: (v) =>
+    v === undefined || typeof v === "boolean"
+      ? undefined
+      : `\`protectHooks\` is ${JSON.stringify(v)}: set it to true or false, known when the program runs. Defaults to true.`,
+  permissionsBoundary: (v) =>
+    v === undefined || (typeof v === "string" && IAM_INPUT_PATTERNS.permissionsBoundary.test(v))
+      ? undefined
+      : `\`permissionsBoundary\` is ${JSON.stringify(v)}: set it to the ARN of an IAM managed policy (arn:aws:iam::123456789012:policy/NAME), or leave it unset for roles without a boundary.`,
+  rolePath: (v) =>
+    v === undefined || (typeof v === "string" && IAM_INPUT_PATTERNS.rolePath.test(v))
+      ? undefined
+      : `\`rolePath\` is ${JSON.stringify(v)}: set it to an IAM path that starts and ends with / (e.g. /platform/drainer/), at most 512 printable ASCII characters, or leave it unset for "/".`,
+  kmsKeyArn: (v) =>
+    v === undefined || (typeof v === "string" && IAM_INPUT_PATTERNS.kmsKeyArn.test(v))
+      ? undefined
+      : `\`kmsKeyArn\` is ${JSON.stringify(v)}: set it to a KMS key's ARN (arn:aws:kms:REGION:ACCOUNT:key/ID; not an alias, which CloudWatch Logs does not take), or leave it unset for AWS-managed encryption.`,
   tags: () => undefined,
 };
 
@@ -212,7 +243,9 @@ export const ARG_CHECKS: {
  * - a drain longer than the lifecycle action's global timeout (min(48 h, 100 x heartbeatTimeout)) would be cut short
  *   by Auto Scaling before the drainer's own deadline;
  * - EC2 tasks in awsvpc mode cannot have a public IP;
- * - Fargate accepts only its fixed CPU sizes.
+ * - Fargate accepts only its fixed CPU sizes;
+ * - with the sweep on a `rate(...)` schedule, a hook whose drainer died must outlast the next sweep's start
+ *   (minimumHeartbeatTimeoutForSweep); a `cron(...)` schedule is not checked.
  */
 export function crossChecks(values: {
   heartbeatTimeout: number;
@@ -220,8 +253,20 @@ export function crossChecks(values: {
   launchType: LaunchType;
   assignPublicIp: boolean;
   cpu: number;
+  enableSweep: boolean;
+  sweepSchedule: string;
 }): ArgProblem[] {
   const problems: ArgProblem[] = [];
+  const sweepPeriod = values.enableSweep ? rateExpressionSeconds(values.sweepSchedule) : undefined;
+  if (sweepPeriod !== undefined) {
+    const minimum = minimumHeartbeatTimeoutForSweep(sweepPeriod);
+    if (values.heartbeatTimeout < minimum) {
+      problems.push({
+        arg: "heartbeatTimeout",
+        message: `\`heartbeatTimeout\` is ${values.heartbeatTimeout} s, too short for \`sweepSchedule\` ${JSON.stringify(values.sweepSchedule)} (every ${sweepPeriod} s): a drainer heartbeats every half \`heartbeatTimeout\`, and if it dies the next sweep must start (${sweepPeriod} s + ${DRAINER_START_ALLOWANCE_SECONDS} s to start a task) before the hook expires, so \`heartbeatTimeout\` must be at least 2 x (${sweepPeriod} + ${DRAINER_START_ALLOWANCE_SECONDS}) = ${minimum}. Raise \`heartbeatTimeout\` to ${minimum} or more (at most ${LIMITS.heartbeatTimeoutMax}), or shorten \`sweepSchedule\`.`,
+      });
+    }
+  }
   const globalTimeout = Math.min(
     LIMITS.globalTimeoutMaxSeconds,
     LIMITS.globalTimeoutHeartbeatFactor * values.heartbeatTimeout,
@@ -274,6 +319,8 @@ export function checkScaleInDrainerArgs(args: ScaleInDrainerArgs): ArgProblem[] 
       launchType: args.launchType ?? DEFAULT_LAUNCH_TYPE,
       assignPublicIp: args.assignPublicIp ?? DEFAULTS.assignPublicIp,
       cpu: args.cpu ?? DEFAULTS.cpu,
+      enableSweep: args.enableSweep ?? DEFAULTS.enableSweep,
+      sweepSchedule: args.sweepSchedule ?? DEFAULTS.sweepSchedule,
     };
     // The alarms read the drainer's metrics; a topic without alarms would notify of nothing.
     if (args.enableAlarms === true && args.emitMetrics === false) {
@@ -281,6 +328,13 @@ export function checkScaleInDrainerArgs(args: ScaleInDrainerArgs): ArgProblem[] 
         arg: "enableAlarms",
         message:
           "`enableAlarms` is true but `emitMetrics` is false: the drain alarms read the drainer's metrics. Set emitMetrics: true, or enableAlarms: false.",
+      });
+    }
+    if (args.fargateVcpuQuota !== undefined && args.enableAlarms !== true) {
+      problems.push({
+        arg: "fargateVcpuQuota",
+        message:
+          "`fargateVcpuQuota` is set but `enableAlarms` is not true: set enableAlarms: true, or remove fargateVcpuQuota.",
       });
     }
     if (args.alarmTopicArn !== undefined && args.enableAlarms !== true) {

@@ -27,13 +27,18 @@ module "contract" {
   publish_events          = var.publish_events
   enable_alarms           = var.enable_alarms
   alarm_topic_arn         = var.alarm_topic_arn
+  fargate_vcpu_quota      = var.fargate_vcpu_quota
   enable_sweep            = var.enable_sweep
   sweep_schedule          = var.sweep_schedule
   cpu                     = var.cpu
   memory                  = var.memory
   log_retention_days      = var.log_retention_days
   launch_type             = var.launch_type
+  cpu_architecture        = var.cpu_architecture
   hook_name               = var.hook_name
+  permissions_boundary    = var.permissions_boundary
+  role_path               = var.role_path
+  kms_key_arn             = var.kms_key_arn
   tags                    = var.tags
 
   partition = data.aws_partition.current.partition
@@ -43,7 +48,9 @@ module "contract" {
   task_role_arn      = aws_iam_role.task.arn
   execution_role_arn = aws_iam_role.execution.arn
 
-  dead_letter_queue_arn = aws_sqs_queue.dead_letter.arn
+  dead_letter_queue_arn   = aws_sqs_queue.dead_letter.arn
+  task_failures_queue_arn = try(aws_sqs_queue.task_failures[0].arn, null)
+  task_failures_rule_arn  = try(aws_cloudwatch_event_rule.task_failures[0].arn, null)
   rule_arns = concat(
     [for g in var.autoscaling_group_names : aws_cloudwatch_event_rule.lifecycle[g].arn],
     aws_cloudwatch_event_rule.sweep[*].arn,
@@ -61,14 +68,17 @@ locals {
 resource "aws_cloudwatch_log_group" "this" {
   name              = module.contract.names.log_group
   retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
   tags              = var.tags
 }
 
 resource "aws_iam_role" "task" {
-  name               = module.contract.names.task_role
-  description        = "The ECS scale-in drainer's task role: drains container instances and completes lifecycle actions."
-  assume_role_policy = module.contract.ecs_tasks_assume_role_policy
-  tags               = var.tags
+  name                 = module.contract.names.task_role
+  path                 = var.role_path
+  permissions_boundary = var.permissions_boundary
+  description          = "The ECS scale-in drainer's task role: drains container instances and completes lifecycle actions."
+  assume_role_policy   = module.contract.ecs_tasks_assume_role_policy
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "task" {
@@ -78,10 +88,12 @@ resource "aws_iam_role_policy" "task" {
 }
 
 resource "aws_iam_role" "execution" {
-  name               = module.contract.names.execution_role
-  description        = "Pulls the ECS scale-in drainer's image and writes its logs."
-  assume_role_policy = module.contract.execution_assume_role_policy
-  tags               = var.tags
+  name                 = module.contract.names.execution_role
+  path                 = var.role_path
+  permissions_boundary = var.permissions_boundary
+  description          = "Pulls the ECS scale-in drainer's image and writes its logs."
+  assume_role_policy   = module.contract.execution_assume_role_policy
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy_attachment" "execution" {
@@ -119,10 +131,12 @@ resource "aws_ecs_task_definition" "this" {
 ################################################################################
 
 resource "aws_iam_role" "events" {
-  name               = module.contract.names.events_role
-  description        = "Lets EventBridge start the ECS scale-in drainer's task."
-  assume_role_policy = module.contract.events_assume_role_policy
-  tags               = var.tags
+  name                 = module.contract.names.events_role
+  path                 = var.role_path
+  permissions_boundary = var.permissions_boundary
+  description          = "Lets EventBridge start the ECS scale-in drainer's task."
+  assume_role_policy   = module.contract.events_assume_role_policy
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "events" {
@@ -136,6 +150,7 @@ resource "aws_sqs_queue" "dead_letter" {
   name                      = module.contract.names.dead_letter_queue
   message_retention_seconds = module.contract.dead_letter_queue.message_retention_seconds
   sqs_managed_sse_enabled   = module.contract.dead_letter_queue.sqs_managed_sse_enabled
+  kms_master_key_id         = module.contract.dead_letter_queue.kms_master_key_id
   tags                      = var.tags
 }
 
@@ -252,13 +267,50 @@ resource "aws_cloudwatch_event_target" "sweep" {
 }
 
 ################################################################################
-# Alarms (enable_alarms): events that could not start the drainer, and drains that went wrong
+# Alarms (enable_alarms): events that could not start the drainer, drainer tasks that failed, and drains that went
+# wrong
 ################################################################################
+
+# A drainer task ECS accepted and then could not start, or that exited with an error, is invisible to EventBridge's own
+# metrics (RunTask answered 200). This rule matches its ECS event; its queue keeps the events (with ECS's
+# stoppedReason) for the operator, and gives the rule a target, so that EventBridge publishes its MatchedEvents.
+resource "aws_cloudwatch_event_rule" "task_failures" {
+  count = var.enable_alarms ? 1 : 0
+
+  name          = module.contract.names.task_failures_rule
+  description   = "Matches the ECS scale-in drainer's tasks that failed to start or exited with an error."
+  event_pattern = module.contract.task_failure_pattern
+  tags          = var.tags
+}
+
+resource "aws_sqs_queue" "task_failures" {
+  count = var.enable_alarms ? 1 : 0
+
+  name                      = module.contract.names.task_failures_queue
+  message_retention_seconds = module.contract.dead_letter_queue.message_retention_seconds
+  sqs_managed_sse_enabled   = module.contract.dead_letter_queue.sqs_managed_sse_enabled
+  kms_master_key_id         = module.contract.dead_letter_queue.kms_master_key_id
+  tags                      = var.tags
+}
+
+resource "aws_sqs_queue_policy" "task_failures" {
+  count = var.enable_alarms ? 1 : 0
+
+  queue_url = aws_sqs_queue.task_failures[0].id
+  policy    = module.contract.task_failures_queue_policy
+}
+
+resource "aws_cloudwatch_event_target" "task_failures" {
+  count = var.enable_alarms ? 1 : 0
+
+  rule = aws_cloudwatch_event_rule.task_failures[0].name
+  arn  = aws_sqs_queue.task_failures[0].arn
+}
 
 resource "aws_cloudwatch_metric_alarm" "this" {
   for_each = var.enable_alarms ? module.contract.alarms : {}
 
-  alarm_name          = "${module.contract.names.task_definition_family}-${each.key}"
+  alarm_name          = module.contract.alarm_names[each.key]
   alarm_description   = each.value.description
   namespace           = each.value.namespace
   metric_name         = each.value.metric_name
@@ -266,8 +318,8 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   statistic           = each.value.statistic
   period              = module.contract.alarm_shape.period
   evaluation_periods  = module.contract.alarm_shape.evaluation_periods
-  threshold           = module.contract.alarm_shape.threshold
-  comparison_operator = module.contract.alarm_shape.comparison_operator
+  threshold           = each.value.threshold
+  comparison_operator = each.value.comparison_operator
   treat_missing_data  = module.contract.alarm_shape.treat_missing_data
   alarm_actions       = var.alarm_topic_arn == null ? [] : [var.alarm_topic_arn]
   ok_actions          = var.alarm_topic_arn == null ? [] : [var.alarm_topic_arn]

@@ -2,7 +2,7 @@
 # `terraform test` exercises them offline. test/terraform checks that the two copies stay identical.
 
 variable "name" {
-  description = "Prefix for the names of everything the module creates (task definition family, roles, rules, queue, log group). Defaults to null: the cluster's name (first 24 characters) followed by \"-drainer\"."
+  description = "Prefix for the names of everything the module creates (task definition family, roles, rules, queue, log group). Defaults to null: the cluster's name followed by \"-drainer\"; a cluster name longer than 24 characters is cut to 15 and followed by the first 8 hex characters of its SHA-256, so that clusters whose names differ only at the end get distinct names."
   type        = string
   default     = null
 
@@ -79,8 +79,9 @@ variable "assign_public_ip" {
 }
 
 variable "drainer_image" {
-  description = "The drainer's container image URI. Required: Terraform builds no images; `make all` in the repository builds and publishes one."
+  description = "The drainer's container image URI. Defaults to the release this module belongs to, public.ecr.aws/ecs-scale-in-drainer/drainer:0.2.0 (the repository and version in the repository's .release); set your own copy (`make all repository=...`) to pull from your registry. Terraform builds no images."
   type        = string
+  default     = "public.ecr.aws/ecs-scale-in-drainer/drainer:0.2.0"
   nullable    = false
 
   validation {
@@ -90,7 +91,7 @@ variable "drainer_image" {
 }
 
 variable "heartbeat_timeout" {
-  description = "The lifecycle hook's heartbeat timeout, in seconds (30-7200). The drainer heartbeats at half of it. Defaults to 900."
+  description = "The lifecycle hook's heartbeat timeout, in seconds (30-7200). The drainer heartbeats at half of it. With the sweep on a rate(...) schedule, at least 2 x (the sweep's period + 120 s), so that the next sweep takes over from a drainer that died: 840 for the default sweep. Defaults to 900."
   type        = number
   default     = 900
   nullable    = false
@@ -98,6 +99,13 @@ variable "heartbeat_timeout" {
   validation {
     condition     = var.heartbeat_timeout >= 30 && var.heartbeat_timeout <= 7200 && floor(var.heartbeat_timeout) == var.heartbeat_timeout
     error_message = "Set heartbeat_timeout to a whole number of seconds from 30 to 7200 (the range Auto Scaling accepts)."
+  }
+
+  # minimumHeartbeatTimeoutForSweep in contract.ts: 2 x (the sweep's period + DRAINER_START_ALLOWANCE_SECONDS, 120),
+  # so that the next sweep takes over the action of a drainer that died before its hook expires. cron(...) is not checked.
+  validation {
+    condition     = !var.enable_sweep || var.heartbeat_timeout >= try(one([for m in [regex("^rate\\(([0-9]+) (minutes?|hours?|days?)\\)$", var.sweep_schedule)] : 2 * (m[0] * { minute = 60, minutes = 60, hour = 3600, hours = 3600, day = 86400, days = 86400 }[m[1]] + 120)]), 0)
+    error_message = "Set heartbeat_timeout to at least ${try(one([for m in [regex("^rate\\(([0-9]+) (minutes?|hours?|days?)\\)$", var.sweep_schedule)] : 2 * (m[0] * { minute = 60, minutes = 60, hour = 3600, hours = 3600, day = 86400, days = 86400 }[m[1]] + 120)]), "?")} seconds, 2 x (the sweep's period + 120 s), or shorten sweep_schedule: it is ${var.heartbeat_timeout} with sweep_schedule \"${var.sweep_schedule}\". A drainer heartbeats every half heartbeat_timeout; if it dies, the next sweep must start (its period, plus 120 s to start a task) before the hook expires. At most 7200 is possible, so a sweep must run at least every 3480 s (58 minutes)."
   }
 }
 
@@ -212,7 +220,7 @@ variable "publish_events" {
 }
 
 variable "enable_alarms" {
-  description = "Create CloudWatch alarms: the dead-letter queue has messages, a rule's FailedInvocations, and each group's drains that timed out or failed (from the drainer's metrics, so emit_metrics must be true). Defaults to false."
+  description = "Create CloudWatch alarms: the dead-letter queue has messages, a rule's FailedInvocations, a drainer task that failed to start or exited with an error (an EventBridge rule on ECS task state changes, with a queue that keeps its events), and each group's drains that timed out or failed and actions no drainer answered for (from the drainer's metrics, so emit_metrics must be true). Defaults to false."
   type        = bool
   default     = false
   nullable    = false
@@ -238,6 +246,21 @@ variable "alarm_topic_arn" {
   }
 }
 
+variable "fargate_vcpu_quota" {
+  description = "The account's Fargate On-Demand vCPU quota in the region (Service Quotas L-3032A538), a number greater than 0. When set, an alarm fires when the account's Fargate vCPUs (AWS/Usage ResourceCount) reach 80% of it: RunTask then soon refuses drainers, which EventBridge counts as delivered. Requires enable_alarms. Defaults to null (no alarm)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.fargate_vcpu_quota == null || try(var.fargate_vcpu_quota > 0, false)
+    error_message = "Set fargate_vcpu_quota to the account's Fargate On-Demand vCPU quota in the region (a number greater than 0, from Service Quotas L-3032A538), or leave it null for no Fargate usage alarm."
+  }
+  validation {
+    condition     = var.fargate_vcpu_quota == null || var.enable_alarms
+    error_message = "Set enable_alarms = true to use fargate_vcpu_quota, or leave fargate_vcpu_quota null."
+  }
+}
+
 variable "enable_sweep" {
   description = "Run the drainer on sweep_schedule to handle instances whose lifecycle event was lost. Defaults to true."
   type        = bool
@@ -246,7 +269,7 @@ variable "enable_sweep" {
 }
 
 variable "sweep_schedule" {
-  description = "The EventBridge schedule expression of the sweep. Defaults to \"rate(5 minutes)\"."
+  description = "The EventBridge schedule expression of the sweep. A rate(...) period is checked against heartbeat_timeout; a cron(...) schedule is not (keep its longest gap below heartbeat_timeout / 2 - 120 s). Defaults to \"rate(5 minutes)\"."
   type        = string
   default     = "rate(5 minutes)"
   nullable    = false
@@ -310,6 +333,18 @@ variable "launch_type" {
   }
 }
 
+variable "cpu_architecture" {
+  description = "The drainer task's CPU architecture: X86_64 or ARM64 (AWS Graviton, about 20% cheaper on Fargate; with launch_type EC2 the cluster needs ARM instances with room for it). drainer_image must have a variant for it. Defaults to X86_64."
+  type        = string
+  default     = "X86_64"
+  nullable    = false
+
+  validation {
+    condition     = contains(["X86_64", "ARM64"], var.cpu_architecture)
+    error_message = "Set cpu_architecture to X86_64 or ARM64."
+  }
+}
+
 variable "hook_name" {
   description = "The lifecycle hook's name on every group. Defaults to \"ecs-scale-in-drainer\"."
   type        = string
@@ -324,6 +359,40 @@ variable "hook_name" {
   validation {
     condition     = var.hook_name != "ecs-managed-draining-termination-hook"
     error_message = "Choose another hook_name: ecs-managed-draining-termination-hook belongs to ECS managed instance draining."
+  }
+}
+
+variable "permissions_boundary" {
+  description = "The ARN of an IAM managed policy set as the permissions boundary of every role the module creates (task, execution, events). Defaults to null (no boundary)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.permissions_boundary == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/[A-Za-z0-9+=,.@_/-]{1,512}$", var.permissions_boundary))
+    error_message = "Set permissions_boundary to the ARN of an IAM managed policy (arn:aws:iam::123456789012:policy/NAME), or leave it null for roles without a boundary."
+  }
+}
+
+variable "role_path" {
+  description = "The IAM path of every role the module creates: \"/\" or \"/a/path/\". Defaults to \"/\"."
+  type        = string
+  default     = "/"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^(/|/[!-~]{1,510}/)$", var.role_path))
+    error_message = "Set role_path to an IAM path that starts and ends with / (for example /platform/drainer/), at most 512 printable ASCII characters."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "The ARN of a KMS key that encrypts the drainer's log group and its queues (dead letters, task failures). Its key policy must let logs.REGION.amazonaws.com use it and events.amazonaws.com call kms:GenerateDataKey and kms:Decrypt (see the README). Defaults to null: CloudWatch Logs' own encryption and SSE-SQS."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]{1,64}$", var.kms_key_arn))
+    error_message = "Set kms_key_arn to a KMS key's ARN (arn:aws:kms:REGION:ACCOUNT:key/ID; not an alias, which CloudWatch Logs does not take), or leave it null."
   }
 }
 

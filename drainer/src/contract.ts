@@ -5,6 +5,8 @@
  * environment variables, the AWS actions and the event fields declared here. Nothing here does I/O.
  */
 
+import { createHash } from "node:crypto";
+
 /** The name of the drainer's container in every task definition. Input transformers target it. */
 export const DRAINER_CONTAINER_NAME = "drainer";
 
@@ -466,3 +468,177 @@ export const DECLARED_ACTIONS: readonly DeclaredAction[] = [
     mutating: true,
   },
 ];
+
+/**
+ * Seconds allowed for the next sweep's drainer to start once its schedule fires: EventBridge's RunTask, a Fargate
+ * task's provisioning and image pull, and the drainer's own start (public reports put RunTask-to-RUNNING at 20-70 s).
+ */
+export const DRAINER_START_ALLOWANCE_SECONDS = 120;
+
+/** Seconds in each unit of an EventBridge `rate(...)` schedule expression. */
+const RATE_UNIT_SECONDS: Readonly<Record<string, number>> = {
+  minute: 60,
+  minutes: 60,
+  hour: 3600,
+  hours: 3600,
+  day: 86400,
+  days: 86400,
+};
+
+/**
+ * The period, in seconds, of an EventBridge schedule expression `rate(N minute|minutes|hour|hours|day|days)`, or
+ * undefined for anything else (a `cron(...)` expression has no single period and is not checked).
+ */
+export function rateExpressionSeconds(expression: string): number | undefined {
+  const match = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
+  return match ? Number(match[1]) * RATE_UNIT_SECONDS[match[2]] : undefined;
+}
+
+/**
+ * The shortest hook HeartbeatTimeout that a sweep every `sweepPeriodSeconds` protects. A drainer heartbeats each
+ * action it holds every half HeartbeatTimeout; if it dies just before its next heartbeat, half the timeout is left,
+ * and in it the next sweep must start (a whole sweep period at worst, plus DRAINER_START_ALLOWANCE_SECONDS) and take
+ * the action over: HeartbeatTimeout / 2 >= period + allowance.
+ */
+export function minimumHeartbeatTimeoutForSweep(sweepPeriodSeconds: number): number {
+  return 2 * (sweepPeriodSeconds + DRAINER_START_ALLOWANCE_SECONDS);
+}
+
+/**
+ * The drainer's metrics the IaC faces alarm on, in namespace METRICS_NAMESPACE with DRAINER_METRIC_DIMENSIONS (Count;
+ * an alarm sums them over a period). TimedOut and Failed are outcome metrics (telemetry.ts, OUTCOME_METRICS).
+ */
+export const DRAINER_METRICS = {
+  /** 1 for a drain that reached its deadline and was completed with TIMEOUT_RESULT. */
+  timedOut: "TimedOut",
+  /** 1 for a drain a permanent AWS error ended, its action left to the hook. */
+  failed: "Failed",
+  /**
+   * 1 for each held action that the group's leader or the sweep took over and whose own drainer never started (its
+   * event was lost, or EventBridge could not start its task): the event path failed, the fallback worked.
+   */
+  orphanedActions: "OrphanedActions",
+} as const;
+
+/** The dimensions of the drainer's per-group metrics: the cluster's name and the Auto Scaling group. */
+export const DRAINER_METRIC_DIMENSIONS = ["Cluster", "AutoScalingGroup"] as const;
+
+/**
+ * The ECS event of a drainer task that stopped: a task ECS accepted and then could not start (stopCode
+ * TaskFailedToStart: no free IP in the subnet, an image pull failure, an image for the wrong architecture) or a
+ * drainer that exited with DRAINER_FAILURE_EXIT_CODES. EventBridge sees neither: RunTask answered 200.
+ */
+export const TASK_STATE_CHANGE_EVENT = {
+  source: "aws.ecs",
+  detailType: "ECS Task State Change",
+  lastStatus: "STOPPED",
+  failedToStartStopCode: "TaskFailedToStart",
+} as const;
+
+/** The drainer's exit codes that mean it did not do its work: a permanent AWS error, or invalid configuration. */
+export const DRAINER_FAILURE_EXIT_CODES: readonly number[] = [
+  ExitCode.Failed,
+  ExitCode.InvalidConfig,
+];
+
+/**
+ * The EventBridge pattern of the drainer's failed tasks: TASK_STATE_CHANGE_EVENT in the cluster, from any revision of
+ * the drainer's task definition family (`taskDefinitionFamilyArnPrefix`: `arn:P:ecs:R:A:task-definition/FAMILY:`).
+ */
+export function drainerTaskFailurePattern(
+  clusterArn: string,
+  taskDefinitionFamilyArnPrefix: string,
+) {
+  return {
+    source: [TASK_STATE_CHANGE_EVENT.source],
+    "detail-type": [TASK_STATE_CHANGE_EVENT.detailType],
+    detail: {
+      clusterArn: [clusterArn],
+      lastStatus: [TASK_STATE_CHANGE_EVENT.lastStatus],
+      taskDefinitionArn: [{ prefix: taskDefinitionFamilyArnPrefix }],
+      $or: [
+        { stopCode: [TASK_STATE_CHANGE_EVENT.failedToStartStopCode] },
+        { containers: { exitCode: [...DRAINER_FAILURE_EXIT_CODES] } },
+      ],
+    },
+  };
+}
+
+/** The Fargate On-Demand vCPU usage metric (AWS/Usage; the ECS developer guide's "AWS Fargate usage metrics"). */
+export const FARGATE_VCPU_USAGE_METRIC = {
+  namespace: "AWS/Usage",
+  metricName: "ResourceCount",
+  dimensions: {
+    Service: "Fargate",
+    Type: "Resource",
+    Resource: "vCPU",
+    Class: "Standard/OnDemand",
+  },
+} as const;
+
+/** The Fargate vCPU alarm fires at this percentage of `fargateVcpuQuota` (Maximum over the period). */
+export const FARGATE_VCPU_ALARM_PERCENT = 80;
+
+/** The Fargate vCPU alarm's threshold for a quota: written as quota x 80 / 100, so that both faces compute it exactly. */
+export function fargateVcpuAlarmThreshold(quota: number): number {
+  return (quota * FARGATE_VCPU_ALARM_PERCENT) / 100;
+}
+
+/**
+ * The CPU architectures the drainer's task may ask for (the task definition's runtimePlatform.cpuArchitecture), with
+ * the Docker platform its image is built for. The default is X86_64.
+ */
+export const CPU_ARCHITECTURE_PLATFORMS = {
+  X86_64: "linux/amd64",
+  ARM64: "linux/arm64",
+} as const;
+
+/** The Pulumi and Terraform default CPU architecture of the drainer's task. */
+export const DEFAULT_CPU_ARCHITECTURE: keyof typeof CPU_ARCHITECTURE_PLATFORMS = "X86_64";
+
+/**
+ * The shapes the IaC faces accept for the IAM and encryption inputs (the same regular expressions in both):
+ * - a permissions boundary: an IAM managed policy ARN, AWS's or the account's, with an optional path;
+ * - a role path: `/`, or `/` + 1-510 printable ASCII characters + `/` (IAM's own pattern and length);
+ * - a KMS key ARN (not an alias: CloudWatch Logs takes a key ARN only).
+ */
+export const IAM_INPUT_PATTERNS = {
+  permissionsBoundary: /^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy\/[A-Za-z0-9+=,.@_/-]{1,512}$/,
+  rolePath: /^(\/|\/[!-~]{1,510}\/)$/,
+  kmsKeyArn: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/[A-Za-z0-9-]{1,64}$/,
+} as const;
+
+/** Hex characters of SHA-256 kept when a name is cut short: 8 (a 32-bit hash). */
+export const NAME_HASH_LENGTH = 8;
+
+/**
+ * The first NAME_HASH_LENGTH hex characters of the SHA-256 of `text` (UTF-8), as Terraform's
+ * `substr(sha256(text), 0, 8)` computes them.
+ */
+export function shortHash(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex").slice(0, NAME_HASH_LENGTH);
+}
+
+/**
+ * `name` when it fits in `maxLength` characters; otherwise its first `maxLength - 9` characters, `-`, and the short
+ * hash of the whole name, so that two long names that differ only at the end (a blue and a green cluster) stay
+ * distinct. Both IaC faces cut names this way (Terraform: modules/contract). For ASCII names.
+ */
+export function truncateWithHash(name: string, maxLength: number): string {
+  if (name.length <= maxLength) return name;
+  return `${name.slice(0, maxLength - NAME_HASH_LENGTH - 1)}-${shortHash(name)}`;
+}
+
+/** Characters of the cluster's name a default resource-name prefix keeps (with `-drainer`, 32 at most). */
+export const DEFAULT_NAME_CLUSTER_CHARS = 24;
+
+/**
+ * The default prefix of the names of what the Terraform module creates: the cluster's name, cut with its hash when
+ * longer than DEFAULT_NAME_CLUSTER_CHARS, followed by `-drainer`.
+ */
+export function defaultDrainerName(clusterName: string): string {
+  return `${truncateWithHash(clusterName, DEFAULT_NAME_CLUSTER_CHARS)}-drainer`;
+}
+
+/** CloudWatch alarm names: at most 255 characters. */
+export const ALARM_NAME_MAX_LENGTH = 255;

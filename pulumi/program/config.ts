@@ -3,6 +3,7 @@
  * namespace (`ecs-scale-in-drainer:clusterName`). Pure: it reads only the values it is given.
  */
 import { LifecycleResult } from "../../drainer/src/contract";
+import { CpuArchitecture } from "../cpuArchitecture";
 import { LaunchType } from "../launchType";
 import type { ScaleInDrainerArgs } from "../scaleInDrainer";
 import { ARG_CHECKS, checkScaleInDrainerArgs } from "../validation";
@@ -11,7 +12,8 @@ import { ARG_CHECKS, checkScaleInDrainerArgs } from "../validation";
 export const CONFIG_NAMESPACE = "ecs-scale-in-drainer";
 
 /** How a key's text is read. Lists and maps are what `pulumi config set --path` stores: JSON. */
-type KeyKind = "string" | "list" | "boolean" | "number" | "result" | "launchType" | "map";
+type KeyKind =
+  "string" | "list" | "boolean" | "number" | "result" | "launchType" | "cpuArchitecture" | "map";
 
 /** Every key the program reads, with its kind. Each is the ScaleInDrainer arg of the same name. */
 export const CONFIG_KEYS: { readonly [K in keyof ScaleInDrainerArgs]-?: KeyKind } = {
@@ -34,13 +36,19 @@ export const CONFIG_KEYS: { readonly [K in keyof ScaleInDrainerArgs]-?: KeyKind 
   publishEvents: "boolean",
   enableAlarms: "boolean",
   alarmTopicArn: "string",
+  fargateVcpuQuota: "number",
   sweepSchedule: "string",
   enableSweep: "boolean",
   cpu: "number",
   memory: "number",
   logRetentionDays: "number",
   launchType: "launchType",
+  cpuArchitecture: "cpuArchitecture",
   hookName: "string",
+  permissionsBoundary: "string",
+  rolePath: "string",
+  kmsKeyArn: "string",
+  protectHooks: "boolean",
   tags: "map",
 };
 
@@ -86,6 +94,8 @@ function parseValue(kind: KeyKind, text: string): { value?: unknown; error?: str
       return { value: trimmed.toUpperCase() as LifecycleResult };
     case "launchType":
       return { value: trimmed.toUpperCase() as LaunchType };
+    case "cpuArchitecture":
+      return { value: trimmed.toUpperCase() as CpuArchitecture };
     case "list": {
       // A list: JSON (what YAML lists and `pulumi config set --path` store) or comma-separated text.
       if (trimmed.startsWith("[")) {

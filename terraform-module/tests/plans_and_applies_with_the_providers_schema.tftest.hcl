@@ -46,6 +46,10 @@ run "one_group_fargate_with_the_sweep" {
     error_message = "Fargate by default, on the latest platform."
   }
   assert {
+    condition     = aws_ecs_task_definition.this.runtime_platform[0].cpu_architecture == "X86_64"
+    error_message = "X86_64 by default."
+  }
+  assert {
     condition     = aws_cloudwatch_event_target.lifecycle["prod-ecs-a"].ecs_target[0].propagate_tags == "TASK_DEFINITION" && aws_cloudwatch_event_target.sweep[0].ecs_target[0].propagate_tags == "TASK_DEFINITION"
     error_message = "Every target propagates the task definition's tags to the drainer's tasks."
   }
@@ -71,7 +75,13 @@ run "three_groups_on_ec2_without_the_sweep" {
     assign_public_ip        = false
     enable_sweep            = false
     hook_default_result     = "ABANDON"
+    cpu_architecture        = "ARM64"
     tags                    = { team = "platform" }
+  }
+
+  assert {
+    condition     = aws_ecs_task_definition.this.runtime_platform[0].cpu_architecture == "ARM64" && aws_ecs_task_definition.this.runtime_platform[0].operating_system_family == "LINUX"
+    error_message = "cpu_architecture reaches the task definition's runtime platform."
   }
 
   assert {
@@ -150,8 +160,16 @@ run "alarms_when_asked_for_each_group_rule_and_the_queue" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.this) == 8
-    error_message = "The queue, two group rules and the sweep rule, and two groups' timed-out and failed drains: 8 alarms."
+    condition     = length(aws_cloudwatch_metric_alarm.this) == 11
+    error_message = "The queue, two group rules and the sweep rule, the failed drainer tasks, and two groups' timed-out and failed drains and orphaned actions: 11 alarms."
+  }
+  assert {
+    condition     = aws_cloudwatch_event_target.task_failures[0].arn == aws_sqs_queue.task_failures[0].arn && aws_cloudwatch_event_target.task_failures[0].rule == aws_cloudwatch_event_rule.task_failures[0].name && aws_cloudwatch_metric_alarm.this["drainer-tasks-failed"].dimensions == tomap({ RuleName = aws_cloudwatch_event_rule.task_failures[0].name })
+    error_message = "The failed-task rule sends to its queue, and its alarm counts the rule's matched events."
+  }
+  assert {
+    condition     = jsondecode(aws_sqs_queue_policy.task_failures[0].policy).Statement[0].Condition.ArnEquals["aws:SourceArn"] == aws_cloudwatch_event_rule.task_failures[0].arn
+    error_message = "Only the failed-task rule may send to its queue."
   }
   assert {
     condition     = aws_cloudwatch_metric_alarm.this["asg-blue-drains-timed-out"].namespace == "ECSScaleInDrainer" && aws_cloudwatch_metric_alarm.this["asg-blue-drains-timed-out"].dimensions == tomap({ Cluster = "prod", AutoScalingGroup = "blue" })
@@ -171,9 +189,30 @@ run "no_alarms_by_default" {
   command = plan
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.this) == 0
-    error_message = "Alarms are opt-in."
+    condition     = length(aws_cloudwatch_metric_alarm.this) == 0 && length(aws_cloudwatch_event_rule.task_failures) == 0 && length(aws_sqs_queue.task_failures) == 0
+    error_message = "Alarms, and the failed-task rule and queue, are opt-in."
   }
+}
+
+run "alarms_near_the_fargate_vcpu_quota" {
+  command = apply
+  variables {
+    enable_alarms      = true
+    fargate_vcpu_quota = 20
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["fargate-vcpu-quota"].threshold == 16 && aws_cloudwatch_metric_alarm.this["fargate-vcpu-quota"].comparison_operator == "GreaterThanOrEqualToThreshold" && aws_cloudwatch_metric_alarm.this["fargate-vcpu-quota"].namespace == "AWS/Usage"
+    error_message = "The Fargate alarm fires at 80% of the quota."
+  }
+}
+
+run "rejects_a_fargate_quota_without_alarms" {
+  command = plan
+  variables {
+    fargate_vcpu_quota = 6
+  }
+  expect_failures = [var.fargate_vcpu_quota]
 }
 
 run "rejects_alarms_without_metrics" {
@@ -191,4 +230,35 @@ run "rejects_a_topic_without_alarms" {
     alarm_topic_arn = "arn:aws:sns:us-west-2:123456789012:oncall"
   }
   expect_failures = [var.alarm_topic_arn]
+}
+
+run "bounds_and_places_every_role_and_encrypts_with_the_kms_key" {
+  command = apply
+  variables {
+    enable_alarms        = true
+    permissions_boundary = "arn:aws:iam::123456789012:policy/platform-boundary"
+    role_path            = "/platform/drainer/"
+    kms_key_arn          = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+
+  assert {
+    condition     = alltrue([for r in [aws_iam_role.task, aws_iam_role.execution, aws_iam_role.events] : r.permissions_boundary == "arn:aws:iam::123456789012:policy/platform-boundary" && r.path == "/platform/drainer/"])
+    error_message = "Every role the module creates has the boundary and the path."
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.this.kms_key_id == "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    error_message = "The log group is encrypted with the key."
+  }
+  assert {
+    condition     = alltrue([for q in [aws_sqs_queue.dead_letter, aws_sqs_queue.task_failures[0]] : q.kms_master_key_id == "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"])
+    error_message = "Both queues are encrypted with the key."
+  }
+}
+
+run "rejects_a_role_path_without_slashes" {
+  command = plan
+  variables {
+    role_path = "platform"
+  }
+  expect_failures = [var.role_path]
 }

@@ -49,6 +49,17 @@ const statusproto = pulumiRequire("./proto/status_pb");
  * does): an output value without a value (sdk/nodejs/runtime/rpc.ts, `specialSigKey`, `specialOutputValueSig`).
  */
 const UNKNOWN = { "4dabf18193072939515e22adb298388d": "d0e6a833031e9bbcd3f4e8bde6ca49a4" };
+/**
+ * A known value that another resource's output (another stack's, say) carries, as the engine sends it to a provider
+ * that accepts outputs: an output value with its value and its dependency.
+ */
+function outputValue(value: unknown): object {
+  return {
+    "4dabf18193072939515e22adb298388d": "d0e6a833031e9bbcd3f4e8bde6ca49a4",
+    value,
+    dependencies: ["urn:pulumi:dev::consumer::pulumi:pulumi:StackReference::shared"],
+  };
+}
 /** The same, as older engines send it: the plain unknown sentinel (rpc.ts `unknownValue`). */
 const LEGACY_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const PROJECT = "consumer";
@@ -84,6 +95,8 @@ interface Registered {
   custom: boolean;
   parent: string;
   inputs: Record<string, any>;
+  /** The URNs the registration depends on. */
+  dependencies: string[];
 }
 
 /** A fake engine (logs) and resource monitor (registrations, invokes) on loopback ports. */
@@ -152,6 +165,7 @@ class FakeEngine {
           custom: req.getCustom(),
           parent: req.getParent(),
           inputs,
+          dependencies: req.getDependenciesList(),
         };
         this.registered.push(entry);
         const urn = `urn:pulumi:${STACK}::${PROJECT}::${entry.type}::${entry.name}`;
@@ -535,6 +549,82 @@ describe("the component plugin over Pulumi's gRPC protocol", function () {
       assert.deepEqual(children, [], "nothing is registered after a rejected input");
     });
   }
+
+  for (const [title, inputs, arg, value, fix] of [
+    [
+      "a drain timeout from another stack's output, beyond 48 hours",
+      { drainTimeout: outputValue(999999) },
+      "drainTimeout",
+      "999999",
+      /set it to a number of seconds greater than 0 and at most 172800/,
+    ],
+    [
+      "a heartbeat timeout from another stack's output that the default sweep cannot beat",
+      { heartbeatTimeout: outputValue(600) },
+      "heartbeatTimeout",
+      "600",
+      /Raise `heartbeatTimeout` to 840 or more/,
+    ],
+    [
+      "a cluster ARN in another region, from another stack's output",
+      { clusterName: outputValue(`arn:aws:ecs:us-east-1:${ACCOUNT}:cluster/prod`) },
+      "clusterName",
+      `arn:aws:ecs:us-east-1:${ACCOUNT}:cluster/prod`,
+      /Set `aws:region` to us-east-1 .*or give ScaleInDrainer an AWS provider/,
+    ],
+  ] as const) {
+    it(`Construct (update, invalid Output): ${title} fails with one message naming \`${arg}\`, its value and the fix, registering no child`, async () => {
+      engine.reset(false);
+      const err: any = await unary(
+        client,
+        "construct",
+        constructRequest(engine, "late", { ...INPUTS, ...inputs }, false),
+      ).then(
+        () => assert.fail("Construct succeeded"),
+        (e) => e,
+      );
+      assert.equal(err.code, grpc.status.INVALID_ARGUMENT, err.message);
+      const reasons = propertyErrors(err);
+      assert.deepEqual(Object.keys(reasons), [arg], err.message);
+      assert.ok(reasons[arg].includes(`\`${arg}\``), reasons[arg]);
+      assert.ok(reasons[arg].includes(value), reasons[arg]);
+      assert.match(reasons[arg], fix);
+      assert.equal(err.message.split(reasons[arg]).length, 2, `one message: ${err.message}`);
+      assert.deepEqual(
+        engine.registered.filter((r) => r.type !== TOKEN),
+        [],
+        "nothing is registered after a rejected input",
+      );
+      assert.deepEqual(
+        engine.logs.filter((l) => /error serializing property/.test(l.message)),
+        [],
+      );
+    });
+  }
+
+  it("Construct (update): a valid drain timeout from another stack's output reaches the container, with its dependency", async () => {
+    engine.reset(false);
+    await unary(
+      client,
+      "construct",
+      constructRequest(engine, "late-ok", { ...INPUTS, drainTimeout: outputValue(1800) }, false),
+    );
+    const [taskDefinition] = engine.registered.filter(
+      (r) => r.type === "aws:ecs/taskDefinition:TaskDefinition",
+    );
+    const [container] = JSON.parse(taskDefinition.inputs.containerDefinitions);
+    assert.deepEqual(
+      container.environment.find((e: { name: string }) => e.name === "DRAIN_TIMEOUT_SECONDS"),
+      { name: "DRAIN_TIMEOUT_SECONDS", value: "1800" },
+    );
+    // The value keeps its dependency: the task definition still depends on what produced it.
+    assert.ok(
+      taskDefinition.dependencies.includes(
+        "urn:pulumi:dev::consumer::pulumi:pulumi:StackReference::shared",
+      ),
+      JSON.stringify(taskDefinition.dependencies),
+    );
+  });
 
   it("keeps serving after failed constructs, without growing past 300 MB", async () => {
     const status = readFileSync(`/proc/${plugin!.child.pid}/status`, "utf8");

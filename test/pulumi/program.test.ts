@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, one, recorded, reset, settle } from "./harness";
 import { LifecycleResult } from "../../drainer/src/contract";
-import { LaunchType } from "../../pulumi";
+import { CpuArchitecture, LaunchType } from "../../pulumi";
 import {
   CONFIG_KEYS,
   CONFIG_NAMESPACE,
@@ -15,12 +15,16 @@ const NS = CONFIG_NAMESPACE;
 
 /**
  * The `config:` entries of a stack file as Pulumi hands them to a program: full key -> text, lists and maps as JSON.
- * Reads only the one-line `key: value` form the example uses.
+ * Reads only the one-line `key: value` form the example uses. With `commented`, the entries commented out instead
+ * (`  # key: value`): the example's placeholders.
  */
-function stackFileConfig(file: string): Record<string, string> {
+function stackFileConfig(file: string, commented = false): Record<string, string> {
   const config: Record<string, string> = {};
+  const entry = commented
+    ? /^ {2}# ([a-z0-9-]+:[A-Za-z0-9]+): (.+)$/
+    : /^ {2}([a-z0-9-]+:[A-Za-z0-9]+): (.+)$/;
   for (const line of fs.readFileSync(file, "utf8").split("\n")) {
-    const m = /^ {2}([a-z0-9-]+:[A-Za-z0-9]+): (.+)$/.exec(line);
+    const m = entry.exec(line);
     if (!m) continue;
     const raw = m[2].trim();
     config[m[1]] = /^[[{]/.test(raw)
@@ -68,7 +72,6 @@ describe("the per-environment program (Pulumi.yaml)", () => {
         subnetIds: ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
         securityGroupIds: ["sg-0123456789abcdef0"],
         assignPublicIp: false,
-        drainerImage: "123456789012.dkr.ecr.us-west-2.amazonaws.com/ecs-scale-in-drainer:0.1.0",
         heartbeatTimeout: 900,
         drainTimeout: 3600,
         pollInterval: 10,
@@ -82,28 +85,54 @@ describe("the per-environment program (Pulumi.yaml)", () => {
         memory: 512,
         logRetentionDays: 30,
         launchType: LaunchType.Fargate,
+        cpuArchitecture: CpuArchitecture.X86_64,
+        rolePath: "/",
+        protectHooks: true,
         hookName: "ecs-scale-in-drainer",
         hookDefaultResult: LifecycleResult.Continue,
         emitMetrics: true,
         metricsNamespace: "ECSScaleInDrainer",
         publishEvents: true,
-        enableAlarms: true,
-        alarmTopicArn: "arn:aws:sns:us-west-2:123456789012:oncall",
+        enableAlarms: false,
         tags: { team: "platform", environment: "dev" },
       });
     });
 
-    it("the example stack file shows every key, each with a comment", () => {
+    it("ships no fake image, no alarms and no fake topic: those keys are commented-out placeholders", () => {
+      const placeholders = stackFileConfig("Pulumi.example.yaml", true);
+      assert.deepEqual(Object.keys(placeholders).sort(), [
+        `${NS}:alarmTopicArn`,
+        `${NS}:drainerImage`,
+        `${NS}:fargateVcpuQuota`,
+        `${NS}:kmsKeyArn`,
+        `${NS}:permissionsBoundary`,
+      ]);
+      // Uncommented, with alarms on, they are valid settings.
+      const args = readStackConfig({
+        ...stackFileConfig("Pulumi.example.yaml"),
+        ...placeholders,
+        [`${NS}:enableAlarms`]: "true",
+      });
+      assert.equal(args.alarmTopicArn, "arn:aws:sns:us-west-2:123456789012:oncall");
+      assert.equal(args.fargateVcpuQuota, 6);
+      assert.match(args.drainerImage as string, /ecs-scale-in-drainer:\d+\.\d+\.\d+$/);
+    });
+
+    it("the example stack file shows every key, set or as a placeholder, each with a comment", () => {
       const text = fs.readFileSync("Pulumi.example.yaml", "utf8");
-      const keys = Object.keys(stackFileConfig("Pulumi.example.yaml"));
+      const set = Object.keys(stackFileConfig("Pulumi.example.yaml"));
+      const keys = [...set, ...Object.keys(stackFileConfig("Pulumi.example.yaml", true))];
       assert.deepEqual(
         keys.filter((k) => k.startsWith(`${NS}:`)).sort(),
         Object.keys(CONFIG_KEYS)
           .map((k) => `${NS}:${k}`)
           .sort(),
       );
-      for (const key of keys) {
+      for (const key of set) {
         assert.match(text, new RegExp(`  # .+\\n  ${key}: `), `${key} has a comment`);
+      }
+      for (const key of keys.filter((k) => !set.includes(k))) {
+        assert.match(text, new RegExp(`  # .+\\n  # ${key}: `), `${key} has a comment`);
       }
     });
 
@@ -113,7 +142,9 @@ describe("the per-environment program (Pulumi.yaml)", () => {
         [`${NS}:autoscalingGroupNames`]: "asg-a, asg-b",
         [`${NS}:launchType`]: "ec2",
         [`${NS}:timeoutResult`]: "abandon",
+        [`${NS}:cpuArchitecture`]: "arm64",
       });
+      assert.equal(args.cpuArchitecture, CpuArchitecture.Arm64);
       assert.deepEqual(args.autoscalingGroupNames, ["asg-a", "asg-b"]);
       assert.equal(args.launchType, LaunchType.Ec2);
       assert.equal(args.timeoutResult, LifecycleResult.Abandon);
@@ -160,10 +191,16 @@ describe("the per-environment program (Pulumi.yaml)", () => {
         ...REQUIRED,
         [`${NS}:heartbeatTimeout`]: "30",
         [`${NS}:drainTimeout`]: "4000",
+        [`${NS}:enableSweep`]: "false",
       });
       assert.deepEqual(
         error.problems.map((p) => p.key),
         [`${NS}:drainTimeout`],
+      );
+      const sweep = problemsOf({ ...REQUIRED, [`${NS}:sweepSchedule`]: "rate(1 hour)" });
+      assert.deepEqual(
+        sweep.problems.map((p) => p.key),
+        [`${NS}:heartbeatTimeout`],
       );
     });
 
@@ -225,17 +262,10 @@ describe("the per-environment program (Pulumi.yaml)", () => {
       }
     });
 
-    it("runs the configured prebuilt image", () => {
-      const definitions = JSON.parse(
-        one("aws:ecs/taskDefinition:TaskDefinition", "scale-in-drainer-test-task").inputs
-          .containerDefinitions,
-      );
+    it("builds the image with awsx, as the example sets none, and creates no alarms", () => {
+      assert.ok(one("awsx:ecr:Image", "scale-in-drainer-test-image"));
       assert.equal(
-        definitions[0].image,
-        "123456789012.dkr.ecr.us-west-2.amazonaws.com/ecs-scale-in-drainer:0.1.0",
-      );
-      assert.equal(
-        recorded.some((r) => r.type.startsWith("awsx:")),
+        recorded.some((r) => r.type === "aws:cloudwatch/metricAlarm:MetricAlarm"),
         false,
       );
     });

@@ -11,6 +11,8 @@ import {
   inventory,
   one,
   recorded,
+  reset,
+  settle,
   valueOf,
 } from "./harness";
 import { deploy } from "./deploy";
@@ -21,6 +23,7 @@ import {
   TERMINATING_TRANSITION,
 } from "../../drainer/src/contract";
 import {
+  CpuArchitecture,
   LaunchType,
   ScaleInDrainer,
   ScaleInDrainerArgs,
@@ -544,6 +547,220 @@ describe("ScaleInDrainer (Pulumi, under mocks)", () => {
       );
       for (const r of tagged) assert.deepEqual(r.inputs.tags, { team: "platform" }, r.name);
       assert.deepEqual(one(T.repository, `${name}-image`).inputs.tags, { team: "platform" });
+    });
+  });
+
+  describe("alarms", () => {
+    const name = "watched";
+    const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
+    const alarmsBy = () =>
+      Object.fromEntries(
+        recorded
+          .filter((r) => r.type === ALARM)
+          .map((r) => [r.name.slice(name.length + 1), r.inputs]),
+      );
+
+    it("alarms on failed drainer tasks through a rule on ECS task state changes and a queue of its own", async () => {
+      const drainer = await deploy(name, { ...BASE, drainerImage: PREBUILT, enableAlarms: true });
+      assert.deepEqual(
+        Object.keys(await valueOf(drainer.alarmArns)).sort(),
+        Object.keys(alarmsBy()).sort(),
+      );
+      const rule = one(T.rule, `${name}-task-failures`).inputs;
+      assert.deepEqual(JSON.parse(rule.eventPattern), {
+        source: ["aws.ecs"],
+        "detail-type": ["ECS Task State Change"],
+        detail: {
+          clusterArn: [CLUSTER_ARN],
+          lastStatus: ["STOPPED"],
+          taskDefinitionArn: [
+            { prefix: `arn:aws:ecs:${MOCK_REGION}:${MOCK_ACCOUNT}:task-definition/${name}-task:` },
+          ],
+          $or: [{ stopCode: ["TaskFailedToStart"] }, { containers: { exitCode: [1, 2] } }],
+        },
+      });
+      const target = one(T.target, `${name}-task-failures`).inputs;
+      assert.equal(target.roleArn, undefined);
+      assert.match(target.arn, /^arn:aws:sqs:/);
+      const policy = JSON.parse(one(T.queuePolicy, `${name}-task-failures`).inputs.policy);
+      assert.deepEqual(policy.Statement[0].Principal, { Service: "events.amazonaws.com" });
+      assert.deepEqual(policy.Statement[0].Condition, {
+        ArnEquals: { "aws:SourceArn": ruleArn(`${name}-task-failures`) },
+      });
+      const alarms = alarmsBy();
+      assert.deepEqual(Object.keys(alarms).sort(), [
+        "asg-asg-a-drains-failed",
+        "asg-asg-a-drains-timed-out",
+        "asg-asg-a-failed-invocations",
+        "asg-asg-a-orphaned-actions",
+        "dead-letters",
+        "drainer-tasks-failed",
+        "sweep-failed-invocations",
+      ]);
+      assert.deepEqual(
+        [
+          alarms["drainer-tasks-failed"].namespace,
+          alarms["drainer-tasks-failed"].metricName,
+          alarms["drainer-tasks-failed"].statistic,
+          alarms["drainer-tasks-failed"].threshold,
+          alarms["drainer-tasks-failed"].comparisonOperator,
+        ],
+        ["AWS/Events", "MatchedEvents", "Sum", 0, "GreaterThanThreshold"],
+      );
+      assert.deepEqual(alarms["asg-asg-a-orphaned-actions"].dimensions, {
+        Cluster: "prod",
+        AutoScalingGroup: "asg-a",
+      });
+      assert.equal(alarms["asg-asg-a-orphaned-actions"].metricName, "OrphanedActions");
+    });
+
+    it("alarms at 80% of the Fargate vCPU quota, on the account's On-Demand vCPUs, only when a quota is given", async () => {
+      await deploy(name, {
+        ...BASE,
+        drainerImage: PREBUILT,
+        enableAlarms: true,
+        fargateVcpuQuota: 6,
+      });
+      const quota = alarmsBy()["fargate-vcpu-quota"];
+      assert.deepEqual(
+        [
+          quota.namespace,
+          quota.metricName,
+          quota.statistic,
+          quota.threshold,
+          quota.comparisonOperator,
+        ],
+        ["AWS/Usage", "ResourceCount", "Maximum", 4.8, "GreaterThanOrEqualToThreshold"],
+      );
+      assert.deepEqual(quota.dimensions, {
+        Service: "Fargate",
+        Type: "Resource",
+        Resource: "vCPU",
+        Class: "Standard/OnDemand",
+      });
+      await deploy(name, { ...BASE, drainerImage: PREBUILT, enableAlarms: true });
+      assert.equal(alarmsBy()["fargate-vcpu-quota"], undefined);
+    });
+
+    it("creates no task-failures rule, queue or alarm without enableAlarms", async () => {
+      await deploy(name, { ...BASE, drainerImage: PREBUILT });
+      assert.deepEqual(
+        recorded.filter((r) => r.name.startsWith(`${name}-task-failures`) || r.type === ALARM),
+        [],
+      );
+    });
+  });
+
+  describe("CPU architecture", () => {
+    const name = "graviton";
+
+    it("runs on ARM64 and builds the image for linux/arm64 when asked", async () => {
+      await deploy(name, { ...BASE, cpuArchitecture: CpuArchitecture.Arm64 });
+      assert.deepEqual(one(T.taskDefinition, `${name}-task`).inputs.runtimePlatform, {
+        operatingSystemFamily: "LINUX",
+        cpuArchitecture: "ARM64",
+      });
+      assert.equal(one(T.image, `${name}-image`).inputs.platform, "linux/arm64");
+    });
+
+    it("runs a given image on ARM64 without building one", async () => {
+      await deploy(name, {
+        ...BASE,
+        drainerImage: PREBUILT,
+        cpuArchitecture: CpuArchitecture.Arm64,
+      });
+      assert.equal(
+        one(T.taskDefinition, `${name}-task`).inputs.runtimePlatform.cpuArchitecture,
+        "ARM64",
+      );
+      assert.equal(container(name).image, PREBUILT);
+      assert.equal(
+        recorded.some((r) => r.type.startsWith("awsx:")),
+        false,
+      );
+    });
+
+    it("builds for linux/amd64 and runs X86_64 by default (negative control for the two above)", async () => {
+      await deploy(name, BASE);
+      assert.equal(
+        one(T.taskDefinition, `${name}-task`).inputs.runtimePlatform.cpuArchitecture,
+        "X86_64",
+      );
+      assert.equal(one(T.image, `${name}-image`).inputs.platform, "linux/amd64");
+    });
+  });
+
+  describe("IAM and encryption inputs", () => {
+    const name = "bounded";
+    const BOUNDARY = `arn:aws:iam::${MOCK_ACCOUNT}:policy/platform-boundary`;
+    const KEY = `arn:aws:kms:${MOCK_REGION}:${MOCK_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+
+    it("gives every role it creates the permissions boundary and the path", async () => {
+      await deploy(name, {
+        ...BASE,
+        drainerImage: PREBUILT,
+        permissionsBoundary: BOUNDARY,
+        rolePath: "/platform/drainer/",
+      });
+      const roles = recorded.filter((r) => r.type === T.role);
+      assert.deepEqual(roles.map((r) => r.name).sort(), [
+        `${name}-task`,
+        `${name}-task-events`,
+        `${name}-task-execution`,
+      ]);
+      for (const r of roles) {
+        assert.equal(r.inputs.permissionsBoundary, BOUNDARY, r.name);
+        assert.equal(r.inputs.path, "/platform/drainer/", r.name);
+      }
+    });
+
+    it("encrypts the log group and both queues with the KMS key, and drops SSE-SQS for it", async () => {
+      await deploy(name, { ...BASE, drainerImage: PREBUILT, enableAlarms: true, kmsKeyArn: KEY });
+      assert.equal(one(T.logGroup, `${name}-task`).inputs.kmsKeyId, KEY);
+      for (const queue of [`${name}-dlq`, `${name}-task-failures`]) {
+        const inputs = one(T.queue, queue).inputs;
+        assert.equal(inputs.kmsMasterKeyId, KEY, queue);
+        assert.equal(inputs.sqsManagedSseEnabled, undefined, queue);
+      }
+    });
+
+    it("leaves roles unbounded at / and encryption to AWS by default (negative control)", async () => {
+      await deploy(name, { ...BASE, drainerImage: PREBUILT });
+      for (const r of recorded.filter((x) => x.type === T.role)) {
+        assert.equal(r.inputs.permissionsBoundary, undefined, r.name);
+        assert.equal(r.inputs.path, undefined, r.name);
+      }
+      assert.equal(one(T.logGroup, `${name}-task`).inputs.kmsKeyId, undefined);
+      assert.equal(one(T.queue, `${name}-dlq`).inputs.sqsManagedSseEnabled, true);
+    });
+  });
+
+  describe("uninstall safety: protected hooks", () => {
+    /** The `protect` option each resource of a ScaleInDrainer was registered with, by type and name. */
+    async function protectedResources(args: ScaleInDrainerArgs): Promise<string[]> {
+      reset();
+      const seen: string[] = [];
+      new ScaleInDrainer("guarded", args, {
+        transformations: [
+          (t) => {
+            if (t.opts.protect === true) seen.push(`${t.type} ${t.name}`);
+            return undefined;
+          },
+        ],
+      });
+      await settle();
+      return seen.sort();
+    }
+
+    it("protects every lifecycle hook, and nothing else, by default", async () => {
+      assert.deepEqual(
+        await protectedResources({ ...BASE, autoscalingGroupNames: ["asg-a", "asg-b"] }),
+        [`${T.hook} guarded-asg-a`, `${T.hook} guarded-asg-b`],
+      );
+    });
+
+    it("leaves the hooks unprotected with protectHooks: false (negative control)", async () => {
+      assert.deepEqual(await protectedResources({ ...BASE, protectHooks: false }), []);
     });
   });
 });

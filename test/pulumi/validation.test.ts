@@ -140,7 +140,7 @@ const CASES: [string, Partial<Record<keyof ScaleInDrainerArgs, unknown>>, string
   ["a drain timeout over 48 h", { drainTimeout: 172801 }, "drainTimeout", /at most 172800/],
   [
     "a drain timeout beyond 100 x the heartbeat",
-    { heartbeatTimeout: 30, drainTimeout: 3001 },
+    { heartbeatTimeout: 30, drainTimeout: 3001, enableSweep: false },
     "drainTimeout",
     /lower `drainTimeout` or raise `heartbeatTimeout`/,
   ],
@@ -160,6 +160,30 @@ const CASES: [string, Partial<Record<keyof ScaleInDrainerArgs, unknown>>, string
     /7, 14, 30/,
   ],
   ["an unknown launch type", { launchType: "LAMBDA" }, "launchType", /FARGATE or EC2/],
+  [
+    "an unknown CPU architecture",
+    { cpuArchitecture: "arm64" },
+    "cpuArchitecture",
+    /X86_64 or ARM64/,
+  ],
+  [
+    "the CPU architecture as an Output",
+    { cpuArchitecture: pulumi.output("ARM64") },
+    "cpuArchitecture",
+    /is an Output .* must be known when the program runs/,
+  ],
+  [
+    "a heartbeat the default sweep could not beat",
+    { heartbeatTimeout: 839 },
+    "heartbeatTimeout",
+    /`heartbeatTimeout` is 839 s, too short for `sweepSchedule` "rate\(5 minutes\)" .* at least 2 x \(300 \+ 120\) = 840\. Raise `heartbeatTimeout` to 840 or more .* or shorten `sweepSchedule`/,
+  ],
+  [
+    "an hourly sweep with the default heartbeat",
+    { sweepSchedule: "rate(1 hour)" },
+    "heartbeatTimeout",
+    /`heartbeatTimeout` is 900 s, too short for `sweepSchedule` "rate\(1 hour\)" .* = 7440/,
+  ],
   [
     "a public IP on EC2",
     { launchType: LaunchType.Ec2, assignPublicIp: true },
@@ -208,10 +232,12 @@ describe("ScaleInDrainer validation (Pulumi)", () => {
     }
   });
 
-  it("accepts the boundaries: heartbeat 30 and 7200, EC2 with any CPU size", async () => {
+  it("accepts the boundaries: heartbeat 30 (no sweep), 840 (the default sweep) and 7200, a cron sweep unchecked, EC2 with any CPU size", async () => {
     for (const args of [
-      { heartbeatTimeout: 30, drainTimeout: 3000 },
+      { heartbeatTimeout: 30, drainTimeout: 3000, enableSweep: false },
       { heartbeatTimeout: 7200, drainTimeout: 172800 },
+      { heartbeatTimeout: 840 },
+      { heartbeatTimeout: 60, drainTimeout: 6000, sweepSchedule: "cron(0 * * * ? *)" },
       { launchType: LaunchType.Ec2, cpu: 300 },
     ]) {
       new ScaleInDrainer(`valid-${Object.values(args).join("-")}`, { ...BASE, ...args });
@@ -254,9 +280,14 @@ describe("ScaleInDrainer validation (Pulumi)", () => {
       const failure = await rejectionOf(() => valueOf(drainer.taskRoleArn));
       assert.match(
         failure,
-        /`clusterName` is a cluster in .* but the AWS provider deploys to aws us-west-2, account 123456789012/,
+        /`clusterName` is "arn:.*", a cluster in .* but the AWS provider deploys to aws us-west-2, account 123456789012/,
       );
-      assert.match(failure, /an AWS provider for the cluster's region and account/);
+      assert.match(
+        failure,
+        where === "another region"
+          ? /Set `aws:region` to eu-west-1 .*or give ScaleInDrainer an AWS provider for eu-west-1/
+          : /an AWS provider for the cluster's region and account/,
+      );
     });
   }
 
@@ -268,6 +299,18 @@ describe("ScaleInDrainer validation (Pulumi)", () => {
     });
     await settle();
     assert.ok(recorded.some((r) => r.type === "aws:ecs/taskDefinition:TaskDefinition"));
+  });
+
+  it("checks a sweep schedule that arrives as an Output against the heartbeat when it resolves", async () => {
+    const drainer = new ScaleInDrainer("late-sweep", {
+      ...BASE,
+      sweepSchedule: pulumi.output("rate(10 minutes)"),
+    });
+    const failure = await rejectionOf(() => valueOf(drainer.hookNames));
+    assert.match(
+      failure,
+      /`heartbeatTimeout` is 900 s, too short for `sweepSchedule` "rate\(10 minutes\)"/,
+    );
   });
 
   it("cross-checks values that arrive as Outputs", async () => {

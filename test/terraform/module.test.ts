@@ -5,18 +5,36 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULTS, ECS_MANAGED_DRAINING_HOOK, LIMITS, setting } from "../../drainer/src/contract";
+import {
+  DEFAULTS,
+  DEFAULT_CPU_ARCHITECTURE,
+  ECS_MANAGED_DRAINING_HOOK,
+  LIMITS,
+  setting,
+} from "../../drainer/src/contract";
 import {
   CONTRACT_DIR,
   EXAMPLE_DIR,
   MODULE_DIR,
   ParsedModule,
+  REPO,
   block,
   parseModule,
   referencedNames,
   stringsIn,
   tfFiles,
 } from "./hcl";
+
+/** The image `make all` publishes: `${repository}:${version}` from .release (KEY=VALUE lines, as make reads them). */
+function releaseImage(): string {
+  const release = Object.fromEntries(
+    readFileSync(join(REPO, ".release"), "utf8")
+      .split("\n")
+      .filter((l) => /^\w+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1).trim()]),
+  );
+  return `${release.repository}:${release.version}`;
+}
 
 describe("terraform module: files", function () {
   this.timeout(60_000);
@@ -294,10 +312,16 @@ describe("terraform module: files", function () {
     assert.deepEqual(required, [
       "autoscaling_group_names",
       "cluster_name",
-      "drainer_image",
       "security_group_ids",
       "subnet_ids",
     ]);
+  });
+
+  it("defaults the image to the release the repository publishes: ${repository}:${version} from .release", () => {
+    const image = root.variable.drainer_image.default;
+    assert.equal(image, releaseImage());
+    assert.equal(image, "public.ecr.aws/ecs-scale-in-drainer/drainer:0.2.0");
+    assert.equal(contract.variable.drainer_image.default, image);
   });
 
   it("defaults every setting to the contract's default", () => {
@@ -308,6 +332,7 @@ describe("terraform module: files", function () {
     );
     assert.deepEqual(defaults, {
       name: null,
+      drainer_image: releaseImage(),
       assign_public_ip: DEFAULTS.assignPublicIp,
       heartbeat_timeout: DEFAULTS.heartbeatTimeoutSeconds,
       drain_timeout: Number(setting("DRAIN_TIMEOUT_SECONDS").default),
@@ -322,13 +347,18 @@ describe("terraform module: files", function () {
       publish_events: setting("PUBLISH_EVENTS").default === "true",
       enable_alarms: false,
       alarm_topic_arn: null,
+      fargate_vcpu_quota: null,
       enable_sweep: DEFAULTS.enableSweep,
       sweep_schedule: DEFAULTS.sweepSchedule,
       cpu: DEFAULTS.cpu,
       memory: DEFAULTS.memory,
       log_retention_days: DEFAULTS.logRetentionDays,
       launch_type: DEFAULTS.launchType,
+      cpu_architecture: DEFAULT_CPU_ARCHITECTURE,
       hook_name: DEFAULTS.hookName,
+      permissions_boundary: null,
+      role_path: "/",
+      kms_key_arn: null,
       tags: {},
     });
     // The contract's own defaults agree with each other.

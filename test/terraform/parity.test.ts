@@ -26,11 +26,13 @@ import { parseConfig } from "../../drainer/src/config";
 import {
   DECLARED_ACTIONS,
   DEFAULTS,
+  defaultDrainerName,
   EVENT_ENVIRONMENT,
   LifecycleResult,
   ResourceKind,
 } from "../../drainer/src/contract";
 import {
+  CpuArchitecture,
   LaunchType,
   ScaleInDrainer,
   ScaleInDrainerArgs,
@@ -108,13 +110,18 @@ const SCENARIOS: Scenario[] = [
       publishEvents: false,
       enableAlarms: true,
       alarmTopicArn: `arn:aws:sns:${MOCK_REGION}:${MOCK_ACCOUNT}:oncall`,
+      fargateVcpuQuota: 6,
       sweepSchedule: "cron(0/10 * * * ? *)",
       enableSweep: true,
       cpu: 1024,
       memory: 2048,
       logRetentionDays: 90,
       launchType: LaunchType.Ec2,
+      cpuArchitecture: CpuArchitecture.Arm64,
       hookName: "team/drainer.v2",
+      permissionsBoundary: `arn:aws:iam::${MOCK_ACCOUNT}:policy/platform-boundary`,
+      rolePath: "/platform/drainer/",
+      kmsKeyArn: `arn:aws:kms:${MOCK_REGION}:${MOCK_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
       tags: { team: "platform" },
     },
   },
@@ -259,6 +266,17 @@ describe("terraform module: parity with the Pulumi component", function () {
             ...pulumi.outputs.lifecycleRuleArns,
             ...(pulumi.outputs.sweepRuleArn ? [pulumi.outputs.sweepRuleArn] : []),
           ],
+          ...(scenario.args.enableAlarms
+            ? (() => {
+                const policy = JSON.parse(
+                  pulumi.find(TYPES.queuePolicy, `${n}-task-failures`).policy,
+                );
+                return {
+                  task_failures_queue_arn: policy.Statement[0].Resource,
+                  task_failures_rule_arn: policy.Statement[0].Condition.ArnEquals["aws:SourceArn"],
+                };
+              })()
+            : {}),
         });
       });
 
@@ -317,8 +335,36 @@ describe("terraform module: parity with the Pulumi component", function () {
         const queue = pulumi.find(TYPES.queue, `${n}-dlq`);
         assert.deepEqual(tf.dead_letter_queue, {
           message_retention_seconds: queue.messageRetentionSeconds,
-          sqs_managed_sse_enabled: queue.sqsManagedSseEnabled,
+          sqs_managed_sse_enabled: queue.sqsManagedSseEnabled ?? null,
+          kms_master_key_id: queue.kmsMasterKeyId ?? null,
         });
+      });
+
+      it("gives every role the same path and permissions boundary, and the log group the same key", () => {
+        const roles = pulumi.records.filter((r) => r.type === TYPES.role);
+        assert.equal(roles.length, 3);
+        for (const role of roles) {
+          assert.equal(role.inputs.path, scenario.args.rolePath ?? undefined, role.name);
+          assert.equal(
+            role.inputs.permissionsBoundary,
+            scenario.args.permissionsBoundary,
+            role.name,
+          );
+        }
+        for (const name of ["task", "execution", "events"]) {
+          const r = block(root, "resource", "aws_iam_role", name);
+          assert.equal(r.path, "${var.role_path}", name);
+          assert.equal(r.permissions_boundary, "${var.permissions_boundary}", name);
+        }
+        assert.equal(
+          pulumi.find(TYPES.logGroup, `${n}-task`).kmsKeyId,
+          scenario.args.kmsKeyArn ?? undefined,
+        );
+        assert.equal(
+          block(root, "resource", "aws_cloudwatch_log_group", "this").kms_key_id,
+          "${var.kms_key_arn}",
+        );
+        assert.equal(tf.dead_letter_queue.kms_master_key_id, scenario.args.kmsKeyArn ?? null);
       });
 
       it("matches each group's terminate events at the hook with the same pattern", () => {
@@ -501,14 +547,17 @@ describe("terraform module: parity with the Pulumi component", function () {
             key,
           );
           assert.deepEqual(
-            [p.period, p.evaluationPeriods, p.threshold, p.comparisonOperator, p.treatMissingData],
+            [p.period, p.evaluationPeriods, p.treatMissingData],
             [
               tf.alarm_shape.period,
               tf.alarm_shape.evaluation_periods,
-              tf.alarm_shape.threshold,
-              tf.alarm_shape.comparison_operator,
               tf.alarm_shape.treat_missing_data,
             ],
+            key,
+          );
+          assert.deepEqual(
+            [p.threshold, p.comparisonOperator],
+            [t.threshold, t.comparison_operator],
             key,
           );
           assert.deepEqual(p.alarmActions, [scenario.args.alarmTopicArn], key);
@@ -518,32 +567,70 @@ describe("terraform module: parity with the Pulumi component", function () {
         }
       });
 
+      it("matches the drainer's failed tasks with the same pattern, into a queue only that rule may use", () => {
+        const rules = pulumi.records.filter(
+          (r) => r.type === TYPES.rule && r.name === `${n}-task-failures`,
+        );
+        assert.equal(rules.length, scenario.args.enableAlarms === true ? 1 : 0);
+        if (rules.length === 0) return;
+        assert.deepEqual(
+          JSON.parse(tf.task_failure_pattern),
+          JSON.parse(rules[0].inputs.eventPattern),
+        );
+        assert.deepEqual(
+          grants(tf.task_failures_queue_policy),
+          grants(pulumi.find(TYPES.queuePolicy, `${n}-task-failures`).policy),
+        );
+        const queue = pulumi.find(TYPES.queue, `${n}-task-failures`);
+        assert.deepEqual(tf.dead_letter_queue, {
+          message_retention_seconds: queue.messageRetentionSeconds,
+          sqs_managed_sse_enabled: queue.sqsManagedSseEnabled ?? null,
+          kms_master_key_id: queue.kmsMasterKeyId ?? null,
+        });
+        const target = pulumi.find(TYPES.target, `${n}-task-failures`);
+        assert.equal(target.roleArn, undefined, "a queue target takes no role");
+      });
+
       it("creates the same resources, group for group", () => {
         const count = (type: string) => pulumi.records.filter((r) => r.type === type).length;
         const sweep = scenario.args.enableSweep === false ? 0 : 1;
+        const alarms = scenario.args.enableAlarms === true ? 1 : 0;
         assert.equal(count(TYPES.hook), groups.length);
-        assert.equal(count(TYPES.rule), groups.length + sweep);
-        assert.equal(count(TYPES.target), groups.length + sweep);
+        assert.equal(count(TYPES.rule), groups.length + sweep + alarms);
+        assert.equal(count(TYPES.target), groups.length + sweep + alarms);
         assert.equal(count(TYPES.role), 3);
         assert.equal(count(TYPES.rolePolicy), 2);
         assert.equal(count(TYPES.attachment), 1);
         assert.equal(count(TYPES.taskDefinition), 1);
         assert.equal(count(TYPES.logGroup), 1);
-        assert.equal(count(TYPES.queue), 1);
-        assert.equal(count(TYPES.queuePolicy), 1);
-        // The module's resources of the same kinds: per group (for_each), the sweep (count), the rest once.
+        assert.equal(count(TYPES.queue), 1 + alarms);
+        assert.equal(count(TYPES.queuePolicy), 1 + alarms);
+        // The module's resources of the same kinds: per group (for_each), the sweep or the alarms (count), the rest
+        // once.
         const terraformKinds = Object.entries(root.resource).flatMap(([type, byName]) =>
           Object.entries(byName).map(
             ([name, b]) =>
-              `${type}.${name}${b.for_each ? " per group" : b.count ? " if sweep" : ""}`,
+              `${type}.${name}${
+                b.for_each
+                  ? " per group"
+                  : String(b.count).includes("enable_sweep")
+                    ? " if sweep"
+                    : String(b.count).includes("enable_alarms")
+                      ? " if alarms"
+                      : b.count
+                        ? " counted"
+                        : ""
+              }`,
           ),
         );
         assert.deepEqual(terraformKinds.sort(), [
           "aws_autoscaling_lifecycle_hook.this per group",
           "aws_cloudwatch_event_rule.lifecycle per group",
           "aws_cloudwatch_event_rule.sweep if sweep",
+          "aws_cloudwatch_event_rule.task_failures if alarms",
           "aws_cloudwatch_event_target.lifecycle per group",
           "aws_cloudwatch_event_target.sweep if sweep",
+          "aws_cloudwatch_event_target.task_failures if alarms",
           "aws_cloudwatch_log_group.this",
           "aws_cloudwatch_metric_alarm.this per group",
           "aws_ecs_task_definition.this",
@@ -554,11 +641,69 @@ describe("terraform module: parity with the Pulumi component", function () {
           "aws_iam_role_policy.task",
           "aws_iam_role_policy_attachment.execution",
           "aws_sqs_queue.dead_letter",
+          "aws_sqs_queue.task_failures if alarms",
           "aws_sqs_queue_policy.dead_letter",
+          "aws_sqs_queue_policy.task_failures if alarms",
         ]);
       });
     });
   }
+
+  describe("names cut with a hash, the same way on both sides", () => {
+    before(needsTerraform);
+    const BLUE = "payments-production-eu-west-1-blue";
+    const GREEN = "payments-production-eu-west-1-green";
+    const render = (vars: Record<string, unknown>) =>
+      renderer.render({
+        cluster_name: "prod",
+        autoscaling_group_names: ["prod-ecs-a"],
+        subnet_ids: ["subnet-1"],
+        security_group_ids: ["sg-1"],
+        drainer_image: IMAGE,
+        partition: MOCK_PARTITION,
+        region: MOCK_REGION,
+        account_id: MOCK_ACCOUNT,
+        task_role_arn: "arn:aws:iam::123456789012:role/t",
+        execution_role_arn: "arn:aws:iam::123456789012:role/e",
+        dead_letter_queue_arn: "arn:aws:sqs:us-west-2:123456789012:q",
+        rule_arns: [],
+        ...vars,
+      });
+
+    it("derives distinct default names for a blue and a green cluster, as the contract does", () => {
+      const blue = render({ cluster_name: BLUE }).names.task_definition_family;
+      const green = render({ cluster_name: GREEN }).names.task_definition_family;
+      assert.equal(blue, defaultDrainerName(BLUE));
+      assert.equal(green, defaultDrainerName(GREEN));
+      assert.notEqual(blue, green);
+    });
+
+    it("names each alarm of a long blue and green group the same as the Pulumi component, within 255", async () => {
+      const long = "x".repeat(240);
+      const groups = [`${long}-blue`, `${long}-green`];
+      reset();
+      new ScaleInDrainer("bg", {
+        clusterName: "prod",
+        autoscalingGroupNames: groups,
+        subnetIds: ["subnet-1"],
+        securityGroupIds: ["sg-1"],
+        drainerImage: IMAGE,
+        enableAlarms: true,
+      });
+      await settle();
+      const pulumiNames = Object.fromEntries(
+        recorded
+          .filter((r) => r.type === "aws:cloudwatch/metricAlarm:MetricAlarm")
+          .map((r) => [r.name.slice("bg-".length), r.inputs.name as string]),
+      );
+      const tf = render({ name: "bg", autoscaling_group_names: groups, enable_alarms: true });
+      assert.deepEqual(tf.alarm_names, pulumiNames);
+      const names = Object.values(pulumiNames);
+      assert.ok(names.every((n) => n.length <= 255));
+      assert.equal(new Set(names).size, names.length);
+      assert.ok(names.some((n) => n !== `bg-${Object.keys(pulumiNames)[names.indexOf(n)]}`));
+    });
+  });
 
   describe("main.tf deploys what modules/contract renders", () => {
     const c = (output: string) => `\${module.contract.${output}}`;
@@ -623,6 +768,28 @@ describe("terraform module: parity with the Pulumi component", function () {
       ["aws_autoscaling_lifecycle_hook", "this", "heartbeat_timeout", c("hook.heartbeat_timeout")],
       ["aws_cloudwatch_event_rule", "lifecycle", "event_pattern", c("event_patterns[each.key]")],
       ["aws_cloudwatch_event_rule", "sweep", "schedule_expression", "${var.sweep_schedule}"],
+      ["aws_cloudwatch_event_rule", "task_failures", "event_pattern", c("task_failure_pattern")],
+      ["aws_cloudwatch_event_rule", "task_failures", "name", c("names.task_failures_rule")],
+      ["aws_sqs_queue", "task_failures", "name", c("names.task_failures_queue")],
+      ["aws_sqs_queue_policy", "task_failures", "policy", c("task_failures_queue_policy")],
+      [
+        "aws_sqs_queue_policy",
+        "task_failures",
+        "queue_url",
+        "${aws_sqs_queue.task_failures[0].id}",
+      ],
+      [
+        "aws_cloudwatch_event_target",
+        "task_failures",
+        "rule",
+        "${aws_cloudwatch_event_rule.task_failures[0].name}",
+      ],
+      [
+        "aws_cloudwatch_event_target",
+        "task_failures",
+        "arn",
+        "${aws_sqs_queue.task_failures[0].arn}",
+      ],
       [
         "aws_cloudwatch_event_target",
         "lifecycle",
@@ -716,18 +883,18 @@ describe("terraform module: parity with the Pulumi component", function () {
     const component = schema.resources["ecs-scale-in-drainer:index:ScaleInDrainer"];
 
     it("has one variable per Pulumi arg, plus name (the Pulumi resource's name)", () => {
-      const args = Object.keys(component.inputProperties).map(snakeCase);
+      // protectHooks is a Pulumi resource option; Terraform's prevent_destroy cannot follow a variable (README).
+      const args = Object.keys(component.inputProperties)
+        .filter((a) => a !== "protectHooks")
+        .map(snakeCase);
       assert.deepEqual(Object.keys(root.variable).sort(), [...args, "name"].sort());
     });
 
-    it("requires what Pulumi requires, and the image, which Terraform cannot build", () => {
+    it("requires what Pulumi requires (the image defaults to the published release)", () => {
       const required = Object.entries(root.variable)
         .filter(([, v]) => !("default" in v))
         .map(([k]) => k);
-      assert.deepEqual(
-        required.sort(),
-        [...component.requiredInputs.map(snakeCase), "drainer_image"].sort(),
-      );
+      assert.deepEqual(required.sort(), [...component.requiredInputs.map(snakeCase)].sort());
     });
 
     it("has one output per Pulumi output", () => {
@@ -766,6 +933,10 @@ describe("terraform module: parity with the Pulumi component", function () {
         { enableAlarms: true, alarmTopicArn: `arn:aws:sns:${MOCK_REGION}:${MOCK_ACCOUNT}:t` },
       ],
       ["events off", { publishEvents: false }],
+      ["a Fargate quota without alarms", { fargateVcpuQuota: 6 }],
+      ["a Fargate quota of 0", { enableAlarms: true, fargateVcpuQuota: 0 }],
+      ["a Fargate quota of 0.5", { enableAlarms: true, fargateVcpuQuota: 0.5 }],
+      ["a Fargate quota with alarms", { enableAlarms: true, fargateVcpuQuota: 4000 }],
       ["events as text", { publishEvents: "no" as never }],
       ["no groups", { autoscalingGroupNames: [] }],
       ["a group twice", { autoscalingGroupNames: ["a", "a"] }],
@@ -778,7 +949,7 @@ describe("terraform module: parity with the Pulumi component", function () {
       ["an empty image", { drainerImage: "" }],
       ["an image with a space", { drainerImage: "drainer: 1" }],
       ["a heartbeat of 29", { heartbeatTimeout: 29 }],
-      ["a heartbeat of 30", { heartbeatTimeout: 30, drainTimeout: 3000 }],
+      ["a heartbeat of 30", { heartbeatTimeout: 30, drainTimeout: 3000, enableSweep: false }],
       ["a heartbeat of 7200", { heartbeatTimeout: 7200 }],
       ["a heartbeat of 7201", { heartbeatTimeout: 7201 }],
       ["a fractional heartbeat", { heartbeatTimeout: 900.5 }],
@@ -786,8 +957,31 @@ describe("terraform module: parity with the Pulumi component", function () {
       ["a drain timeout of 0.5", { drainTimeout: 0.5 }],
       ["a drain timeout of 48 hours", { drainTimeout: 172800, heartbeatTimeout: 7200 }],
       ["a drain timeout beyond 48 hours", { drainTimeout: 172801, heartbeatTimeout: 7200 }],
-      ["a drain timeout of 100 heartbeats", { drainTimeout: 3000, heartbeatTimeout: 30 }],
-      ["a drain timeout beyond 100 heartbeats", { drainTimeout: 3001, heartbeatTimeout: 30 }],
+      [
+        "a drain timeout of 100 heartbeats",
+        { drainTimeout: 3000, heartbeatTimeout: 30, enableSweep: false },
+      ],
+      [
+        "a drain timeout beyond 100 heartbeats",
+        { drainTimeout: 3001, heartbeatTimeout: 30, enableSweep: false },
+      ],
+      ["a heartbeat of 840 with the default sweep", { heartbeatTimeout: 840 }],
+      ["a heartbeat of 839 with the default sweep", { heartbeatTimeout: 839 }],
+      ["an hourly sweep with the default heartbeat", { sweepSchedule: "rate(1 hour)" }],
+      [
+        "a sweep every minute with a heartbeat of 360",
+        { sweepSchedule: "rate(1 minute)", heartbeatTimeout: 360, drainTimeout: 3600 },
+      ],
+      [
+        "a sweep every minute with a heartbeat of 359",
+        { sweepSchedule: "rate(1 minute)", heartbeatTimeout: 359, drainTimeout: 3590 },
+      ],
+      ["a daily sweep", { sweepSchedule: "rate(1 day)", heartbeatTimeout: 7200 }],
+      [
+        "a short heartbeat with a cron sweep",
+        { sweepSchedule: "cron(0 * * * ? *)", heartbeatTimeout: 60 },
+      ],
+      ["a short heartbeat without the sweep", { enableSweep: false, heartbeatTimeout: 60 }],
       ["a poll interval of 0", { pollInterval: 0 }],
       ["a poll interval of 0.25", { pollInterval: 0.25 }],
       ["a poll interval of 3600", { pollInterval: 3600 }],
@@ -811,11 +1005,26 @@ describe("terraform module: parity with the Pulumi component", function () {
       ["a retention of 31 days", { logRetentionDays: 31 }],
       ["a retention of 3653 days", { logRetentionDays: 3653 }],
       ["an unknown launch type", { launchType: "EXTERNAL" as LaunchType }],
+      ["ARM64", { cpuArchitecture: CpuArchitecture.Arm64 }],
+      ["a lower-case architecture", { cpuArchitecture: "arm64" as CpuArchitecture }],
+      ["an architecture ECS does not know", { cpuArchitecture: "RISCV" as CpuArchitecture }],
       ["a public IP on EC2", { assignPublicIp: true, launchType: LaunchType.Ec2 }],
       ["a public IP on Fargate", { assignPublicIp: true }],
       ["ECS managed draining's hook", { hookName: "ecs-managed-draining-termination-hook" }],
       ["a hook name with a colon", { hookName: "a:b" }],
       ["a hook name with slashes and dots", { hookName: "team/x.y" }],
+      ["a boundary", { permissionsBoundary: "arn:aws:iam::123456789012:policy/b/boundary" }],
+      [
+        "AWS's policy as a boundary",
+        { permissionsBoundary: "arn:aws:iam::aws:policy/PowerUserAccess" },
+      ],
+      ["a role as a boundary", { permissionsBoundary: "arn:aws:iam::123456789012:role/b" }],
+      ["a role path", { rolePath: "/platform/drainer/" }],
+      ["the root role path", { rolePath: "/" }],
+      ["a role path without its last slash", { rolePath: "/platform" }],
+      ["a role path with a space", { rolePath: "/plat form/" }],
+      ["a KMS key", { kmsKeyArn: "arn:aws:kms:us-west-2:123456789012:key/abc-123" }],
+      ["a KMS alias", { kmsKeyArn: "arn:aws:kms:us-west-2:123456789012:alias/drainer" }],
     ];
 
     for (const [title, change] of CASES) {

@@ -154,8 +154,8 @@ describe("terraform module: against the hashicorp/aws provider's schema", functi
         ],
         [
           "a missing required argument",
-          '  assume_role_policy = module.contract.ecs_tasks_assume_role_policy\n  tags               = var.tags\n}\n\nresource "aws_iam_role_policy" "task"',
-          '  tags               = var.tags\n}\n\nresource "aws_iam_role_policy" "task"',
+          '  assume_role_policy   = module.contract.ecs_tasks_assume_role_policy\n  tags                 = var.tags\n}\n\nresource "aws_iam_role_policy" "task"',
+          '  tags                 = var.tags\n}\n\nresource "aws_iam_role_policy" "task"',
           /The argument "assume_role_policy" is required/,
         ],
         [

@@ -3,7 +3,7 @@
  * a temporary data directory, an empty CLI configuration and no update checks.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CONTRACT_DIR } from "./hcl";
@@ -110,7 +110,11 @@ export interface ContractOutputs {
     security_groups: string[];
     assign_public_ip: boolean;
   };
-  dead_letter_queue: { message_retention_seconds: number; sqs_managed_sse_enabled: boolean };
+  dead_letter_queue: {
+    message_retention_seconds: number;
+    sqs_managed_sse_enabled: boolean | null;
+    kms_master_key_id: string | null;
+  };
   alarms: Record<
     string,
     {
@@ -119,15 +123,18 @@ export interface ContractOutputs {
       metric_name: string;
       dimensions: Record<string, string>;
       statistic: string;
+      threshold: number;
+      comparison_operator: string;
     }
   >;
   alarm_shape: {
     period: number;
     evaluation_periods: number;
-    threshold: number;
-    comparison_operator: string;
     treat_missing_data: string;
   };
+  alarm_names: Record<string, string>;
+  task_failure_pattern: string;
+  task_failures_queue_policy: string;
 }
 
 /** A rejected plan: the variables Terraform named as invalid, and its message. */
@@ -138,6 +145,16 @@ export class TerraformRejected extends Error {
   ) {
     super(`terraform rejected the variables ${invalidVariables.join(", ")}:\n${output}`);
   }
+}
+
+/** The variable of modules/contract/variables.tf whose block holds line `line` (1-based). */
+function variableAtLine(line: number): string {
+  const lines = readFileSync(join(CONTRACT_DIR, "variables.tf"), "utf8").split("\n");
+  for (let i = line - 1; i >= 0; i--) {
+    const m = /^variable "(\w+)"/.exec(lines[i]);
+    if (m) return m[1];
+  }
+  throw new Error(`no variable block above variables.tf line ${line}`);
 }
 
 /**
@@ -180,6 +197,13 @@ export class ContractRenderer {
           /on main\.tf\.json line \d+, in module\.contract:\s*\n\s*\d+:\s+"(\w+)":/g,
         ),
       ].map((m) => m[1]);
+      // A rule on a variable left at its default (one that compares it with another) quotes no line of
+      // main.tf.json; it names the rule's line in variables.tf, inside the variable's block.
+      for (const m of text.matchAll(
+        /checked by the validation rule at\s+\S*variables\.tf:(\d+),/g,
+      )) {
+        invalid.push(variableAtLine(Number(m[1])));
+      }
       throw new TerraformRejected([...new Set(invalid)].sort(), text);
     }
     const out = JSON.parse(this.scratch.ok(["output", "-json", "-no-color"], this.root));

@@ -26,11 +26,21 @@ module "scale_in_drainer" {
   enable_sweep   = true
   sweep_schedule = "rate(5 minutes)"
 
+  enable_alarms = true
+  # Your account's "Fargate On-Demand vCPU resource count" in the region (Service Quotas, L-3032A538); 6 is AWS's
+  # listed default. The alarm fires at 80% of it.
+  fargate_vcpu_quota = 6
+
   cpu                = 256
   memory             = 512
   log_retention_days = 30
   launch_type        = "FARGATE"
+  cpu_architecture   = "X86_64" # ARM64 needs an image with a linux/arm64 variant (drainer_image)
   hook_name          = "ecs-scale-in-drainer"
+
+  role_path            = "/"
+  permissions_boundary = var.permissions_boundary
+  kms_key_arn          = var.kms_key_arn
 
   tags = {
     Environment = "prod"

@@ -25,6 +25,19 @@ variable "security_group_ids" {
 }
 
 variable "drainer_image" {
-  description = "The drainer image URI that `make all` printed."
+  description = "The drainer image URI that `make all` printed, or null for the module's default, the published release."
   type        = string
+  default     = null
+}
+
+variable "permissions_boundary" {
+  description = "An IAM managed policy ARN to set as the permissions boundary of the drainer's roles, or null for none."
+  type        = string
+  default     = null
+}
+
+variable "kms_key_arn" {
+  description = "A KMS key ARN to encrypt the drainer's log group and queues (see the module's README for its key policy), or null."
+  type        = string
+  default     = null
 }

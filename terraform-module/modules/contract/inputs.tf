@@ -41,3 +41,15 @@ variable "rule_arns" {
   type        = list(string)
   nullable    = false
 }
+
+variable "task_failures_queue_arn" {
+  description = "The task-failures queue's ARN (enable_alarms), which only the task-failures rule may send to."
+  type        = string
+  default     = null
+}
+
+variable "task_failures_rule_arn" {
+  description = "The ARN of the rule that matches the drainer's failed tasks (enable_alarms)."
+  type        = string
+  default     = null
+}

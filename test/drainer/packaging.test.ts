@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -77,25 +77,66 @@ describe("the drainer bundle", () => {
 });
 
 describe("the image release", () => {
-  it("make -n all builds, tags and pushes the image named in .release, at the package's version", function () {
-    const { version, repository } = release();
-    assert.equal(version, pkg.version, ".release and package.json name the same version");
-    let out: string;
-    try {
-      out = execFileSync("make", ["-n", "all"], { cwd: root, encoding: "utf8" });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") {
-        console.log("      (skipped: make is not installed)");
-        this.skip();
-      }
-      throw err;
+  /** `make -n ARGS` in the repository: what make would run, without running it (no docker needed). */
+  function makeDryRun(ctx: Mocha.Context, ...args: string[]) {
+    const r = spawnSync("make", ["-n", ...args], { cwd: root, encoding: "utf8" });
+    if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
+      console.log("      (skipped: make is not installed)");
+      ctx.skip();
     }
-    assert.deepEqual(out.trim().split("\n"), [
-      `docker build --file drainer/Dockerfile --tag ${repository}:${version} .`,
-      `docker tag ${repository}:${version} ${repository}:latest`,
-      `docker push ${repository}:${version}`,
-      `docker push ${repository}:latest`,
-    ]);
+    return { status: r.status, stdout: r.stdout.trim(), stderr: r.stderr };
+  }
+
+  it(".release and package.json name the same version", () => {
+    assert.equal(release().version, pkg.version);
+  });
+
+  it("make builds both architectures by default, for the platforms named, and pushes nothing", function () {
+    const { version } = release();
+    const build = `docker buildx build --file drainer/Dockerfile`;
+    assert.deepEqual(makeDryRun(this), {
+      status: 0,
+      stdout: `${build} --platform linux/amd64,linux/arm64  --tag ecs-scale-in-drainer:${version} .`,
+      stderr: "",
+    });
+    assert.equal(
+      makeDryRun(this, "build", "PLATFORM=linux/arm64").stdout,
+      `${build} --platform linux/arm64 --load --tag ecs-scale-in-drainer:${version} .`,
+    );
+  });
+
+  it("make push refuses to run without REGISTRY, naming it, and runs no docker command", function () {
+    for (const target of ["push", "all"]) {
+      const r = makeDryRun(this, target);
+      assert.notEqual(r.status, 0, `make -n ${target}`);
+      assert.match(r.stderr, /make push needs REGISTRY, the registry to push to/);
+      assert.equal(r.stdout, "", "nothing would run");
+    }
+    const blank = makeDryRun(this, "push", "REGISTRY= ");
+    assert.notEqual(blank.status, 0, "a blank REGISTRY is no registry");
+  });
+
+  it("make push refuses the project's public path, which only the release workflow publishes to", function () {
+    const publicPath = release().repository.replace(/\/[^/]+$/, "");
+    const r = makeDryRun(this, "push", `REGISTRY=${publicPath}`);
+    assert.notEqual(r.status, 0);
+    assert.match(
+      r.stderr,
+      /is the project's public path: only the release workflow publishes there/,
+    );
+    assert.equal(r.stdout, "");
+  });
+
+  it("make push REGISTRY=... pushes both architectures there, with SBOM and provenance (the control)", function () {
+    const { version } = release();
+    const registry = "123456789012.dkr.ecr.us-west-2.amazonaws.com";
+    assert.deepEqual(makeDryRun(this, "push", `REGISTRY=${registry}`), {
+      status: 0,
+      stdout:
+        `docker buildx build --file drainer/Dockerfile --platform linux/amd64,linux/arm64 ` +
+        `--sbom=true --provenance=mode=max --push --tag ${registry}/ecs-scale-in-drainer:${version} .`,
+      stderr: "",
+    });
   });
 
   it("keeps the build context small whichever builder runs: node_modules, .git, test/ and dist/ stay out", () => {

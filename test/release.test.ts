@@ -200,3 +200,53 @@ describe("the release workflow", function () {
     assert.ok(release.indexOf("cmp dist/") < release.indexOf("configure-aws-credentials"));
   });
 });
+describe("the release's version", () => {
+  it("is one version in package.json, .release and CHANGELOG.md", () => {
+    const version = /^version=(.+)$/m.exec(readFileSync(join(root, ".release"), "utf8"))?.[1];
+    assert.equal(version, pkg.version);
+    const changelog = readFileSync(join(root, "CHANGELOG.md"), "utf8");
+    assert.match(changelog, new RegExp(`^## \\[${pkg.version.replace(/\./g, "\\.")}\\]`, "m"));
+  });
+});
+
+describe("what a release promises in README.md and LICENSE", () => {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+
+  /** Terraform module sources in this text that are not pinned to the package's release tag. */
+  const unpinnedSources = (text: string) =>
+    [...text.matchAll(/source\s*=\s*"(github\.com\/[^"]+)"/g)]
+      .map((m) => m[1])
+      .filter((src) => !src.endsWith(`?ref=v${pkg.version}`));
+
+  it("pins the Terraform examples and the image to this version", () => {
+    assert.deepEqual(unpinnedSources(readme), []);
+    assert.ok(/\?ref=v/.test(readme), "a pinned example");
+    // Negative control: an unpinned source and one pinned to another version are caught.
+    assert.deepEqual(
+      unpinnedSources(
+        'source = "github.com/O/R//terraform-module"\nsource = "github.com/O/R//m?ref=v0.0.1"',
+      ),
+      ["github.com/O/R//terraform-module", "github.com/O/R//m?ref=v0.0.1"],
+    );
+    for (const image of readme.match(/public\.ecr\.aws\/ecs-scale-in-drainer\/drainer:\d[\w.]*/g) ??
+      [])
+      assert.equal(image.split(":")[1], pkg.version, image);
+  });
+
+  it("tells how to mirror both architectures, not one", () => {
+    assert.match(readme, /crane copy public\.ecr\.aws\/ecs-scale-in-drainer\/drainer:/);
+    assert.match(readme, /docker buildx imagetools create --tag /);
+  });
+
+  it("ships the full Apache-2.0 text that package.json names", () => {
+    const license = readFileSync(join(root, "LICENSE"), "utf8");
+    assert.equal(
+      (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { license: string }).license,
+      "Apache-2.0",
+    );
+    assert.match(license, /Apache License\s+Version 2\.0, January 2004/);
+    for (let section = 1; section <= 9; section++)
+      assert.match(license, new RegExp(`^\\s+${section}\\. [A-Z]`, "m"), `section ${section}`);
+    assert.match(license, /END OF TERMS AND CONDITIONS/);
+  });
+});

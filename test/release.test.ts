@@ -250,3 +250,49 @@ describe("what a release promises in README.md and LICENSE", () => {
     assert.match(license, /END OF TERMS AND CONDITIONS/);
   });
 });
+
+describe("Node versions", () => {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const enginesOf = (file: string) =>
+    (JSON.parse(readFileSync(file, "utf8")) as { engines: { node: string } }).engines.node;
+  const nodeRow = (to: RegExp) =>
+    readme
+      .split("\n")
+      .find((l) => l.startsWith("|") && to.test(l.split("|")[1] ?? ""))
+      ?.split("|")[2]
+      ?.trim();
+
+  it("package.json supports Node 20, on which development and the tests run, as the README's table says", () => {
+    assert.equal(enginesOf(join(root, "package.json")), ">=20");
+    assert.match(nodeRow(/develop, `npm test`/) ?? "", /^20 or later/);
+    assert.ok(
+      Number(process.versions.node.split(".")[0]) >= 20,
+      "these tests run on Node 20 or later",
+    );
+  });
+
+  it("the README asks for the Node the Pulumi SDK requires to deploy, and the image's Node", () => {
+    const pulumi = enginesOf(join(root, "node_modules", "@pulumi", "pulumi", "package.json"));
+    const major = /^>=(\d+)/.exec(pulumi)?.[1];
+    assert.ok(major, `@pulumi/pulumi's engines: ${pulumi}`);
+    assert.match(nodeRow(/deploy the Pulumi component/) ?? "", new RegExp(`^${major} or later`));
+    const dockerfile = readFileSync(join(root, "drainer", "Dockerfile"), "utf8");
+    const imageMajor = /^ARG NODE_IMAGE=\S+:(\d+)\./m.exec(dockerfile)?.[1];
+    assert.match(
+      nodeRow(/run the drainer in AWS/) ?? "",
+      new RegExp(`bundles Node ${imageMajor}$`),
+    );
+    // Negative control: a row naming another version would not match.
+    assert.doesNotMatch(`${Number(major) + 1} or later`, new RegExp(`^${major} or later`));
+  });
+
+  it("npm ci on Node 20 only warns: engine-strict is not set in the project's .npmrc", () => {
+    let npmrc = "";
+    try {
+      npmrc = readFileSync(join(root, ".npmrc"), "utf8");
+    } catch {
+      // no .npmrc: npm's default, engine-strict=false
+    }
+    assert.doesNotMatch(npmrc, /^\s*engine-strict\s*=\s*true/m);
+  });
+});

@@ -1,6 +1,15 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -73,6 +82,85 @@ describe("the drainer bundle", () => {
     });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /ECS_CLUSTER: is required/);
+  });
+});
+
+describe("the npm package's command (npx ecs-scale-in-drainer)", function () {
+  this.timeout(120_000);
+  let dir: string;
+  let tarball: string;
+
+  before(function () {
+    statSync(bundle); // built by npm test (npm run build)
+    dir = mkdtempSync(join(tmpdir(), "drainer-pack-"));
+    // --ignore-scripts: the bundle is built; prepack would rebuild lib/ and dist/ from nothing (it does on publish).
+    const r = spawnSync("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", dir], {
+      cwd: root,
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 0, r.stderr);
+    tarball = join(dir, (JSON.parse(r.stdout) as { filename: string }[])[0].filename);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Installs the tarball as npm lays it out (the package, and its bin linked into node_modules/.bin), without deps. */
+  function install(): string {
+    const project = mkdtempSync(join(dir, "project-"));
+    const pkgDir = join(project, "node_modules", "ecs-scale-in-drainer");
+    mkdirSync(pkgDir, { recursive: true });
+    const untar = spawnSync("tar", ["xzf", tarball, "-C", pkgDir, "--strip-components=1"]);
+    assert.equal(untar.status, 0, String(untar.stderr));
+    const { bin } = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8")) as {
+      bin: Record<string, string>;
+    };
+    mkdirSync(join(project, "node_modules", ".bin"), { recursive: true });
+    for (const [name, target] of Object.entries(bin))
+      symlinkSync(
+        join("..", "ecs-scale-in-drainer", target),
+        join(project, "node_modules", ".bin", name),
+      );
+    return project;
+  }
+
+  it("is declared, ships with the bundle it runs, and runs status --help with no dependency installed", () => {
+    const project = install();
+    const command = join(project, "node_modules", ".bin", "ecs-scale-in-drainer");
+    const help = spawnSync(command, ["status", "--help"], { cwd: project, encoding: "utf8" });
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /^Usage: drainer status --cluster C --asg NAME\[,NAME\]/m);
+    const version = spawnSync(command, ["--version"], { cwd: project, encoding: "utf8" });
+    assert.equal(version.stdout.trim(), pkg.version);
+    // A status with a bad option fails as the CLI does, so the command line reached the drainer.
+    const bad = spawnSync(command, ["status"], { cwd: project, encoding: "utf8" });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /ECS_CLUSTER: is required/);
+  });
+
+  it("negative: without dist/ (a copy installed from git, not built) it says how to build, exit 2", () => {
+    const project = install();
+    rmSync(join(project, "node_modules", "ecs-scale-in-drainer", "dist"), { recursive: true });
+    const r = spawnSync(
+      join(project, "node_modules", ".bin", "ecs-scale-in-drainer"),
+      ["--version"],
+      {
+        encoding: "utf8",
+      },
+    );
+    assert.equal(r.status, 2);
+    assert.match(
+      r.stderr,
+      /dist\/drainer\.js is missing: this copy of the package was not built\. Run `npm run build`/,
+    );
+  });
+
+  it("publishing rebuilds the bundle it ships (prepack)", () => {
+    const { scripts, files } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+      scripts: Record<string, string>;
+      files: string[];
+    };
+    assert.match(scripts.prepack, /&& npm run build$/);
+    for (const f of ["bin/", "dist/drainer.js", "dist/drainer.bundle.js"])
+      assert.ok(files.includes(f), f);
   });
 });
 

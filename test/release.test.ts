@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DEFAULTS } from "../drainer/src/contract";
 
 const root = join(__dirname, "..");
 const workflows = join(root, ".github", "workflows");
@@ -294,5 +295,60 @@ describe("Node versions", () => {
       // no .npmrc: npm's default, engine-strict=false
     }
     assert.doesNotMatch(npmrc, /^\s*engine-strict\s*=\s*true/m);
+  });
+});
+
+describe("the README's front door", () => {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const FRONT = [
+    "When to use it, and when ECS's own draining is enough",
+    "Prerequisites",
+    "Try it: two commands",
+    "What it costs",
+  ];
+  /** The level-2 headings in order, and whether the front door's sections come first, before any deployment. */
+  const frontDoorFirst = (text: string) => {
+    const headings = [...text.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
+    return FRONT.every((h, i) => headings[i] === h);
+  };
+
+  it("opens with when to use it, the prerequisites, the two commands and the costs, before the internals", () => {
+    assert.ok(
+      frontDoorFirst(readme),
+      [...readme.matchAll(/^## (.+)$/gm)].map((m) => m[1]).join(" | "),
+    );
+    const headings = [...readme.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
+    assert.ok(
+      headings.indexOf("The simulator, the demo and the benchmark") >
+        headings.indexOf("The drainer"),
+      "the benchmark's internals come after the drainer's documentation",
+    );
+    // Negative control: the bench section first is caught.
+    assert.equal(frontDoorFirst("## The simulator, the demo and the benchmark\n" + readme), false);
+  });
+
+  it("compares with ECS managed instance draining in a table", () => {
+    const section = readme.slice(
+      readme.indexOf("## When to use it"),
+      readme.indexOf("## Prerequisites"),
+    );
+    assert.match(section, /^\| +\| ECS managed instance draining +\| ecs-scale-in-drainer +\|$/m);
+  });
+
+  it("costs the task size and the sweep schedule the faces deploy by default", () => {
+    const costs = readme.slice(
+      readme.indexOf("## What it costs"),
+      readme.indexOf("## Deploy with Pulumi"),
+    );
+    assert.match(costs, new RegExp(`${DEFAULTS.cpu / 1024} vCPU and ${DEFAULTS.memory / 1024} GB`));
+    const minutes = Number(/^rate\((\d+) minutes\)$/.exec(DEFAULTS.sweepSchedule)?.[1]);
+    assert.match(
+      costs,
+      new RegExp(
+        `every ${minutes} minutes, ${((30 * 24 * 60) / minutes).toLocaleString("en-US")} runs a month`,
+      ),
+    );
+    assert.match(costs, /NAT gateway/);
+    assert.match(costs, /VPC endpoints/);
   });
 });

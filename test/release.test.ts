@@ -173,6 +173,45 @@ describe("the release workflow", function () {
     }
   });
 
+  it("publishes to npm with the repository provenance names: filled in when package.json has none, refused when another", () => {
+    const run = (pkgJson: object, repository = "OWNER/REPO") => {
+      const dir = mkdtempSync(join(tmpdir(), "release-repo-"));
+      try {
+        writeFileSync(join(dir, "package.json"), JSON.stringify(pkgJson));
+        const r = spawnSync("bash", ["-e", "-c", runBlock(release, "repository")], {
+          cwd: dir,
+          encoding: "utf8",
+          env: { PATH: process.env.PATH, REPOSITORY_URL: `https://github.com/${repository}` },
+        });
+        const after = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
+          repository?: { url?: string };
+        };
+        return { status: r.status, stdout: r.stdout, url: after.repository?.url };
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    const filled = run({ name: "x", version: "1.0.0" });
+    assert.equal(filled.status, 0, filled.stdout);
+    assert.equal(filled.url, "git+https://github.com/OWNER/REPO.git");
+    const same = run({
+      name: "x",
+      repository: { type: "git", url: "git+https://github.com/OWNER/REPO.git" },
+    });
+    assert.equal(same.status, 0, same.stdout);
+    // Negative control: a package.json naming another repository stops the release before npm rejects it.
+    const other = run({
+      name: "x",
+      repository: { type: "git", url: "https://github.com/someone/fork" },
+    });
+    assert.notEqual(other.status, 0);
+    assert.match(
+      other.stdout,
+      /::error::package.json's repository.url is https:\/\/github.com\/someone\/fork/,
+    );
+    assert.ok(release.indexOf("- id: repository") < release.indexOf("npm publish --provenance"));
+  });
+
   it("tests before it builds, builds both architectures with SBOM and provenance, signs keyless and publishes to npm with provenance", () => {
     assert.match(release, /^\s+- run: npm test$/m);
     assert.match(release, /needs: \[version, test\]/);

@@ -215,6 +215,18 @@ describe("the image release", () => {
     assert.equal(r.stdout, "");
   });
 
+  it("the Makefile and the README say how to create the repository and log in before a push", () => {
+    for (const file of ["Makefile", "README.md"]) {
+      const text = readFileSync(join(root, file), "utf8");
+      assert.match(text, /aws ecr create-repository --repository-name ecs-scale-in-drainer/, file);
+      assert.match(
+        text,
+        /aws ecr get-login-password --region \S+ \| docker login --username AWS --password-stdin \S+/,
+        file,
+      );
+    }
+  });
+
   it("make push REGISTRY=... pushes both architectures there, with SBOM and provenance (the control)", function () {
     const { version } = release();
     const registry = "123456789012.dkr.ecr.us-west-2.amazonaws.com";

@@ -13,7 +13,7 @@ import { DEFAULTS, ExitCode, SETTINGS } from "./contract";
 import { Outcome, drain, errorText } from "./drain";
 import { Logger, createLogger } from "./log";
 import { OwnTask, clusterName, readOwnTask } from "./metadata";
-import { collectStatus, formatStatusTable } from "./status";
+import { DEFAULT_FAMILY, UnknownTargetError, collectStatus, formatStatusTable } from "./status";
 
 declare const DRAINER_VERSION: string | undefined;
 
@@ -45,8 +45,34 @@ export interface RunOptions {
 }
 
 const USAGE = `Usage: drainer [drain] [options]       drain one instance (event mode) or sweep groups
-       drainer status --cluster C --asg NAME[,NAME] [--json]
-       drainer --help | --version`;
+       drainer status --cluster C --asg NAME[,NAME] [--family F] [--drain-timeout S] [--hook H] [--json]
+       drainer --help | --version | status --help`;
+
+const STATUS_USAGE = `Usage: drainer status --cluster C --asg NAME[,NAME] [--family F] [--drain-timeout S] [--hook H] [--json]`;
+
+/** `status --help`: what status shows, and its options only. */
+export function statusHelpText(): string {
+  return `ecs-scale-in-drainer ${version()}: status
+
+${STATUS_USAGE}
+
+For each instance of the groups that the terminate hook holds (Terminating:Wait, ReplacingRootVolume:Wait,
+Warmed:Terminating:Wait) or that its group retained (Terminating:Retained): every container-instance registration
+and its ECS status, the tasks that block it and why, when it was first held (unknown: Auto Scaling gives no
+timestamp), its deadline, whether a drainer answers for it, and the next command to run. Changes nothing.
+
+Options:
+  --cluster NAME               The ECS cluster (ECS_CLUSTER). Required.
+  --asg NAME[,NAME]            The Auto Scaling groups (also --asgs, AUTOSCALING_GROUP_NAMES). Required.
+  --family NAME                The drainer's task definition family: its RUNNING tasks answer for the groups, the
+                               oldest leading. Default: ${DEFAULT_FAMILY}.
+  --drain-timeout SECONDS      The deployment's DRAIN_TIMEOUT_SECONDS, for the deadline. Default: ${DEFAULTS.drainTimeoutSeconds}.
+  --hook NAME                  The drainer's lifecycle hook, for the commands shown. Default: the group's own.
+  --json                       Print JSON instead of a table.
+
+Exit codes: 0 shown; 1 an unknown cluster or group (each named), or another AWS error; 2 invalid options.
+`;
+}
 
 export function helpText(): string {
   const rows = SETTINGS.map((s) => {
@@ -63,11 +89,13 @@ ${USAGE}
 Commands:
   drain     With EC2_INSTANCE_ID: drain that instance (started by the lifecycle event).
             Without it: sweep every instance in Terminating:Wait in AUTOSCALING_GROUP_NAMES.
-  status    Print each instance in Terminating:Wait, its ECS state and what blocks it. --json for JSON.
+  status    Print each instance the terminate hook holds or its group retained: its registrations, what blocks
+            it and why, its deadline, whether a drainer answers, and the next command. status --help for more.
 
 Options (flag, environment variable, meaning); a flag overrides its variable:
 ${rows.join("\n")}
   --json                                                 status: print JSON instead of a table.
+  --family NAME                                          status: the drainer's task definition family.
   -h, --help                                             Print this help.
   -v, --version                                          Print the version.
 
@@ -95,7 +123,7 @@ export async function runDrainer(
     return ExitCode.InvalidConfig;
   }
   if (parsed.help) {
-    write(helpText());
+    write(parsed.command === "status" ? statusHelpText() : helpText());
     return ExitCode.Ok;
   }
   if (parsed.version) {
@@ -104,7 +132,9 @@ export async function runDrainer(
   }
   const vars = { ...env, ...parsed.vars };
 
-  if (parsed.command === "status") return status(vars, parsed.json, options, write, writeError);
+  if (parsed.command === "status") {
+    return status(vars, parsed.json, parsed.family, options, write, writeError);
+  }
 
   let config: DrainerConfig;
   try {
@@ -171,6 +201,7 @@ function parseCommandLine(argv: readonly string[]) {
     help: { type: "boolean", short: "h" },
     version: { type: "boolean", short: "v" },
     json: { type: "boolean" },
+    family: { type: "string" },
   };
   for (const s of SETTINGS) options[s.flag] = { type: s.kind === "boolean" ? "boolean" : "string" };
   const { values, positionals } = parseArgs({
@@ -193,6 +224,7 @@ function parseCommandLine(argv: readonly string[]) {
     command,
     vars,
     json: values.json === true,
+    family: typeof values.family === "string" ? values.family : undefined,
     help: values.help === true,
     version: values.version === true,
   };
@@ -280,6 +312,7 @@ async function ownTask(
 async function status(
   vars: Readonly<Record<string, string | undefined>>,
   json: boolean,
+  familyFlag: string | undefined,
   options: RunOptions,
   write: (l: string) => void,
   writeError: (l: string) => void,
@@ -289,6 +322,10 @@ async function status(
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
+  const family = (familyFlag ?? DEFAULT_FAMILY).trim();
+  const timeoutText = vars.DRAIN_TIMEOUT_SECONDS?.trim() || String(DEFAULTS.drainTimeoutSeconds);
+  const drainTimeoutSeconds = Number(timeoutText);
+  const hook = vars.LIFECYCLE_HOOK_NAME?.trim() || undefined;
   const problems: string[] = [];
   if (!cluster)
     problems.push("ECS_CLUSTER: is required: pass --cluster NAME (or set ECS_CLUSTER).");
@@ -297,20 +334,32 @@ async function status(
       "AUTOSCALING_GROUP_NAMES: is required: pass --asg NAME[,NAME] (or set AUTOSCALING_GROUP_NAMES).",
     );
   }
+  if (!family) problems.push("--family: must not be empty: the drainer's task definition family.");
+  if (!(drainTimeoutSeconds > 0)) {
+    problems.push(
+      `DRAIN_TIMEOUT_SECONDS: must be a number of seconds greater than 0, got ${JSON.stringify(timeoutText)}: pass --drain-timeout SECONDS.`,
+    );
+  }
   if (problems.length > 0) {
-    writeError(`invalid configuration:\n  ${problems.join("\n  ")}`);
+    writeError(`invalid configuration:\n  ${problems.join("\n  ")}\n\n${STATUS_USAGE}`);
     return ExitCode.InvalidConfig;
   }
   try {
     const port = options.port ?? createSdkPort(vars, options.clientConfig);
-    const rows = await collectStatus(port, cluster!, asgs);
-    write(
-      json
-        ? JSON.stringify({ cluster, asgs, instances: rows }, null, 2)
-        : formatStatusTable(rows).trimEnd(),
-    );
+    const report = await collectStatus(port, {
+      cluster: cluster!,
+      asgs,
+      family,
+      drainTimeoutSeconds,
+      hook,
+    });
+    write(json ? JSON.stringify(report, null, 2) : formatStatusTable(report).trimEnd());
     return ExitCode.Ok;
   } catch (err) {
+    if (err instanceof UnknownTargetError) {
+      for (const p of err.problems) writeError(`status: ${p}`);
+      return ExitCode.Failed;
+    }
     writeError(`status failed: ${errorText(err)}`);
     return ExitCode.Failed;
   }

@@ -37,14 +37,78 @@ const CANNOT_PLACE = /was unable to place a task/i;
 const UNHEALTHY =
   /failed container health checks|failed ELB health checks|is unhealthy in|unable to consistently start tasks|failed to start/i;
 
-/** The services named by task groups (`service:NAME`) of tasks or findings, each once, sorted. */
-export function serviceNames(items: readonly { readonly group: string }[]): string[] {
+/**
+ * The services named by task groups (`service:NAME`) of tasks or findings, each once, sorted: the services to read
+ * for tasks, the blocking services of a drain event for findings. A daemon finding names none: ECS stops a daemon's
+ * task last, after the instance's other tasks, so a daemon never holds a drain by itself and there is nothing to
+ * do about it.
+ */
+export function serviceNames(
+  items: readonly { readonly group: string; readonly reason?: StuckReason }[],
+): string[] {
   const prefix = "service:";
   return [
     ...new Set(
-      items.filter((t) => t.group.startsWith(prefix)).map((t) => t.group.slice(prefix.length)),
+      items
+        .filter((t) => t.group.startsWith(prefix) && t.reason !== StuckReason.Daemon)
+        .map((t) => t.group.slice(prefix.length)),
     ),
   ].sort();
+}
+
+/**
+ * Where a drain stands against its deadline, for the paging rule. Without it (as in `status`, which cannot know when
+ * the hook began to hold an instance) a standalone task counts as progress.
+ */
+export interface DrainClock {
+  /** Seconds left until the drain's deadline. */
+  readonly secondsLeft: number;
+  readonly drainTimeoutSeconds: number;
+  readonly pollIntervalSeconds: number;
+}
+
+/** The share of DRAIN_TIMEOUT left at which a standalone task still running stops being progress. */
+export const STANDALONE_PAGE_SHARE_LEFT = 0.25;
+/** ...and at least this many poll intervals before the deadline. */
+export const STANDALONE_PAGE_POLLS_LEFT = 3;
+
+/** Seconds before the deadline from which a standalone task still running needs an operator. */
+export function standaloneMarginSeconds(clock: Omit<DrainClock, "secondsLeft">): number {
+  return Math.max(
+    clock.drainTimeoutSeconds * STANDALONE_PAGE_SHARE_LEFT,
+    clock.pollIntervalSeconds * STANDALONE_PAGE_POLLS_LEFT,
+  );
+}
+
+/**
+ * The paging rule: whether a finding is progress, which ends by itself, rather than something an operator must act
+ * on. Only what needs an operator is a stuck event and a StuckInstances metric; progress is told at info.
+ * - A daemon task waits its turn (ECS stops it last): progress.
+ * - Tasks already shutting down (load-balancer deregistration, stopTimeout) end by themselves: progress.
+ * - A standalone task (a job started by RunTask) ends in its own time, which the drainer cannot know; its time is
+ *   taken to be the drain's own: it is progress until STANDALONE_PAGE_SHARE_LEFT of DRAIN_TIMEOUT (and at least
+ *   STANDALONE_PAGE_POLLS_LEFT polls) is left before the deadline. Still running then, it pages, leaving that time to
+ *   act (let it finish, stop it, or let TIMEOUT_RESULT decide) before the deadline ends the drain over it.
+ * - Everything else (cannot place, cannot progress, unhealthy replacements) does not end by itself: it pages.
+ */
+export function isProgress(f: StuckFinding, clock?: DrainClock): boolean {
+  switch (f.reason) {
+    case StuckReason.Daemon:
+    case StuckReason.ShuttingDown:
+      return true;
+    case StuckReason.Standalone:
+      return clock === undefined || clock.secondsLeft > standaloneMarginSeconds(clock);
+    default:
+      return false;
+  }
+}
+
+/** The findings an operator must act on (the paging rule, `isProgress`). */
+export function needsOperator(
+  findings: readonly StuckFinding[],
+  clock?: DrainClock,
+): StuckFinding[] {
+  return findings.filter((f) => !isProgress(f, clock));
 }
 
 /**

@@ -176,24 +176,40 @@ describe("the command line", () => {
       .addTask("web-2", "i-0000000000000201", "service:web", [0, "DEACTIVATING", "STOPPED"])
       .addTask("job-1", "i-0000000000000201", "family:nightly", [0, "RUNNING", "RUNNING"])
       .addTask("old", "i-0000000000000201", "service:web", [0, "STOPPED", "STOPPED"]);
-    const table = await cli(["status", "--cluster", CLUSTER, "--asg", "asg-a,asg-b"], {}, world);
-    assert.equal(table.code, 0);
+    // The fake world lists every task for a family; here no drainer runs.
+    const noDrainer = { port: { ...world.port, listFamilyTasks: async () => [] } };
+    const table = await cli(
+      ["status", "--cluster", CLUSTER, "--asg", "asg-a,asg-b"],
+      {},
+      world,
+      noDrainer,
+    );
+    assert.equal(table.code, 0, table.err.join("\n"));
     const lines = table.out.join("\n").split("\n");
     assert.match(
       lines[0],
-      /^INSTANCE\s+GROUP\s+ECS STATUS\s+RUNNING\s+PENDING\s+STOPPING\s+BLOCKED BY\s+WHY$/,
+      /^INSTANCE\s+GROUP\s+STATE\s+ECS STATUS\s+RUNNING\s+PENDING\s+STOPPING\s+HELD SINCE\s+DEADLINE\s+BLOCKED BY\s+WHY$/,
     );
     assert.match(
       lines[1],
-      /^i-0000000000000201\s+asg-a\s+DRAINING\s+2\s+0\s+1\s+family:nightly=1, service:web=2 \(1 standalone\)\s+family:nightly standalone, service:web shutting-down, service:web cannot-progress$/,
+      /^i-0000000000000201\s+asg-a\s+Terminating:Wait\s+DRAINING\s+2\s+0\s+1\s+unknown\s+\+3600s\s+family:nightly=1, service:web=2 \(1 standalone\); no drainer running\s+family:nightly standalone, service:web shutting-down, service:web cannot-progress$/,
     );
     assert.match(
       lines[2],
-      /^i-0000000000000202\s+asg-b\s+NOT_IN_CLUSTER\s+0\s+0\s+0\s+nothing\s+-$/,
+      /^i-0000000000000202\s+asg-b\s+Terminating:Wait\s+NOT_IN_CLUSTER\s+0\s+0\s+0\s+unknown\s+\+3600s\s+no drainer running\s+-$/,
     );
-    assert.equal(lines.length, 3);
+    assert.equal(lines[3], "");
+    assert.match(
+      table.out.join("\n"),
+      /^Next:\n {2}i-0000000000000201: run the sweep: drainer drain --cluster prod --hook /m,
+    );
 
-    const json = await cli(["status", "--cluster", CLUSTER, "--asg", "asg-a", "--json"], {}, world);
+    const json = await cli(
+      ["status", "--cluster", CLUSTER, "--asg", "asg-a", "--json"],
+      {},
+      world,
+      noDrainer,
+    );
     const doc = JSON.parse(json.out.join("\n"));
     assert.deepEqual(doc.instances[0].blockers, {
       total: 3,

@@ -4,7 +4,17 @@
  */
 import { strict as assert } from "node:assert";
 import type { ServiceView, TaskView } from "../../drainer/src/aws";
-import { StuckReason, classifyStuck, serviceNames, stuckKey } from "../../drainer/src/stuck";
+import { DRAIN_EVENTS } from "../../drainer/src/contract";
+import {
+  StuckReason,
+  classifyStuck,
+  isProgress,
+  needsOperator,
+  serviceNames,
+  standaloneMarginSeconds,
+  stuckKey,
+} from "../../drainer/src/stuck";
+import { Harness, eventVars, harness } from "./world";
 
 function task(group: string, lastStatus = "RUNNING", desiredStatus = "RUNNING", n = 1): TaskView {
   return {
@@ -135,5 +145,133 @@ describe("stuck reasons", () => {
       new Map(),
     );
     assert.equal(stuckKey(a), stuckKey(b));
+  });
+});
+
+describe("the paging rule: a stuck event or metric only for what an operator must act on", () => {
+  const finding = (reason: StuckReason, group = "service:web") => ({
+    reason,
+    group,
+    tasks: 1,
+    detail: "",
+  });
+  const clock = (secondsLeft: number) => ({
+    secondsLeft,
+    drainTimeoutSeconds: 3600,
+    pollIntervalSeconds: 10,
+  });
+
+  it("a daemon and tasks shutting down are progress; what does not end by itself pages", () => {
+    for (const r of [StuckReason.Daemon, StuckReason.ShuttingDown])
+      assert.equal(isProgress(finding(r), clock(10)), true, r);
+    for (const r of [
+      StuckReason.CannotPlace,
+      StuckReason.CannotProgress,
+      StuckReason.ReplacementsUnhealthy,
+    ])
+      assert.equal(isProgress(finding(r), clock(3000)), false, r);
+  });
+
+  it("a standalone task is progress until a quarter of DRAIN_TIMEOUT (at least 3 polls) is left, then pages", () => {
+    assert.equal(standaloneMarginSeconds(clock(0)), 900);
+    assert.equal(
+      standaloneMarginSeconds({ drainTimeoutSeconds: 60, pollIntervalSeconds: 10 }),
+      30,
+      "3 polls when a quarter is shorter",
+    );
+    const job = finding(StuckReason.Standalone, "family:nightly");
+    assert.equal(isProgress(job, clock(901)), true);
+    assert.equal(isProgress(job, clock(900)), false);
+    assert.equal(isProgress(job), true, "without a clock (status), progress");
+    assert.deepEqual(
+      needsOperator(
+        [job, finding(StuckReason.Daemon, "service:agent"), finding(StuckReason.CannotPlace)],
+        clock(100),
+      ).map((f) => f.group),
+      ["family:nightly", "service:web"],
+    );
+  });
+
+  it("a drain event's blocking services never name a daemon service (a finding), but a task's service is read", () => {
+    assert.deepEqual(
+      serviceNames([
+        finding(StuckReason.Daemon, "service:agent"),
+        finding(StuckReason.CannotProgress, "service:api"),
+        finding(StuckReason.ShuttingDown, "service:web"),
+      ]),
+      ["api", "web"],
+    );
+    // Negative: the agent's task is a task, not a finding: its service is still read to learn it is a daemon.
+    assert.deepEqual(serviceNames([task("service:agent")]), ["agent"]);
+  });
+});
+
+describe("the paging rule in a drain", () => {
+  const ID = "i-0000000000000041";
+  const POLL = 10;
+  const vars = {
+    ...eventVars(ID),
+    POLL_INTERVAL_SECONDS: String(POLL),
+    DRAIN_TIMEOUT_SECONDS: "120",
+  };
+  const pages = (h: Harness) => ({
+    metrics: h.lines.filter((l) => l.action === "stuck").map((l) => l.Reason),
+    stuckEvents: h.world.published.filter((e) => e.detailType === DRAIN_EVENTS.stuck),
+    warned: h.lines.filter((l) => l.action === "wait" && l.stuck && l.level === "warn"),
+  });
+
+  it("a standalone job that ends within its time is progress: told at info, no stuck event, no metric", async () => {
+    const h = harness();
+    h.world.addInstance(ID, "asg-a");
+    h.world.addTask(
+      "job-1",
+      ID,
+      "family:nightly",
+      [0, "RUNNING", "RUNNING"],
+      [70, "STOPPED", "STOPPED"],
+    );
+    const [out] = await h.run(vars);
+    assert.equal(out.result, "completed");
+    const told = h.lines.filter((l) => l.action === "wait" && l.stuck);
+    assert.ok(told.length > 0, "told");
+    assert.ok(told.every((l) => l.level === "info"));
+    assert.deepEqual(pages(h), { metrics: [], stuckEvents: [], warned: [] });
+  });
+
+  it("negative: one still running when a quarter of the deadline is left pages once: a warning, a metric, a stuck event", async () => {
+    const h = harness();
+    h.world.addInstance(ID, "asg-a");
+    h.world.addTask("job-1", ID, "family:nightly", [0, "RUNNING", "RUNNING"]);
+    const [out] = await h.run(vars);
+    assert.equal(out.result, "timed-out");
+    const p = pages(h);
+    assert.deepEqual(p.metrics, ["standalone"]);
+    assert.equal(p.stuckEvents.length, 1);
+    assert.equal(p.warned.length, 1);
+    // Paged with the margin left: when 30 s of the 120 s drain were left (within a poll), not earlier, not at its end.
+    const at = p.stuckEvents[0].at;
+    assert.ok(at >= 90 && at < 90 + 2 * POLL, `paged at ${at} s`);
+  });
+
+  it("the outcome's blocking services name a 100/100 service, never a daemon", async () => {
+    const h = harness();
+    h.world.services.set("agent", { schedulingStrategy: "DAEMON", events: [] });
+    h.world.services.set("api", {
+      schedulingStrategy: "REPLICA",
+      deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 100 },
+      events: [],
+    });
+    h.world.addInstance(ID, "asg-a");
+    h.world.addTask("agent-1", ID, "service:agent", [0, "RUNNING", "RUNNING"]);
+    h.world.addTask("api-1", ID, "service:api", [0, "RUNNING", "RUNNING"]);
+    const [out] = await h.run(vars);
+    assert.equal(out.result, "timed-out");
+    const outcome = h.world.published.find((e) => e.detailType === DRAIN_EVENTS.outcome)!;
+    assert.deepEqual(outcome.detail.blockingServices, ["api"]);
+    assert.deepEqual(
+      (outcome.detail.stuck as { reason: string }[]).map((f) => f.reason).sort(),
+      ["cannot-progress", "daemon"],
+      "the daemon is still told",
+    );
   });
 });

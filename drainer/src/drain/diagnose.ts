@@ -6,16 +6,17 @@
  * drain, and a failed read changes nothing but the explanation.
  */
 import type { ServiceView } from "../aws";
-import { StuckReason, classifyStuck, describeStuck, serviceNames, stuckKey } from "../stuck";
+import {
+  StuckReason,
+  classifyStuck,
+  describeStuck,
+  needsOperator,
+  serviceNames,
+  stuckKey,
+} from "../stuck";
 import { stuckMetrics } from "../telemetry";
 import { publishStuck } from "./events";
-import { InstanceState, Run, errorText } from "./state";
-
-/**
- * Reasons that are progress, not trouble: a daemon task waiting its turn, tasks already shutting down. They are told
- * (an info line, status, the deadline's line), but a drain held only by them is not stuck: no event, no metric.
- */
-const PROGRESS: ReadonlySet<StuckReason> = new Set([StuckReason.Daemon, StuckReason.ShuttingDown]);
+import { InstanceState, Run, deadlineOf, errorText } from "./state";
 
 /** Poll intervals an instance stays DRAINING with tasks on it before the drainer looks into why. */
 export const STUCK_AFTER_POLLS = 3;
@@ -87,16 +88,22 @@ export async function diagnose(run: Run, states: readonly InstanceState[]): Prom
   for (const s of held) {
     if (s.outcome) continue;
     const findings = classifyStuck(s.lastBlocking!, services);
-    if (stuckKey(findings) === stuckKey(s.stuck ?? [])) continue;
+    // Progress (a daemon, tasks shutting down, a standalone task in its time) is told but pages no one (stuck.ts).
+    // A standalone task turns to trouble as the deadline nears, so a new trouble is looked at as a change too.
+    const trouble = needsOperator(findings, {
+      secondsLeft: (deadlineOf(ctx.config, s) - ctx.now()) / 1000,
+      drainTimeoutSeconds: ctx.config.drainTimeoutSeconds,
+      pollIntervalSeconds: ctx.config.pollIntervalSeconds,
+    });
+    const fresh = trouble.filter((f) => !s.stuckCounted.has(f.reason));
+    if (stuckKey(findings) === stuckKey(s.stuck ?? []) && fresh.length === 0) continue;
     s.stuck = findings;
     if (findings.length === 0) continue;
-    const trouble = findings.filter((f) => !PROGRESS.has(f.reason));
     s.log.log(trouble.length > 0 ? "warn" : "info", `waiting: ${describeStuck(findings)}`, {
       action: "wait",
       blockers: s.lastBlockers ?? null,
       stuck: findings,
     });
-    const fresh = trouble.filter((f) => !s.stuckCounted.has(f.reason));
     for (const f of trouble) countStuck(run, s, f.reason);
     if (fresh.length > 0) publishStuck(run, s, findings);
   }

@@ -1,0 +1,333 @@
+/**
+ * `status`, the operator's first command (drainer/src/status.ts, run.ts), against the simulator over the real SDK:
+ * every registration of a held instance, retained instances, unknown clusters and groups named with a non-zero exit,
+ * whether a drainer answers, the deadline, and the next command. Each guarantee with the case that would break it.
+ */
+import { strict as assert } from "node:assert";
+import { DEFAULTS, ExitCode } from "../../drainer/src/contract";
+import { runDrainer } from "../../drainer/src/run";
+import { DEFAULT_FAMILY, StatusReport, StatusRow, explain } from "../../drainer/src/status";
+import { StuckReason } from "../../drainer/src/stuck";
+import { FAKE_CREDENTIALS } from "../sim/launchers";
+import { Simulation } from "../sim/simulation";
+import type { ContainerInstance, Task } from "../sim/world";
+
+const HOOK = DEFAULTS.hookName;
+
+async function world(): Promise<Simulation> {
+  return Simulation.start({
+    timeScale: 10,
+    startPaused: true,
+    world: {
+      cluster: "prod",
+      groups: [
+        { name: "asg-a", instances: 3, hooks: [{ name: HOOK }] },
+        { name: "asg-b", instances: 2, hooks: [{ name: HOOK }], retainOnAbandon: true },
+        { name: "asg-empty", instances: 0, hooks: [{ name: HOOK }] },
+      ],
+      services: [{ name: "web", desiredCount: 3, groups: ["asg-a"] }],
+    },
+  });
+}
+
+async function status(sim: Simulation, args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runDrainer(
+    ["status", ...args],
+    {},
+    {
+      write: (l) => out.push(l),
+      writeError: (l) => err.push(l),
+      clientConfig: {
+        endpoint: sim.endpoint,
+        region: sim.world.region,
+        credentials: FAKE_CREDENTIALS,
+        maxAttempts: 1,
+      },
+    },
+  );
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+async function statusJson(sim: Simulation, args: string[]): Promise<StatusReport> {
+  const r = await status(sim, [...args, "--json"]);
+  assert.equal(r.code, ExitCode.Ok, r.err);
+  return JSON.parse(r.out) as StatusReport;
+}
+
+/** A second registration of the instance, as an agent that lost its state makes: ACTIVE, with a task on it. */
+function registerAgain(sim: Simulation, instanceId: string): ContainerInstance {
+  const w = sim.world;
+  const ec2 = w.instance(instanceId);
+  const ci: ContainerInstance = {
+    arn: `arn:aws:ecs:${w.region}:${w.accountId}:container-instance/prod/${"f".repeat(32)}`,
+    ec2,
+    status: "ACTIVE",
+    agentConnected: true,
+    registeredAt: sim.clock.now(),
+    version: 1,
+    tasks: [],
+  };
+  w.containerInstances.set(ci.arn, ci);
+  const task: Task = {
+    arn: `arn:aws:ecs:${w.region}:${w.accountId}:task/prod/${"e".repeat(32)}`,
+    taskDefinitionArn: w.taskDefinitionArnOf("nightly"),
+    containerInstance: ci,
+    group: "family:nightly",
+    lastStatus: "RUNNING",
+    desiredStatus: "RUNNING",
+    createdAt: sim.clock.now(),
+    version: 1,
+    deactivatingSeconds: 0,
+    stoppingSeconds: 2,
+    cpu: 0,
+    memory: 0,
+  };
+  ci.tasks.push(task);
+  w.tasks.set(task.arn, task);
+  return ci;
+}
+
+describe("status (against the simulator)", function () {
+  this.timeout(60_000);
+  let sim: Simulation;
+
+  beforeEach(async () => {
+    sim = await world();
+  });
+  afterEach(async () => {
+    await sim.stop();
+  });
+
+  it("shows an instance held by the hook with no drainer running, and says to run the sweep", async () => {
+    const [held] = sim.scaleIn("asg-a", 1);
+    const report = await statusJson(sim, ["--cluster", "prod", "--asg", "asg-a,asg-b"]);
+    assert.deepEqual(report.drainer, {
+      family: DEFAULT_FAMILY,
+      running: 0,
+      starting: 0,
+      leader: null,
+    });
+    assert.deepEqual(
+      report.instances.map((r) => [
+        r.instanceId,
+        r.lifecycleState,
+        r.held,
+        r.ecsStatus,
+        r.answered,
+      ]),
+      [[held, "Terminating:Wait", "hook", "ACTIVE", false]],
+      "only the held instance: none InService",
+    );
+    assert.equal(
+      report.instances[0].next,
+      `run the sweep: drainer drain --cluster prod --hook ${HOOK} --asgs asg-a`,
+    );
+  });
+
+  it("a drainer of the family answers: the oldest RUNNING task leads; another family does not count", async () => {
+    const [held] = sim.scaleIn("asg-a", 1);
+    const first = sim.world.startDrainerTask("my-drainer", []);
+    await sim.run(5);
+    sim.world.startDrainerTask("my-drainer", []);
+    sim.world.startDrainerTask("someone-else", []);
+    const report = await statusJson(sim, [
+      "--cluster",
+      "prod",
+      "--asg",
+      "asg-a",
+      "--family",
+      "my-drainer",
+    ]);
+    assert.equal(report.drainer.running, 2);
+    assert.equal(report.drainer.leader?.taskArn, first.arn);
+    const row = report.instances.find((r) => r.instanceId === held)!;
+    assert.equal(row.answered, true);
+    assert.equal(row.next, "wait: the drainer sets it DRAINING at its next look");
+    // Negative: the default family has no task running here, so nothing answers.
+    const none = await statusJson(sim, ["--cluster", "prod", "--asg", "asg-a"]);
+    assert.equal(none.instances[0].answered, false);
+  });
+
+  it("looks at every registration of an instance, not the first: a second one's tasks block too", async () => {
+    const [held] = sim.scaleIn("asg-a", 1);
+    const first = sim.world.instance(held).containerInstance!;
+    sim.world.setContainerInstanceStatus(first, "DRAINING");
+    const second = registerAgain(sim, held);
+    const report = await statusJson(sim, ["--cluster", "prod", "--asg", "asg-a"]);
+    const row = report.instances.find((r) => r.instanceId === held)!;
+    assert.deepEqual(
+      row.registrations.map((r) => [r.arn, r.status]).sort(),
+      [
+        [first.arn, "DRAINING"],
+        [second.arn, "ACTIVE"],
+      ].sort(),
+    );
+    assert.equal(row.ecsStatus.split("+").sort().join("+"), "ACTIVE+DRAINING");
+    const onSecond = row.registrations.find((r) => r.arn === second.arn)!;
+    assert.equal(onSecond.blockers.groups["family:nightly"], 1, "the second registration's task");
+    assert.equal(row.blockers.groups["family:nightly"], 1, "counted for the instance");
+    // The table shows it too.
+    const table = await status(sim, ["--cluster", "prod", "--asg", "asg-a"]);
+    assert.match(
+      table.out,
+      new RegExp(
+        `^${held}\\s+asg-a\\s+Terminating:Wait\\s+(ACTIVE\\+DRAINING|DRAINING\\+ACTIVE)\\s`,
+        "m",
+      ),
+    );
+  });
+
+  it("shows a retained instance (Terminating:Retained), and the command that lets it go once empty", async () => {
+    const instance = sim.world.group("asg-b").instances[0];
+    instance.lifecycleState = "Terminating:Retained";
+    sim.world.setContainerInstanceStatus(instance.containerInstance!, "DRAINING");
+    const report = await statusJson(sim, ["--cluster", "prod", "--asg", "asg-b"]);
+    assert.deepEqual(
+      report.instances.map((r) => [r.instanceId, r.lifecycleState, r.held, r.answered]),
+      [[instance.id, "Terminating:Retained", "retained", false]],
+    );
+    assert.equal(
+      report.instances[0].next,
+      `aws autoscaling terminate-instance-in-auto-scaling-group --instance-id ${instance.id} --no-should-decrement-desired-capacity`,
+    );
+  });
+
+  it("a misspelled group is an error that names it, exit 1, not an all-clear", async () => {
+    const r = await status(sim, ["--cluster", "prod", "--asg", "asg-a,asg-x"]);
+    assert.equal(r.code, ExitCode.Failed);
+    assert.match(r.err, /Auto Scaling group "asg-x": not found/);
+    assert.doesNotMatch(r.err, /"asg-a"/);
+    assert.equal(r.out, "", "no table that could pass for an all-clear");
+    // Controls: the right name, and an existing group with no instance (it has the drainer's hook), exit 0.
+    assert.equal((await status(sim, ["--cluster", "prod", "--asg", "asg-a"])).code, ExitCode.Ok);
+    const empty = await status(sim, ["--cluster", "prod", "--asg", "asg-empty"]);
+    assert.equal(empty.code, ExitCode.Ok, empty.err);
+    assert.match(
+      empty.out,
+      /^No instance is held by the terminate hook or retained in asg-empty\.$/m,
+    );
+  });
+
+  it("an unknown cluster is an error that names it, exit 1", async () => {
+    const r = await status(sim, ["--cluster", "prdo", "--asg", "asg-a"]);
+    assert.equal(r.code, ExitCode.Failed);
+    assert.match(r.err, /cluster "prdo": not found/);
+    assert.equal(r.out, "");
+  });
+
+  it("gives the deadline from --drain-timeout, relative to held-since, which Auto Scaling does not give", async () => {
+    sim.scaleIn("asg-a", 1);
+    const report = await statusJson(sim, [
+      "--cluster",
+      "prod",
+      "--asg",
+      "asg-a",
+      "--drain-timeout",
+      "600",
+    ]);
+    const row = report.instances[0];
+    assert.equal(row.heldSince, null);
+    assert.equal(row.deadline, "held since + 600 s");
+    assert.match(row.hookLimit ?? "", /^held since \+ \d+ s$/);
+    const table = await status(sim, ["--cluster", "prod", "--asg", "asg-a"]);
+    assert.match(
+      table.out,
+      /^INSTANCE\s+GROUP\s+STATE\s+ECS STATUS\s+RUNNING\s+PENDING\s+STOPPING\s+HELD SINCE\s+DEADLINE\s+BLOCKED BY\s+WHY$/m,
+    );
+    assert.match(table.out, new RegExp(`\\s+unknown\\s+\\+${DEFAULTS.drainTimeoutSeconds}s\\s+`));
+    assert.match(table.out, /^Next:$/m);
+    const bad = await status(sim, [
+      "--cluster",
+      "prod",
+      "--asg",
+      "asg-a",
+      "--drain-timeout",
+      "soon",
+    ]);
+    assert.equal(bad.code, ExitCode.InvalidConfig);
+    assert.match(
+      bad.err,
+      /DRAIN_TIMEOUT_SECONDS: must be a number of seconds greater than 0, got "soon"/,
+    );
+  });
+});
+
+describe("status --help", () => {
+  async function help(args: string[]) {
+    const out: string[] = [];
+    const code = await runDrainer(args, {}, { write: (l) => out.push(l), writeError: () => {} });
+    return { code, out: out.join("\n") };
+  }
+
+  it("shows status's own usage and options", async () => {
+    const r = await help(["status", "--help"]);
+    assert.equal(r.code, 0);
+    assert.match(r.out, /^Usage: drainer status --cluster C --asg NAME\[,NAME\] \[--family F\]/m);
+    for (const flag of ["--cluster", "--asg", "--family", "--drain-timeout", "--hook", "--json"])
+      assert.match(r.out, new RegExp(`^  ${flag} `, "m"), flag);
+    // Negative: the drainer's own help is not status's.
+    const general = await help(["--help"]);
+    assert.doesNotMatch(
+      general.out,
+      /^Usage: drainer status --cluster C --asg NAME\[,NAME\] \[--family F\]/m,
+    );
+    assert.match(general.out, /^Usage: drainer \[drain\]/m);
+  });
+});
+
+describe("status's next step (explain)", () => {
+  const base: Omit<StatusRow, "blockedBy" | "next"> = {
+    instanceId: "i-0123456789abcdef0",
+    asg: "asg-a",
+    lifecycleState: "Terminating:Wait",
+    held: "hook",
+    ecsStatus: "DRAINING",
+    registrations: [
+      {
+        arn: "ci",
+        status: "DRAINING",
+        runningTasksCount: 1,
+        pendingTasksCount: 0,
+        blockers: { total: 1, groups: { "service:api": 1 }, standalone: 0, stopping: 0 },
+      },
+    ],
+    runningTasksCount: 1,
+    pendingTasksCount: 0,
+    blockers: { total: 1, groups: { "service:api": 1 }, standalone: 0, stopping: 0 },
+    stuck: [],
+    heldSince: null,
+    deadline: "held since + 3600 s",
+    hookLimit: null,
+    answered: true,
+  };
+  const q = { cluster: "prod", drainTimeoutSeconds: 3600 };
+
+  it("a drain that cannot progress needs the operator: act, or complete the action by hand", () => {
+    const r = explain(
+      q,
+      {
+        ...base,
+        stuck: [{ reason: StuckReason.CannotProgress, group: "service:api", tasks: 1, detail: "" }],
+      },
+      "drain",
+    );
+    assert.match(r.next, /^act on WHY \(service:api cannot-progress\)/);
+    assert.match(
+      r.next,
+      /aws autoscaling complete-lifecycle-action --auto-scaling-group-name asg-a --lifecycle-hook-name drain --instance-id i-0123456789abcdef0 --lifecycle-action-result CONTINUE$/,
+    );
+  });
+
+  it("negative: a daemon or a standalone job in its time is progress: wait", () => {
+    for (const reason of [StuckReason.Daemon, StuckReason.Standalone, StuckReason.ShuttingDown]) {
+      const r = explain(
+        q,
+        { ...base, stuck: [{ reason, group: "service:api", tasks: 1, detail: "" }] },
+        "drain",
+      );
+      assert.equal(r.next, "wait: its tasks are leaving", reason);
+    }
+  });
+});

@@ -5,6 +5,7 @@
  * CloudWatch_Embedded_Metric_Format_Specification.html; the x-amzn-logs-format header is optional:
  * CloudWatch_Embedded_Metric_Format_Generation_PutLogEvents.html). Pure: no I/O, no clock.
  */
+import { DRAINER_METRICS } from "./contract";
 
 /** The metrics of one instance's outcome, with their CloudWatch units. */
 export const OUTCOME_METRICS = {
@@ -115,8 +116,8 @@ export function orphanMetrics(
     namespace,
     timestampMs,
     { Cluster: clusterDimension(cluster), AutoScalingGroup: asg },
-    { OrphanedActions: "Count" },
-    { OrphanedActions: 1 },
+    { [DRAINER_METRICS.orphanedActions]: "Count" },
+    { [DRAINER_METRICS.orphanedActions]: 1 },
   );
 }
 

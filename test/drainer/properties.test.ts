@@ -314,9 +314,11 @@ function violation({
       if (until >= deadline && (a.endedAt ?? Infinity) > deadline) {
         return `${a.instanceId}: a drainer started at ${r.startedAt} ms ran past its deadline and the action was still waiting at ${deadline} ms`;
       }
+      // Its own action from its start; one it takes on as leader once it knows it leads and has looked (bounded reads).
+      const own = r.kind === "event" && r.instanceId === a.instanceId;
       if (
         a.endedBy === "expired" &&
-        r.startedAt <= a.endedAt! - margin &&
+        r.startedAt <= a.endedAt! - (own ? margin : LEADER_TAKES_ON_MS) &&
         until >= a.endedAt! &&
         !heartbeatsFailed(a.endedAt! - HEARTBEAT_TIMEOUT_S * S, a.endedAt!)
       ) {

@@ -89,6 +89,14 @@ function registerAgain(sim: Simulation, instanceId: string): ContainerInstance {
   return ci;
 }
 
+/** A drainer task that RunTask accepted and that reached RUNNING at once. */
+function running(sim: Simulation, family: string, _overrides: readonly unknown[]) {
+  const task = sim.world.createDrainerTask(family, []);
+  task.lastStatus = "RUNNING";
+  task.startedAt = sim.clock.now();
+  return task;
+}
+
 describe("status (against the simulator)", function () {
   this.timeout(60_000);
   let sim: Simulation;
@@ -128,10 +136,10 @@ describe("status (against the simulator)", function () {
 
   it("a drainer of the family answers: the oldest RUNNING task leads; another family does not count", async () => {
     const [held] = sim.scaleIn("asg-a", 1);
-    const first = sim.world.startDrainerTask("my-drainer", []);
+    const first = running(sim, "my-drainer", []);
     await sim.run(5);
-    sim.world.startDrainerTask("my-drainer", []);
-    sim.world.startDrainerTask("someone-else", []);
+    running(sim, "my-drainer", []);
+    running(sim, "someone-else", []);
     const report = await statusJson(sim, [
       "--cluster",
       "prod",

@@ -65,12 +65,15 @@ describe("the npm package (TypeScript through npm)", function () {
       files = JSON.parse(out)[0].files.map((f: { path: string }) => f.path);
     });
 
-    it("ships exactly lib/, pulumi/, drainer/, PulumiPlugin.yaml, the tsconfigs, the README, package.json and the image's .dockerignore", () => {
+    it("ships exactly lib/, pulumi/, drainer/, bin/ and the bundle (the operator CLI), PulumiPlugin.yaml, the tsconfigs, the README, the LICENSE, package.json and the image's .dockerignore", () => {
       // .dockerignore: the component builds the image from the installed package, with whichever builder Docker has.
       assert.deepEqual([...new Set(files.map((f) => f.split("/")[0]))].sort(), [
         ".dockerignore",
+        "LICENSE",
         "PulumiPlugin.yaml",
         "README.md",
+        "bin",
+        "dist",
         "drainer",
         "lib",
         "package.json",
@@ -122,13 +125,16 @@ describe("the npm package (TypeScript through npm)", function () {
       );
     });
 
-    it("ships no tests, no Terraform module, no bundle and no lockfile", () => {
+    it("ships no tests, no Terraform module and no lockfile; of dist/, only the bundle the CLI runs", () => {
       assert.deepEqual(
-        files.filter((f) =>
-          /^(test|terraform-module|dist|node_modules)\/|^package-lock\.json$/.test(f),
-        ),
+        files.filter((f) => /^(test|terraform-module|node_modules)\/|^package-lock\.json$/.test(f)),
         [],
       );
+      assert.deepEqual(files.filter((f) => f.startsWith("dist/")).sort(), [
+        "dist/drainer.bundle.js",
+        "dist/drainer.bundle.js.cache",
+        "dist/drainer.js",
+      ]);
     });
   });
 

@@ -30,6 +30,7 @@ import {
   ServiceView,
   TaskView,
 } from "../../drainer/src/aws";
+import { setMaxListeners } from "node:events";
 import { TERMINATING_TRANSITION } from "../../drainer/src/contract";
 
 export const CLUSTER = "prod";
@@ -96,6 +97,8 @@ export interface ModelOptions {
 type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
 
 const NEVER = new AbortController().signal;
+// Every call in flight, of every drainer of a world, waits on it.
+setMaxListeners(0, NEVER);
 
 function awsError(name: string, message: string, status: number): Error {
   return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });

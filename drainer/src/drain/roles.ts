@@ -195,15 +195,8 @@ export async function keepLeading(run: Run): Promise<void> {
       const leader = await bounded(run, findLeader(run));
       if (leader !== undefined && leader !== ctx.ownTaskArn) return handOver(run, leader);
     }
-    const held = await bounded(run, adoptHeld(run));
-    // Its actions all ended, and the look that followed found none held: nothing is left to answer for.
-    if (held === 0 && active(run).length === 0) {
-      ctx.log.log("info", "no held action is left in the groups; the leader ends", {
-        action: "lead",
-      });
-      run.finished.abort();
-      return;
-    }
+    // A look that answers late still counts: it takes its newcomers on (or ends the run) when it answers.
+    await bounded(run, adoptHeld(run));
     await bounded(run, noteOrphans(run));
   }
 }
@@ -369,6 +362,13 @@ export async function adoptHeld(run: Run): Promise<number | undefined> {
   }
   const known = new Set(active(run).map((s) => s.ref.instanceId));
   const added = held.filter((r) => !known.has(r.instanceId)).map((r) => adopt(run, r));
+  // A leader whose actions all ended, and whose look at the groups found none held, has nothing left to answer for.
+  if (run.role === "leader" && held.length === 0 && active(run).length === 0) {
+    ctx.log.log("info", "no held action is left in the groups; the leader ends", {
+      action: "lead",
+    });
+    run.finished.abort();
+  }
   if (added.length > 0) {
     ctx.log.log("info", `answering for ${added.length} more held action(s)`, {
       action: "lead",

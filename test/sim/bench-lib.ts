@@ -130,6 +130,11 @@ export interface BenchRow {
   readonly runTaskThrottles: number;
   /** The most drainer tasks PENDING or RUNNING at once. */
   readonly peakDrainersRunning: number;
+  /**
+   * The most drainer tasks PENDING or RUNNING at once once launches settled: from two poll intervals after the last
+   * event's drainer reached RUNNING (or failed), to the end. Null when no event's drainer ran.
+   */
+  readonly peakDrainersSettled: number | null;
   /** Drainer task-seconds (RunTask accepted to stopped, summed over tasks) per terminating instance. */
   readonly drainerTaskSecondsPerInstance: number;
   /** From scale-in to the last termination. */
@@ -408,6 +413,7 @@ export async function runCase(
       launchFailures: report.launchFailures,
       runTaskThrottles: report.runTaskThrottles,
       peakDrainersRunning: report.peakDrainersRunning,
+      peakDrainersSettled: peakAfterLaunches(sim, poll),
       drainerTaskSecondsPerInstance: report.drainerTaskSeconds / n,
       simSeconds: end - start,
       wallSeconds: (performance.now() - wallStart) / 1000,
@@ -630,6 +636,7 @@ export function formatTable(result: BenchResult): string {
     "hook timeouts",
     "launch failures (quota/capacity/no IP/throttled)",
     "peak drainers",
+    "once launches settle",
     "drainer task-s/inst",
   ];
   const lines = [
@@ -659,6 +666,7 @@ export function formatTable(result: BenchResult): string {
           r.hookTimeouts,
           launchFailureText(r.launchFailures),
           r.peakDrainersRunning,
+          r.peakDrainersSettled ?? "-",
           fmt(r.drainerTaskSecondsPerInstance, 1),
         ].join(" | ")} |`,
     ),
@@ -697,4 +705,21 @@ export function formatTable(result: BenchResult): string {
     "",
     ...result.goals.map((g) => `- ${g.met ? "MET" : "MISSED"}: ${g.goal} (${g.detail})`),
   ].join("\n");
+}
+
+/**
+ * The most drainer tasks alive at once after launches settled: from two poll intervals (a follower's stay) after the
+ * last event's drainer task reached RUNNING or stopped without running, to the end of the run.
+ */
+export function peakAfterLaunches(sim: Simulation, poll: number): number | null {
+  const tasks = [...sim.world.drainerTasks.values()];
+  const events = tasks.filter((t) => t.startedBy !== "events-rule/drainer-sweep");
+  if (events.length === 0) return null;
+  const settledAt =
+    Math.max(...events.map((t) => t.startedAt ?? t.stoppedAt ?? t.createdAt)) + 2 * poll;
+  const alive = (at: number) =>
+    tasks.filter((t) => t.createdAt <= at && (t.stoppedAt === undefined || t.stoppedAt > at))
+      .length;
+  const moments = [settledAt, ...tasks.map((t) => t.createdAt).filter((at) => at > settledAt)];
+  return Math.max(...moments.map(alive));
 }

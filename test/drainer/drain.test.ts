@@ -11,6 +11,7 @@ import {
   UpdateContainerInstancesStateCommand,
 } from "@aws-sdk/client-ecs";
 import { strict as assert } from "node:assert";
+import { AwsPort } from "../../drainer/src/aws";
 import { DECLARED_ACTIONS } from "../../drainer/src/contract";
 import { FAMILY, awsError, eventVars, harness } from "./world";
 
@@ -1035,6 +1036,25 @@ describe("drain (leadership: any running drainer answers for its whole group)", 
     assert.ok(outs.some((o) => o.result === "handed-over" && o.leaderTaskArn === LEADER));
     assert.ok(outs.every((o) => o.result === "handed-over" || o.result === "completed"));
     for (const id of ids) assert.deepEqual(h.world.killedAtCompletion(id), []);
+  });
+
+  it("a drainer that cannot read the registry answers for its own action only, and looks again each poll: many drainers that cannot tell do not all lead", async () => {
+    const h = group();
+    h.world.addDrainerTask(LEADER, { instanceId: ids[0], startedAt: 0 });
+    h.world.addDrainerTask(SELF, { instanceId: ids[2], createdAt: 5, startedAt: 5 });
+    let failures = 2;
+    const port = Object.create(h.world.port) as AwsPort;
+    port.listFamilyTasks = async (...args) => {
+      if (failures-- > 0) throw awsError("ThrottlingException", "Rate exceeded");
+      return h.world.port.listFamilyTasks(...args);
+    };
+    const [out] = await h.run({ ...eventVars(ids[2]), ...FAST }, { ...asTask(SELF), port });
+    assert.equal(out.result, "handed-over");
+    assert.equal(out.leaderTaskArn, LEADER);
+    // Its own instance DRAINING at its first look (rule 7); no peer's action heartbeated while it could not tell.
+    assert.equal(h.world.instances.get(ids[2])!.ecsStatus, "DRAINING");
+    assert.ok(h.world.heartbeats.every((b) => b.instanceId === ids[2]));
+    assert.equal(h.world.completions.length, 0);
   });
 
   it("a leader takes on actions held after it started, with a heartbeat at once", async () => {

@@ -101,6 +101,8 @@ interface RunRecord {
   readonly startedAt: number;
   endedAt?: number;
   stoppedAt?: number;
+  /** When it began to lead (an event's drainer that found itself the oldest, or a sweep that stayed). */
+  ledAt?: number;
   outcomes: Outcome[];
 }
 
@@ -212,7 +214,13 @@ async function simulate(
       record.outcomes = await drain({
         port,
         config,
-        log: createLogger(() => undefined),
+        log: createLogger((line) => {
+          const l = JSON.parse(line) as { action?: string; msg?: string };
+          const leads =
+            (l.action === "lead" && String(l.msg).startsWith("leading")) ||
+            (l.action === "sweep" && String(l.msg).startsWith("sweep found"));
+          if (leads) record.ledAt ??= clock.now();
+        }),
         signal,
         now: clock.now,
         sleep: clock.sleep,
@@ -287,19 +295,22 @@ function violation({
     if (a.endedBy === "CONTINUE" && killed.length > 0) {
       return `completed ${a.instanceId} as drained at ${a.endedAt} ms with ${killed.length} task(s) not STOPPED`;
     }
-    // Every held action of the group is answered for by whichever drainer leads it: no hook expires while any
-    // drainer of the deployment ran throughout its last heartbeat timeout (after the time a leader needs to take an
-    // action on: a poll, and a bounded read).
+    // Every held action of the group is answered for by whichever drainer leads it: no hook expires while a drainer
+    // led throughout its last heartbeat timeout (after the time a leader needs to take an action on: a poll, and a
+    // bounded read).
     if (
       a.endedBy === "expired" &&
       !heartbeatsFailed(a.endedAt! - HEARTBEAT_TIMEOUT_S * S, a.endedAt!)
     ) {
       const from = a.endedAt! - HEARTBEAT_TIMEOUT_S * S + LEADER_TAKES_ON_MS;
       const throughout = runs.find(
-        (r) => r.startedAt <= from && (r.stoppedAt ?? r.endedAt ?? Infinity) >= a.endedAt!,
+        (r) =>
+          r.ledAt !== undefined &&
+          r.ledAt <= from &&
+          (r.stoppedAt ?? r.endedAt ?? Infinity) >= a.endedAt!,
       );
       if (throughout) {
-        return `${a.instanceId}: the hook expired at ${a.endedAt} ms while drainer ${throughout.arn} (started at ${throughout.startedAt} ms) was running and answered for nothing of it`;
+        return `${a.instanceId}: the hook expired at ${a.endedAt} ms while drainer ${throughout.arn} (leading since ${throughout.ledAt} ms) did not answer for it`;
       }
     }
     for (const r of runs) {

@@ -5,7 +5,7 @@
  * simulated seconds.
  */
 import assert from "node:assert/strict";
-import { parseLogLines } from "../sim/launchers";
+import { inProcessLauncher, parseLogLines } from "../sim/launchers";
 import { Simulation } from "../sim/simulation";
 import { WEB, group } from "./failure-worlds";
 import { POLL, TIME_SCALE, assertClean, dump, logs, startScenario, summaries } from "./harness";
@@ -138,6 +138,64 @@ describe("end-to-end: leadership at scale (the real bundle, launches failing as 
       ["handed-over", "already-complete", "completed"].includes(result?.[0]?.result ?? ""),
       JSON.stringify(result),
     );
+  });
+
+  it("one account-wide ECS read budget: three groups, 40 held instances, every event's drainer and a sweep stay within ECS's 20 reads a second", async () => {
+    sim = await startScenario({
+      world: {
+        groups: [group("asg-a", 16, 300), group("asg-b", 15, 300), group("asg-c", 15, 300)],
+        services: [
+          { ...WEB, desiredCount: 46, deactivatingSeconds: 60 },
+          { ...API, desiredCount: 46 },
+        ],
+      },
+      sweepIntervalSeconds: 30,
+      drainer: { pollIntervalSeconds: 10 },
+      // 41 drainers: in this process (the budget is the drainer's code, not its process), at a gentler pace.
+      launcher: inProcessLauncher(),
+      timeScale: 5,
+    });
+    sim.scaleIn("asg-a", 14);
+    sim.scaleIn("asg-b", 13);
+    sim.scaleIn("asg-c", 13);
+    const report = await sim.settle(1200);
+    assertClean(sim, report);
+    assert.equal(report.tasksKilled, 0);
+    assert.deepEqual(report.hookTimeouts, []);
+    assert.deepEqual(report.results, { CONTINUE: 40 });
+    assert.equal(report.throttled, 0, "no ECS call throttled");
+    // ECS refills reads at 20 a second: no stretch of 10 s carried more than that, whoever read.
+    const times = [...sim.recorder.ecsReadTimes].sort((a, b) => a - b);
+    let busiest = 0;
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while (times[i] - times[j] >= 10) j++;
+      busiest = Math.max(busiest, i - j + 1);
+    }
+    assert.ok(busiest / 10 <= 20, `${busiest} ECS reads in the busiest 10 s`);
+    // A drainer led; each sweep that started while it ran found it and left, re-proving nothing.
+    const leaders = sim.eventBridge.runs.filter((r) =>
+      parseLogLines(r.handle.lines).some(
+        (l) => l.action === "lead" && String(l.msg).startsWith("leading"),
+      ),
+    );
+    assert.ok(leaders.length >= 1);
+    const duringLead = sim.eventBridge.runs.filter(
+      (r) =>
+        r.record.kind === "sweep" &&
+        leaders.some(
+          (l) =>
+            l.record.startedAt + 5 < r.record.startedAt &&
+            r.record.startedAt + 5 < (l.record.endedAt ?? Infinity),
+        ),
+    );
+    for (const r of duringLead) {
+      assert.ok(
+        parseLogLines(r.handle.lines).some((l) =>
+          /a live drainer leads these groups/.test(String(l.msg)),
+        ),
+        `sweep ${r.record.id} left the groups to the leader`,
+      );
+    }
   });
 
   it("SIGTERM while every ECS request hangs: exit 143 within a second, no AWS call after it, nothing completed", async () => {

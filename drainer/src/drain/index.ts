@@ -13,6 +13,7 @@ import { keepHeartbeats } from "./heartbeats";
 import { ReadPacer, pacedReads } from "./pacer";
 import { poll } from "./poll";
 import {
+  REGISTRY_POLLS,
   adoptHeld,
   bounded,
   confirmHeld,
@@ -98,8 +99,11 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
       for (const n of config.notes) log.log("warn", n, { action: "start" });
     if (await confirmHeld(run, own)) {
       await planFor(run, own);
-      const leader = await bounded(run, findLeader(run));
-      if (leader === undefined && !ctx.ownTaskArn) run.role = "alone";
+      const leader = await bounded(run, findLeader(run), REGISTRY_POLLS);
+      // Cannot tell (not an ECS task, or the registry did not answer): its own action only, and, when it is an ECS
+      // task, another look at the registry every poll. Leading without knowing would have every drainer of a large
+      // scale-in answer for every action at once.
+      if (leader === undefined) run.role = "alone";
       else if (leader !== undefined && leader !== ctx.ownTaskArn) {
         run.role = "follower";
         log.log(
@@ -185,8 +189,12 @@ async function loop(run: Run, lead: () => Promise<void>): Promise<void> {
     }
     const pollStartedAt = ctx.now();
     run.reads = 0;
-    if (run.role === "follower" && polls > 0) {
-      const leader = await bounded(run, findLeader(run));
+    if (run.role === "alone" && ctx.ownTaskArn && polls > 0) {
+      const leader = await bounded(run, findLeader(run), REGISTRY_POLLS);
+      if (leader !== undefined && leader !== ctx.ownTaskArn) return handOver(run, leader);
+      if (leader === ctx.ownTaskArn) await lead();
+    } else if (run.role === "follower" && polls > 0) {
+      const leader = await bounded(run, findLeader(run, run.leaderTaskArn), REGISTRY_POLLS);
       if (leader !== undefined && leader !== ctx.ownTaskArn) return handOver(run, leader);
       ctx.log.log("warn", "the drainer that led is gone; leading in its place", { action: "lead" });
       await lead();

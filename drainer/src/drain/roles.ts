@@ -14,10 +14,10 @@
  *   every write is idempotent, and each completes only by rule 1.
  * - When the leader dies, the next drainer that starts (an event's, or the sweep) is the oldest live one, and takes
  *   every held action over at its first look. The faces check that the hook's heartbeat timeout leaves room for that.
- * - A drainer that cannot see the registry (not an ECS task, or ECS did not answer) cannot tell: a sweep, or an event
- *   drainer with groups to serve, leads; without task metadata an event drainer drains its own instance alone.
+ * - A drainer that cannot see the registry (not an ECS task, or ECS did not answer) cannot tell: a sweep leads; an
+ *   event drainer drains its own instance alone, and, as an ECS task, looks at the registry again every poll.
  */
-import { LifecycleActionRef, LifecycleHookView, TaskView } from "../aws";
+import { BATCH, LifecycleActionRef, LifecycleHookView, TaskView } from "../aws";
 import { HELD_BY_TERMINATE_HOOK } from "../contract";
 import { planHook, planRetention } from "../decisions";
 import { orphanMetrics } from "../telemetry";
@@ -107,39 +107,28 @@ export function leaderOf(
  * Reads the registry: the deployment's live drainer tasks. Returns the leader's ARN (this drainer's own when it leads),
  * or undefined when it cannot tell (not an ECS task, or ECS did not answer).
  */
-export async function findLeader(run: Run): Promise<string | undefined> {
+export async function findLeader(run: Run, last?: string): Promise<string | undefined> {
   const { ctx } = run;
   if (!ctx.ownTaskArn || !ctx.ownFamily) return undefined;
+  const own = ctx.ownTaskArn;
   try {
-    const arns = await run.port.listFamilyTasks(ctx.config.cluster, ctx.ownFamily, "RUNNING");
-    if (!arns.includes(ctx.ownTaskArn)) arns.push(ctx.ownTaskArn);
-    const tasks = (await run.port.describeTasks(ctx.config.cluster, arns)).map(drainerTask);
-    if (!tasks.some((t) => t.arn === ctx.ownTaskArn)) {
-      tasks.push({
-        arn: ctx.ownTaskArn,
-        taskDefinitionArn: undefined,
-        live: true,
-        stopped: false,
-        since: Number.MAX_SAFE_INTEGER,
-        instanceId: undefined,
-        ran: true,
-      });
+    // The leader found a poll ago, still live and older: one DescribeTasks says so, without listing the family.
+    if (last !== undefined && last !== own) {
+      const again = await judge(run, [own, last]);
+      if (again === last) return last;
     }
-    // The groups in question: an event's drainer leaves only to a leader of its own group; a sweep only to one that
-    // serves all of its groups.
-    const { config } = ctx;
-    const groups = config.mode === "event" ? [config.asg!] : config.asgs;
-    const self = tasks.find((t) => t.arn === ctx.ownTaskArn)!;
-    const fromTaskDefinition =
-      self.taskDefinitionArn !== undefined && self.groupsOverride === undefined
-        ? config.deploymentAsgs
-        : undefined;
-    return (
-      leaderOf(tasks, ctx.ownTaskArn, (t) => servesGroups(t, groups, fromTaskDefinition))?.arn ??
-      ctx.ownTaskArn
-    );
+    const listed = await run.port.listFamilyTasks(ctx.config.cluster, ctx.ownFamily, "RUNNING");
+    // Its own task first, so that the first DescribeTasks tells its revision and groups; then 100 at a time, until
+    // one older live drainer that serves its groups is found: leaving (or stepping down) needs no more.
+    const arns = [own, ...listed.filter((a) => a !== own)];
+    const seen: DrainerTask[] = [];
+    for (let i = 0; i < arns.length; i += BATCH.describeTasks) {
+      const leader = await judge(run, arns.slice(i, i + BATCH.describeTasks), seen);
+      if (leader !== own) return leader;
+    }
+    return own;
   } catch (err) {
-    ctx.log.log("warn", "could not tell whether another drainer leads; leading", {
+    ctx.log.log("warn", "could not tell whether another drainer leads", {
       action: "lead",
       error: errorText(err),
     });
@@ -148,17 +137,55 @@ export async function findLeader(run: Run): Promise<string | undefined> {
 }
 
 /**
- * A read of the leader's own (the registry, the groups), bounded by one poll interval: a request that never answers
+ * Describes `arns` (this drainer's own among them, or among `seen`), and says which drainer leads of those seen so far:
+ * an older live one that serves this drainer's groups, or this drainer itself.
+ */
+async function judge(run: Run, arns: readonly string[], seen: DrainerTask[] = []): Promise<string> {
+  const { ctx } = run;
+  const own = ctx.ownTaskArn!;
+  seen.push(...(await run.port.describeTasks(ctx.config.cluster, arns)).map(drainerTask));
+  if (!seen.some((t) => t.arn === own)) {
+    // ECS does not describe it yet: it is running this code, so it counts, with nothing known of its revision.
+    seen.push({
+      arn: own,
+      taskDefinitionArn: undefined,
+      live: true,
+      stopped: false,
+      since: Number.MAX_SAFE_INTEGER,
+      instanceId: undefined,
+      ran: true,
+    });
+  }
+  // The groups in question: an event's drainer leaves only to a leader of its own group; a sweep only to one that
+  // serves all of its groups.
+  const { config } = ctx;
+  const groups = config.mode === "event" ? [config.asg!] : config.asgs;
+  const self = seen.find((t) => t.arn === own)!;
+  const fromTaskDefinition =
+    self.taskDefinitionArn !== undefined && self.groupsOverride === undefined
+      ? config.deploymentAsgs
+      : undefined;
+  return leaderOf(seen, own, (t) => servesGroups(t, groups, fromTaskDefinition))?.arn ?? own;
+}
+
+/**
+ * A look at the registry may take this many poll intervals: when many drainers start together it is throttled, and
+ * the SDK retries it; only a read that never answers is cut short.
+ */
+export const REGISTRY_POLLS = 3;
+
+/**
+ * A read of the leader's own (the registry, the groups), bounded by `polls` poll intervals: a request that never answers
  * must not stop a leader from answering for the actions held since. Undefined when it did not answer in time.
  */
-export async function bounded<T>(run: Run, read: Promise<T>): Promise<T | undefined> {
+export async function bounded<T>(run: Run, read: Promise<T>, polls = 1): Promise<T | undefined> {
   const gaveUp = new AbortController();
   const signal = AbortSignal.any([run.signal, gaveUp.signal]);
   try {
     return await Promise.race([
       read,
       run.ctx
-        .sleep(run.ctx.config.pollIntervalSeconds * 1000, signal)
+        .sleep(polls * run.ctx.config.pollIntervalSeconds * 1000, signal)
         .then(() => undefined as T | undefined),
     ]);
   } finally {
@@ -192,7 +219,7 @@ export async function keepLeading(run: Run): Promise<void> {
     if (run.signal.aborted) return;
     looks++;
     if (looks % LEADER_CHECK_POLLS === 0) {
-      const leader = await bounded(run, findLeader(run));
+      const leader = await bounded(run, findLeader(run), REGISTRY_POLLS);
       if (leader !== undefined && leader !== ctx.ownTaskArn) return handOver(run, leader);
     }
     // A look that answers late still counts: it takes its newcomers on (or ends the run) when it answers.

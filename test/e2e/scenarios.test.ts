@@ -450,7 +450,8 @@ describe("end-to-end scale-in (the real bundle against the simulator)", function
     );
   });
 
-  it("10. throttling storms, 5xx and ResourceContention: retried, 0 failures, 0 killed", async () => {
+  it("10. throttling storms, 5xx and ResourceContention: retried, 0 failures, 0 killed", async function () {
+    this.timeout(120_000);
     // The SDK's retry back-off runs on the wall clock, 20x slower than the world here: the hook gets the IaC
     // default of 900 s so that back-off inflated by the time scale cannot pass for a missed heartbeat.
     sim = await startScenario({
@@ -464,7 +465,8 @@ describe("end-to-end scale-in (the real bundle against the simulator)", function
       faults: { throttleRate: 0.25, serverErrorRate: 0.05, contentionRate: 0.05 },
     });
     sim.scaleIn("asg-a", 3);
-    const report = await sim.settle(900);
+    // The SDK's back-off runs on the wall clock: at 20x, each second of it is 20 simulated seconds.
+    const report = await sim.settle(1800);
     assertClean(sim, report);
     assert.ok(report.throttled > 0 && report.faults > 0, "the storm happened");
     assert.ok(report.retries > 0, "the SDK retried");

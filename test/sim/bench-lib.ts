@@ -131,8 +131,8 @@ export interface BenchRow {
   /** The most drainer tasks PENDING or RUNNING at once. */
   readonly peakDrainersRunning: number;
   /**
-   * The most drainer tasks PENDING or RUNNING at once once launches settled: from two poll intervals after the last
-   * event's drainer reached RUNNING (or failed), to the end. Null when no event's drainer ran.
+   * The most drainer tasks RUNNING at once once launches settled (those still starting not counted): from two poll
+   * intervals after the last event's drainer reached RUNNING (or failed), to the end. Null when no event's drainer ran.
    */
   readonly peakDrainersSettled: number | null;
   /** Drainer task-seconds (RunTask accepted to stopped, summed over tasks) per terminating instance. */
@@ -717,9 +717,17 @@ export function peakAfterLaunches(sim: Simulation, poll: number): number | null 
   if (events.length === 0) return null;
   const settledAt =
     Math.max(...events.map((t) => t.startedAt ?? t.stoppedAt ?? t.createdAt)) + 2 * poll;
+  // Running: started and not stopped. Those still starting (PENDING) are not counted, as the goal says.
   const alive = (at: number) =>
-    tasks.filter((t) => t.createdAt <= at && (t.stoppedAt === undefined || t.stoppedAt > at))
-      .length;
-  const moments = [settledAt, ...tasks.map((t) => t.createdAt).filter((at) => at > settledAt)];
+    tasks.filter(
+      (t) =>
+        t.startedAt !== undefined &&
+        t.startedAt <= at &&
+        (t.stoppedAt === undefined || t.stoppedAt > at),
+    ).length;
+  const moments = [
+    settledAt,
+    ...tasks.map((t) => t.startedAt ?? -1).filter((at) => at > settledAt),
+  ];
   return Math.max(...moments.map(alive));
 }

@@ -1038,6 +1038,26 @@ describe("drain (leadership: any running drainer answers for its whole group)", 
     for (const id of ids) assert.deepEqual(h.world.killedAtCompletion(id), []);
   });
 
+  it("the drainers of a large scale-in look at the registry spread over ceil(held / 10) poll intervals, heartbeating their own action meanwhile", async () => {
+    const h = harness();
+    const many = Array.from(
+      { length: 50 },
+      (_, i) => `i-${(0x700 + i).toString(16).padStart(17, "0")}`,
+    );
+    for (const id of many) h.world.addInstance(id, "asg-a");
+    h.world.addDrainerTask(LEADER, { instanceId: many[0], startedAt: 0 });
+    h.world.addDrainerTask(SELF, { instanceId: many[9], createdAt: 1, startedAt: 1 });
+    const [out] = await h.run(
+      { ...eventVars(many[9]), ...FAST },
+      { ...asTask(SELF), random: () => 0.5 },
+    );
+    assert.equal(out.result, "handed-over");
+    // 50 held: 5 poll intervals; at 0.5 of them, 25 s, the first registry read.
+    const firstRegistryRead = h.world.calls.find((c) => c.name === "ListTasksCommand")?.at;
+    assert.equal(firstRegistryRead, 25);
+    assert.ok(h.world.heartbeats.some((b) => b.instanceId === many[9] && b.at === 0));
+  });
+
   it("a drainer that cannot read the registry answers for its own action only, and looks again each poll: many drainers that cannot tell do not all lead", async () => {
     const h = group();
     h.world.addDrainerTask(LEADER, { instanceId: ids[0], startedAt: 0 });

@@ -13,12 +13,14 @@ import { keepHeartbeats } from "./heartbeats";
 import { ReadPacer, pacedReads } from "./pacer";
 import { poll } from "./poll";
 import {
+  LOOKS_PER_POLL,
   REGISTRY_POLLS,
   adoptHeld,
   bounded,
   confirmHeld,
   findLeader,
   handOver,
+  heldInstances,
   keepLeading,
   planFor,
 } from "./roles";
@@ -49,6 +51,7 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
     services: new Map(),
     drainerTasks: new Map(),
     adoptedAt: new Map(),
+    spreadPolls: 1,
     diagnosing: false,
     publishing: new Set(),
     finished,
@@ -99,7 +102,8 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
       for (const n of config.notes) log.log("warn", n, { action: "start" });
     if (await confirmHeld(run, own)) {
       await planFor(run, own);
-      const leader = await bounded(run, findLeader(run), REGISTRY_POLLS);
+      await spreadRegistryLooks(run);
+      const leader = own.outcome ? undefined : await bounded(run, findLeader(run), REGISTRY_POLLS);
       // Cannot tell (not an ECS task, or the registry did not answer): its own action only, and, when it is an ECS
       // task, another look at the registry every poll. Leading without knowing would have every drainer of a large
       // scale-in answer for every action at once.
@@ -147,6 +151,30 @@ function ownRef(config: DrainerConfig) {
   };
 }
 
+/**
+ * Many drainers of one scale-in that looked at the registry at once would spend the account's ECS reads on it, and be
+ * throttled together: with many actions held, each first looks at a random moment within ceil(held / 10) poll
+ * intervals, so that about ten drainers look in a poll interval (a few reads each). Meanwhile it heartbeats its own
+ * action, and the leader, which sets every held instance DRAINING at its first look, takes it on. A drainer that
+ * cannot tell looks again at that pace too.
+ */
+async function spreadRegistryLooks(run: Run): Promise<void> {
+  const { ctx } = run;
+  if (!ctx.ownTaskArn) return;
+  const held = (await heldInstances(run, ctx.config.asgs))?.length ?? 1;
+  run.spreadPolls = Math.max(1, Math.ceil(held / LOOKS_PER_POLL));
+  if (run.spreadPolls === 1) return;
+  const delayMs = Math.floor(
+    (ctx.random ?? Math.random)() * run.spreadPolls * ctx.config.pollIntervalSeconds * 1000,
+  );
+  ctx.log.log(
+    "info",
+    `${held} actions held in the groups: looking for their leader in ${Math.round(delayMs / 1000)} s`,
+    { action: "follow" },
+  );
+  await ctx.sleep(delayMs, run.signal);
+}
+
 /** This drainer leads: it answers for every held action of its groups from now on. */
 async function becomeLeader(run: Run): Promise<void> {
   run.role = "leader";
@@ -189,7 +217,7 @@ async function loop(run: Run, lead: () => Promise<void>): Promise<void> {
     }
     const pollStartedAt = ctx.now();
     run.reads = 0;
-    if (run.role === "alone" && ctx.ownTaskArn && polls > 0) {
+    if (run.role === "alone" && ctx.ownTaskArn && polls > 0 && polls % run.spreadPolls === 0) {
       const leader = await bounded(run, findLeader(run), REGISTRY_POLLS);
       if (leader !== undefined && leader !== ctx.ownTaskArn) return handOver(run, leader);
       if (leader === ctx.ownTaskArn) await lead();

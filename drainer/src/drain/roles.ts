@@ -36,6 +36,9 @@ import {
   settle,
 } from "./state";
 
+/** About this many drainers of a scale-in look at the registry in one poll interval (index.ts spreads them). */
+export const LOOKS_PER_POLL = 10;
+
 /** A leader looks for an older live leader every this many polls. */
 export const LEADER_CHECK_POLLS = 3;
 

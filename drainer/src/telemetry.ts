@@ -91,20 +91,19 @@ export function stuckMetrics(
   namespace: string,
   timestampMs: number,
 ): Record<string, unknown> {
-  return emf(
+  return countOnce(
+    "StuckInstances",
+    { AutoScalingGroup: asg, Reason: reason },
+    cluster,
     namespace,
     timestampMs,
-    { Cluster: clusterDimension(cluster), AutoScalingGroup: asg, Reason: reason },
-    { StuckInstances: "Count" },
-    { StuckInstances: 1 },
   );
 }
 
-/** An Embedded Metric Format document: one directive over these dimensions, and the members it names. */
 /**
  * A held action whose own drainer never started (its launch failed, or came later than a heartbeat interval), which
- * the group's leader took over: 1, once per action. What looks like success to EventBridge (RunTask answered 200 with
- * failures, a task that never started) shows here.
+ * the group's leader took over: OrphanedActions = 1, once per action, with dimensions Cluster and AutoScalingGroup.
+ * What looks like success to EventBridge (RunTask answered 200 with failures, a task that never started) shows here.
  */
 export function orphanMetrics(
   asg: string,
@@ -112,15 +111,33 @@ export function orphanMetrics(
   namespace: string,
   timestampMs: number,
 ): Record<string, unknown> {
-  return emf(
+  return countOnce(
+    DRAINER_METRICS.orphanedActions,
+    { AutoScalingGroup: asg },
+    cluster,
     namespace,
     timestampMs,
-    { Cluster: clusterDimension(cluster), AutoScalingGroup: asg },
-    { [DRAINER_METRICS.orphanedActions]: "Count" },
-    { [DRAINER_METRICS.orphanedActions]: 1 },
   );
 }
 
+/** One Count metric of 1, over the cluster's dimension and `dimensions`. */
+function countOnce(
+  name: string,
+  dimensions: Record<string, string>,
+  cluster: string,
+  namespace: string,
+  timestampMs: number,
+): Record<string, unknown> {
+  return emf(
+    namespace,
+    timestampMs,
+    { Cluster: clusterDimension(cluster), ...dimensions },
+    { [name]: "Count" },
+    { [name]: 1 },
+  );
+}
+
+/** An Embedded Metric Format document: one directive over these dimensions, and the members it names. */
 function emf(
   namespace: string,
   timestampMs: number,

@@ -216,7 +216,9 @@ export async function runLongDrain(
     const sweeps = sim.eventBridge.runs.filter((r) => r.record.kind === "sweep");
     const serving = sweeps.filter(
       (r) =>
-        !parseLogLines(r.handle.lines).some((l) => /another sweep is at work/.test(String(l.msg))),
+        !parseLogLines(r.handle.lines).some((l) =>
+          /a live drainer leads these groups/.test(String(l.msg)),
+        ),
     );
     let most = 0;
     for (const a of serving) {

@@ -52,8 +52,6 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
     drainerTasks: new Map(),
     adoptedAt: new Map(),
     spreadPolls: 1,
-    registryFailures: 0,
-    nextRegistryLookAt: 0,
     diagnosing: false,
     publishing: new Set(),
     finished,
@@ -107,12 +105,10 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
       await spreadRegistryLooks(run);
       const leader = own.outcome ? undefined : await bounded(run, findLeader(run), REGISTRY_POLLS);
       // Cannot tell (not an ECS task, or the registry did not answer): its own action only, and, when it is an ECS
-      // task, another look at the registry later, backing off. Leading without knowing would have every drainer of a
-      // large scale-in answer for every action at once.
-      if (leader === undefined) {
-        run.role = "alone";
-        backOffRegistry(run);
-      } else if (leader !== undefined && leader !== ctx.ownTaskArn) {
+      // task, another look at the registry every poll. Leading without knowing would have every drainer of a large
+      // scale-in answer for every action at once.
+      if (leader === undefined) run.role = "alone";
+      else if (leader !== undefined && leader !== ctx.ownTaskArn) {
         run.role = "follower";
         log.log(
           "info",
@@ -158,8 +154,8 @@ function ownRef(config: DrainerConfig) {
 /**
  * Many drainers of one scale-in that looked at the registry at once would spend the account's ECS reads on it, and be
  * throttled together. Each first looks at a random moment within one poll interval (its own action heartbeated
- * meanwhile). One that cannot tell backs off (backOffRegistry), up to ceil(held / 10) poll intervals, so that about
- * ten such drainers look in a poll interval, and leaves ECS to whichever drainer leads meanwhile.
+ * meanwhile). One that cannot tell looks again every ceil(held / 10) poll intervals, so that about ten such drainers
+ * look in a poll interval, and leaves ECS to whichever drainer leads meanwhile.
  */
 async function spreadRegistryLooks(run: Run): Promise<void> {
   const { ctx } = run;
@@ -174,19 +170,6 @@ async function spreadRegistryLooks(run: Run): Promise<void> {
     { action: "follow" },
   );
   await ctx.sleep(delayMs, run.signal);
-}
-
-/**
- * A look at the registry failed (throttled, most likely, by many drainers looking at once): the next comes after 1, 2,
- * 4 ... poll intervals, up to ceil(held / 10), each drawn between half and all of it. Until then the drainer heartbeats
- * its own action and reads nothing from ECS.
- */
-function backOffRegistry(run: Run): void {
-  const { ctx } = run;
-  run.registryFailures++;
-  const polls = Math.min(run.spreadPolls, 2 ** (run.registryFailures - 1));
-  const jitter = 0.5 + 0.5 * (ctx.random ?? Math.random)();
-  run.nextRegistryLookAt = ctx.now() + polls * jitter * ctx.config.pollIntervalSeconds * 1000;
 }
 
 /** This drainer leads: it answers for every held action of its groups from now on. */
@@ -231,12 +214,10 @@ async function loop(run: Run, lead: () => Promise<void>): Promise<void> {
     }
     const pollStartedAt = ctx.now();
     run.reads = 0;
-    const registryDue = ctx.now() >= run.nextRegistryLookAt;
-    if (run.role === "alone" && ctx.ownTaskArn && polls > 0 && registryDue) {
+    if (run.role === "alone" && ctx.ownTaskArn && polls > 0 && polls % run.spreadPolls === 0) {
       const leader = await bounded(run, findLeader(run), REGISTRY_POLLS);
       if (leader !== undefined && leader !== ctx.ownTaskArn) return handOver(run, leader);
       if (leader === ctx.ownTaskArn) await lead();
-      else backOffRegistry(run);
     } else if (run.role === "follower" && polls > 0) {
       const leader = await bounded(run, findLeader(run, run.leaderTaskArn), REGISTRY_POLLS);
       if (leader !== undefined && leader !== ctx.ownTaskArn) return handOver(run, leader);
@@ -246,7 +227,7 @@ async function loop(run: Run, lead: () => Promise<void>): Promise<void> {
     for (const s of active(run)) await planFor(run, s);
     // An ECS task that cannot tell who leads looks at ECS (its instance, the registry) every ceil(held / 10) polls:
     // with hundreds of drainers in that state, their reads would keep ECS throttling them all.
-    if (run.role === "alone" && ctx.ownTaskArn && polls > 0 && !registryDue) {
+    if (run.role === "alone" && ctx.ownTaskArn && polls % run.spreadPolls !== 0) {
       polls++;
       nextPollAt = Math.max(pollStartedAt + intervalMs, ctx.now());
       continue;

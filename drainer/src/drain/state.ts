@@ -175,11 +175,8 @@ export interface Run {
   readonly drainerTasks: Map<string, DrainerTask>;
   /** The actions a leader took on, and when: checked once for a drainer of their own (orphans). */
   readonly adoptedAt: Map<InstanceState, number>;
-  /** The most poll intervals between two looks at the registry of a drainer that cannot tell who leads (index.ts). */
+  /** Poll intervals over which the registry looks of a large scale-in's drainers are spread (index.ts). */
   spreadPolls: number;
-  /** Looks at the registry that failed in a row, and when the next is due. */
-  registryFailures: number;
-  nextRegistryLookAt: number;
   /** The drainer this run found leading (a follower looks at it again before it leaves). */
   leaderTaskArn?: string;
   /** A look into stuck drains is in flight: the next poll does not start another. */

@@ -153,9 +153,10 @@ function ownRef(config: DrainerConfig) {
 
 /**
  * Many drainers of one scale-in that looked at the registry at once would spend the account's ECS reads on it, and be
- * throttled together. Each first looks at a random moment within one poll interval (its own action heartbeated
- * meanwhile). One that cannot tell looks again every ceil(held / 10) poll intervals, so that about ten such drainers
- * look in a poll interval, and leaves ECS to whichever drainer leads meanwhile.
+ * throttled together: with many actions held, each first looks at a random moment within ceil(held / 10) poll
+ * intervals, so that about ten drainers look in a poll interval (a few reads each). Meanwhile it heartbeats its own
+ * action, and the leader, which sets every held instance DRAINING at its first look, takes it on. A drainer that
+ * cannot tell looks again at that pace too.
  */
 async function spreadRegistryLooks(run: Run): Promise<void> {
   const { ctx } = run;
@@ -163,7 +164,9 @@ async function spreadRegistryLooks(run: Run): Promise<void> {
   const held = (await heldInstances(run, ctx.config.asgs))?.length ?? 1;
   run.spreadPolls = Math.max(1, Math.ceil(held / LOOKS_PER_POLL));
   if (run.spreadPolls === 1) return;
-  const delayMs = Math.floor((ctx.random ?? Math.random)() * ctx.config.pollIntervalSeconds * 1000);
+  const delayMs = Math.floor(
+    (ctx.random ?? Math.random)() * run.spreadPolls * ctx.config.pollIntervalSeconds * 1000,
+  );
   ctx.log.log(
     "info",
     `${held} actions held in the groups: looking for their leader in ${Math.round(delayMs / 1000)} s`,
@@ -225,13 +228,6 @@ async function loop(run: Run, lead: () => Promise<void>): Promise<void> {
       await lead();
     }
     for (const s of active(run)) await planFor(run, s);
-    // An ECS task that cannot tell who leads looks at ECS (its instance, the registry) every ceil(held / 10) polls:
-    // with hundreds of drainers in that state, their reads would keep ECS throttling them all.
-    if (run.role === "alone" && ctx.ownTaskArn && polls % run.spreadPolls !== 0) {
-      polls++;
-      nextPollAt = Math.max(pollStartedAt + intervalMs, ctx.now());
-      continue;
-    }
     // Rule 7: a follower's only look sets its instance DRAINING, without reading it.
     const drainOnly = run.role === "follower";
     // A poll that hangs (a request that never ends) does not hold the run once the keepers have ended every action.

@@ -103,6 +103,8 @@ interface RunRecord {
   stoppedAt?: number;
   /** When it began to lead (an event's drainer that found itself the oldest, or a sweep that stayed). */
   ledAt?: number;
+  /** When it took each action on as leader (its deadline for that action counts from then). */
+  readonly tookOn: Map<string, number>;
   outcomes: Outcome[];
 }
 
@@ -176,7 +178,14 @@ async function simulate(
       await clock.sleep(at, stopAll.signal);
       if (stopAll.signal.aborted) return;
       const arn = `arn:aws:ecs:us-west-2:123456789012:task/prod/drainer-${runs.length}`;
-      const record: RunRecord = { arn, kind, instanceId, startedAt: clock.now(), outcomes: [] };
+      const record: RunRecord = {
+        arn,
+        kind,
+        instanceId,
+        startedAt: clock.now(),
+        outcomes: [],
+        tookOn: new Map(),
+      };
       const port = portFor(`drainer-${runs.length}`);
       runs.push(record);
       model.startDrainer(arn, instanceId, clock.now());
@@ -215,7 +224,11 @@ async function simulate(
         port,
         config,
         log: createLogger((line) => {
-          const l = JSON.parse(line) as { action?: string; msg?: string };
+          const l = JSON.parse(line) as { action?: string; msg?: string; peers?: string[] };
+          if (l.action === "lead" && Array.isArray(l.peers)) {
+            for (const id of l.peers)
+              if (!record.tookOn.has(id)) record.tookOn.set(id, clock.now());
+          }
           const leads =
             (l.action === "lead" && String(l.msg).startsWith("leading")) ||
             (l.action === "sweep" && String(l.msg).startsWith("sweep found"));
@@ -316,12 +329,9 @@ function violation({
     for (const r of runs) {
       if (!answered(r).includes(a.instanceId)) continue;
       const until = answeredUntil(r, a.instanceId);
-      // A leader's deadline for an action it took on counts from when it did: at the latest when both were there.
-      const deadline =
-        Math.max(r.startedAt, a.startedAt) +
-        (DRAIN_TIMEOUT_S + POLL_S) * S +
-        LEADER_TAKES_ON_MS +
-        margin;
+      // A leader's deadline for an action it took on counts from when it did (README: a taken-over action's deadline).
+      const from = r.tookOn.get(a.instanceId) ?? Math.max(r.startedAt, a.startedAt);
+      const deadline = from + (DRAIN_TIMEOUT_S + POLL_S) * S + LEADER_TAKES_ON_MS + margin;
       if (until >= deadline && (a.endedAt ?? Infinity) > deadline) {
         return `${a.instanceId}: a drainer started at ${r.startedAt} ms ran past its deadline and the action was still waiting at ${deadline} ms`;
       }

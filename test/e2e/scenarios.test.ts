@@ -452,11 +452,12 @@ describe("end-to-end scale-in (the real bundle against the simulator)", function
 
   it("10. throttling storms, 5xx and ResourceContention: retried, 0 failures, 0 killed", async function () {
     this.timeout(120_000);
-    // The SDK's retry back-off runs on the wall clock, 20x slower than the world here: the hook gets the IaC
-    // default of 900 s so that back-off inflated by the time scale cannot pass for a missed heartbeat.
+    // The SDK's retry back-off runs on the wall clock, 20x slower than the world here (a 20 s back-off is 400
+    // simulated seconds), and one leader now heartbeats every action: the hook gets an hour so that back-off
+    // inflated by the time scale cannot pass for a missed heartbeat.
     sim = await startScenario({
       world: {
-        groups: [group("asg-a", 6, 900)],
+        groups: [group("asg-a", 6, 3600)],
         services: [
           { ...WEB, desiredCount: 6 },
           { ...API, desiredCount: 6 },

@@ -18,6 +18,7 @@ import {
   TERMINATING_TRANSITION,
 } from "./contract";
 import { Blockers, summarizeBlockers } from "./decisions";
+import { drainerTask, leaderOf } from "./drain/roles";
 import { blocksDrain, isPermanent } from "./drain/rules";
 import { StuckFinding, classifyStuck, needsOperator, serviceNames } from "./stuck";
 
@@ -225,12 +226,10 @@ async function blockingTasks(
 }
 
 function answer(family: string, tasks: readonly TaskView[]): DrainerAnswer {
-  const running = tasks
-    .filter((t) => t.desiredStatus === "RUNNING" && t.lastStatus === "RUNNING")
-    .sort(
-      (a, b) => (a.createdAt ?? Infinity) - (b.createdAt ?? Infinity) || a.arn.localeCompare(b.arn),
-    );
-  const leader = running[0];
+  const running = tasks.filter((t) => t.desiredStatus === "RUNNING" && t.lastStatus === "RUNNING");
+  // The drainers' own rule (roles.ts): the oldest live task by start, then ARN. `status` is none of them.
+  const leaderArn = leaderOf(tasks.map(drainerTask), "")?.arn;
+  const leader = tasks.find((t) => t.arn === leaderArn);
   return {
     family,
     running: running.length,

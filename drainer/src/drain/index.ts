@@ -105,10 +105,10 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
       await spreadRegistryLooks(run);
       const leader = own.outcome ? undefined : await bounded(run, findLeader(run), REGISTRY_POLLS);
       // Cannot tell (not an ECS task, or the registry did not answer): its own action only, and, when it is an ECS
-      // task, another look at the registry every poll. Leading without knowing would have every drainer of a large
-      // scale-in answer for every action at once.
+      // task, another look at the registry every ceil(held / 10) polls. Leading without knowing would have every
+      // drainer of a large scale-in answer for every action at once.
       if (leader === undefined) run.role = "alone";
-      else if (leader !== undefined && leader !== ctx.ownTaskArn) {
+      else if (leader !== ctx.ownTaskArn) {
         run.role = "follower";
         log.log(
           "info",

@@ -8,8 +8,9 @@
  *    STOPPED-desired tasks, described) shows no task that is not STOPPED (the drainer's own task aside). This holds
  *    for every container instance registered for the EC2 instance. No other path completes a drained instance,
  *    whatever the role. An EC2 instance with no live registration in the cluster is completed at once.
- * 2. Heartbeats. The drainer that answers for an action heartbeats it as soon as it starts, before it locates
- *    anything, and then every interval. Each heartbeat call has its own timeout and never waits for another. A failed
+ * 2. Heartbeats. Every held action of a group is answered for by whichever drainer leads it (roles.ts), whether or
+ *    not the action's own drainer launched. The drainer that answers for an action heartbeats it as soon as it starts
+ *    (a leader: as soon as it takes the action on), before it locates anything, and then every interval. Each heartbeat call has its own timeout and never waits for another. A failed
  *    heartbeat is retried; only "No active Lifecycle Action" ends them.
  * 3. Deadline. The drainer that answers for an action enforces its deadline, whatever its role: at the deadline it
  *    logs what blocks and completes with TIMEOUT_RESULT, on a timer of its own, even while ECS fails or a request hangs.
@@ -18,8 +19,8 @@
  * 5. Bounded calls. Every AWS request has a timeout (REQUEST_TIMEOUT_SECONDS), after which the SDK retries it.
  * 6. Every terminate path. Instances held in Terminating:Wait and ReplacingRootVolume:Wait are drained;
  *    Warmed:Terminating:Wait is completed once drained (at once when it is not registered in the cluster).
- * 7. Prompt start, no pile-up. Every drainer sets its own instance DRAINING at its first look; at most one sweep
- *    serves a group at a time.
+ * 7. Prompt start, no pile-up. Every drainer sets its own instance DRAINING at its first look; a drainer that finds
+ *    a live leader of its group leaves, and a sweep that finds one exits at once.
  *
  * Pure functions only: no I/O, no clock.
  */

@@ -121,11 +121,15 @@ export interface AwsPort {
   describeTasks(cluster: string, arns: readonly string[]): Promise<TaskView[]>;
   /** The services, by name (10 a call, as DescribeServices takes). Services ECS does not know are left out. */
   describeServices(cluster: string, names: readonly string[]): Promise<ServiceView[]>;
-  /** The cluster's tasks of a task definition family with that desiredStatus (any container instance). */
+  /**
+   * The cluster's tasks of a task definition family with that desiredStatus (any container instance). With
+   * `firstPage`, one ListTasks call: at most 100 ARNs, and 100 means there may be more.
+   */
   listFamilyTasks(
     cluster: string,
     family: string,
     desiredStatus?: "RUNNING" | "STOPPED",
+    firstPage?: boolean,
   ): Promise<string[]>;
   /** Every task of the cluster with that desiredStatus (any container instance): for proving many instances at once. */
   listClusterTasks(cluster: string, desiredStatus: "RUNNING" | "STOPPED"): Promise<string[]>;
@@ -160,6 +164,8 @@ export const BATCH = {
   updateContainerInstancesState: 10,
   describeTasks: 100,
   describeServices: 10,
+  /** ListTasks' largest page (maxResults). */
+  listTasks: 100,
 };
 
 export function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -311,10 +317,17 @@ export function createAwsPort(
       return out;
     },
 
-    async listFamilyTasks(cluster, family, desiredStatus = "RUNNING") {
+    async listFamilyTasks(cluster, family, desiredStatus = "RUNNING", firstPage = false) {
       const arns: string[] = [];
-      const pages = paginateListTasks({ client: ecs }, { cluster, family, desiredStatus }, abort);
-      for await (const page of pages) arns.push(...(page.taskArns ?? []));
+      const pages = paginateListTasks(
+        { client: ecs, pageSize: BATCH.listTasks },
+        { cluster, family, desiredStatus },
+        abort,
+      );
+      for await (const page of pages) {
+        arns.push(...(page.taskArns ?? []));
+        if (firstPage) break;
+      }
       return arns;
     },
 

@@ -1038,7 +1038,7 @@ describe("drain (leadership: any running drainer answers for its whole group)", 
     for (const id of ids) assert.deepEqual(h.world.killedAtCompletion(id), []);
   });
 
-  it("the drainers of a large scale-in look at the registry spread over ceil(held / 10) poll intervals, heartbeating their own action meanwhile", async () => {
+  it("a drainer of a large scale-in under a Fargate quota looks for its leader at once: the drainers running, not the actions held, size the spread", async () => {
     const h = harness();
     const many = Array.from(
       { length: 50 },
@@ -1052,9 +1052,41 @@ describe("drain (leadership: any running drainer answers for its whole group)", 
       { ...asTask(SELF), random: () => 0.5 },
     );
     assert.equal(out.result, "handed-over");
-    // 50 held: 5 poll intervals; at 0.5 of them, 25 s, the first registry read.
-    const firstRegistryRead = h.world.calls.find((c) => c.name === "ListTasksCommand")?.at;
-    assert.equal(firstRegistryRead, 25);
+    assert.equal(out.leaderTaskArn, LEADER);
+    // 50 actions held, 2 drainers running: one ListTasks page and one DescribeTasks, both at once (the old rule,
+    // ceil(held / 10) poll intervals, waited 25 s here); no second listing of the family.
+    const reads = h.world.calls.filter((c) => /^(ListTasks|DescribeTasks)Command$/.test(c.name));
+    assert.deepEqual(
+      reads.slice(0, 2).map((c) => [c.name, c.at]),
+      [
+        ["ListTasksCommand", 0],
+        ["DescribeTasksCommand", 0],
+      ],
+    );
+    assert.ok(h.world.heartbeats.some((b) => b.instanceId === many[9] && b.at === 0));
+  });
+
+  it("when more drainers run than the registry serves in a poll interval, each looks at a random moment within the time they need, heartbeating its own action meanwhile", async () => {
+    const h = harness();
+    const many = Array.from(
+      { length: 120 },
+      (_, i) => `i-${(0x700 + i).toString(16).padStart(17, "0")}`,
+    );
+    for (const id of many) h.world.addInstance(id, "asg-a");
+    h.world.addDrainerTask(LEADER, { instanceId: many[0], startedAt: 0 });
+    // 119 others started together: a full page, so the 120 held actions bound the drainers that may be looking.
+    for (let i = 1; i < many.length; i++) {
+      const arn = i === 9 ? SELF : `${LEADER}-peer-${i}`;
+      h.world.addDrainerTask(arn, { instanceId: many[i], createdAt: 1, startedAt: 1 });
+    }
+    const [out] = await h.run(
+      { ...eventVars(many[9]), ...FAST },
+      { ...asTask(SELF), random: () => 0.5 },
+    );
+    assert.equal(out.result, "handed-over");
+    // 120 looking at 2.5 a second over 10 s polls: 5 poll intervals; at 0.5 of them, 25 s, it describes the registry.
+    const described = h.world.calls.find((c) => c.name === "DescribeTasksCommand")?.at;
+    assert.equal(described, 25);
     assert.ok(h.world.heartbeats.some((b) => b.instanceId === many[9] && b.at === 0));
   });
 

@@ -440,15 +440,17 @@ export class Model implements AwsPort {
     _cluster: string,
     family: string,
     desiredStatus: "RUNNING" | "STOPPED" = "RUNNING",
+    firstPage = false,
   ) {
     return this.call(
       "listFamilyTasks",
       () => {
         const at = this.now();
-        return [...this.drainers.values()]
+        const arns = [...this.drainers.values()]
           .filter((d) => family === DRAINER_FAMILY && d.startedAt + this.opts.lagMs <= at)
           .filter((d) => this.drainerView(d, at).desiredStatus === desiredStatus)
           .map((d) => d.arn);
+        return firstPage ? arns.slice(0, 100) : arns;
       },
       true,
     );

@@ -7,21 +7,23 @@
  * Read in order: rules.ts, heartbeats.ts, deadline.ts, pacer.ts, roles.ts, listing.ts, poll.ts, then this file.
  */
 import { setMaxListeners } from "node:events";
+import { BATCH } from "../aws";
 import { DrainerConfig } from "../config";
 import { keepDeadlines } from "./deadline";
 import { keepHeartbeats } from "./heartbeats";
 import { ReadPacer, pacedReads } from "./pacer";
 import { poll } from "./poll";
 import {
-  LOOKS_PER_POLL,
   REGISTRY_POLLS,
   adoptHeld,
   bounded,
   confirmHeld,
+  drainersPage,
   findLeader,
   handOver,
   heldInstances,
   keepLeading,
+  looksPerSecond,
   planFor,
 } from "./roles";
 import { DrainContext, Outcome, Run, active, newInstance, outcomeOf, settle } from "./state";
@@ -102,11 +104,13 @@ export async function drain(ctx: DrainContext): Promise<Outcome[]> {
       for (const n of config.notes) log.log("warn", n, { action: "start" });
     if (await confirmHeld(run, own)) {
       await planFor(run, own);
-      await spreadRegistryLooks(run);
-      const leader = own.outcome ? undefined : await bounded(run, findLeader(run), REGISTRY_POLLS);
+      const page = await spreadRegistryLooks(run);
+      const leader = own.outcome
+        ? undefined
+        : await bounded(run, findLeader(run, undefined, page), REGISTRY_POLLS);
       // Cannot tell (not an ECS task, or the registry did not answer): its own action only, and, when it is an ECS
-      // task, another look at the registry every ceil(held / 10) polls. Leading without knowing would have every
-      // drainer of a large scale-in answer for every action at once.
+      // task, another look at the registry at the spread's pace. Leading without knowing would have every drainer of
+      // a large scale-in answer for every action at once.
       if (leader === undefined) run.role = "alone";
       else if (leader !== ctx.ownTaskArn) {
         run.role = "follower";
@@ -152,27 +156,43 @@ function ownRef(config: DrainerConfig) {
 }
 
 /**
- * Many drainers of one scale-in that looked at the registry at once would spend the account's ECS reads on it, and be
- * throttled together: with many actions held, each first looks at a random moment within ceil(held / 10) poll
- * intervals, so that about ten drainers look in a poll interval (a few reads each). Meanwhile it heartbeats its own
- * action, and the leader, which sets every held instance DRAINING at its first look, takes it on. A drainer that
- * cannot tell looks again at that pace too.
+ * Many drainers that looked at the registry at once would spend the account's ECS reads on it, and be throttled
+ * together. So each first counts the drainers that ECS shows running or starting (one ListTasks page) and, when more
+ * are looking than the registry serves in a poll interval (looksPerSecond), looks at a random moment
+ * within the time they need: a page of 100 means there may be more, and the actions held in its groups then bound
+ * them. Meanwhile it heartbeats its own action, and the leader, which sets every held instance DRAINING at its first
+ * look, takes it on. A drainer that cannot tell looks again at that pace too.
+ *
+ * The count, not the held actions, sizes the wait: a scale-in of 500 under a Fargate quota of 24 runs at most 24
+ * drainers at once, and each of them leaves within two poll intervals of its start; 500 drainers started in the same
+ * second (a raised quota) spread their looks over 20 poll intervals. Returns the page when the look follows at once.
  */
-async function spreadRegistryLooks(run: Run): Promise<void> {
+async function spreadRegistryLooks(run: Run): Promise<string[] | undefined> {
   const { ctx } = run;
-  if (!ctx.ownTaskArn) return;
-  const held = (await heldInstances(run, ctx.config.asgs))?.length ?? 1;
-  run.spreadPolls = Math.max(1, Math.ceil(held / LOOKS_PER_POLL));
-  if (run.spreadPolls === 1) return;
+  if (!ctx.ownTaskArn || !ctx.ownFamily) return undefined;
+  let page: string[] | undefined;
+  try {
+    page = await bounded(run, drainersPage(run));
+  } catch {
+    page = undefined;
+  }
+  const looking =
+    page !== undefined && page.length < BATCH.listTasks
+      ? page.length
+      : Math.max(page?.length ?? 0, (await heldInstances(run, ctx.config.asgs))?.length ?? 1);
+  const perPoll = looksPerSecond(ctx.config.ecsReadsPerSecond) * ctx.config.pollIntervalSeconds;
+  run.spreadPolls = Math.max(1, Math.ceil(looking / perPoll));
+  if (run.spreadPolls === 1) return page;
   const delayMs = Math.floor(
     (ctx.random ?? Math.random)() * run.spreadPolls * ctx.config.pollIntervalSeconds * 1000,
   );
   ctx.log.log(
     "info",
-    `${held} actions held in the groups: looking for their leader in ${Math.round(delayMs / 1000)} s`,
+    `${looking} drainers may be looking for their leader: looking in ${Math.round(delayMs / 1000)} s`,
     { action: "follow" },
   );
   await ctx.sleep(delayMs, run.signal);
+  return undefined;
 }
 
 /** This drainer leads: it answers for every held action of its groups from now on. */

@@ -86,8 +86,8 @@ export function pacedReads(
         )
       ).flat(),
     listTasks: (cluster, arn, status) => listed(() => port.listTasks(cluster, arn, status)),
-    listFamilyTasks: (cluster, family, status) =>
-      listed(() => port.listFamilyTasks(cluster, family, status)),
+    listFamilyTasks: (cluster, family, status, firstPage) =>
+      listed(() => port.listFamilyTasks(cluster, family, status, firstPage)),
     listClusterTasks: (cluster, status) => listed(() => port.listClusterTasks(cluster, status)),
     describeServices: async (cluster, names) =>
       (

@@ -36,8 +36,14 @@ import {
   settle,
 } from "./state";
 
-/** About this many drainers of a scale-in look at the registry in one poll interval (index.ts spreads them). */
-export const LOOKS_PER_POLL = 10;
+/**
+ * The drainers of a scale-in look at the registry at about this many a second (index.ts spreads them): a look costs two
+ * ECS reads (findLeader), so their looks together spend a third of one drainer's read budget. With ECS_READS_PER_SECOND
+ * at its default of 15, that is 2.5 looks and 5 reads a second: what a leader's 15 leave of ECS's 20.
+ */
+export function looksPerSecond(ecsReadsPerSecond: number): number {
+  return ecsReadsPerSecond / 6;
+}
 
 /** A leader looks for an older live leader every this many polls. */
 export const LEADER_CHECK_POLLS = 3;
@@ -108,9 +114,18 @@ export function leaderOf(
 
 /**
  * Reads the registry: the deployment's live drainer tasks. Returns the leader's ARN (this drainer's own when it leads),
- * or undefined when it cannot tell (not an ECS task, or ECS did not answer).
+ * or undefined when it cannot tell (not an ECS task, or ECS did not answer). `page`: the first ListTasks page of the
+ * family's RUNNING tasks, when the caller has just read it.
+ *
+ * A look reads one ListTasks page and describes it 100 at a time, its own task first, until it finds an older live
+ * drainer that serves its groups: leaving (or stepping down) needs no more. Only a full page with none such among it
+ * lists the rest. So a look costs two reads whenever fewer than 100 drainers run, or one of the first 99 listed leads.
  */
-export async function findLeader(run: Run, last?: string): Promise<string | undefined> {
+export async function findLeader(
+  run: Run,
+  last?: string,
+  page?: readonly string[],
+): Promise<string | undefined> {
   const { ctx } = run;
   if (!ctx.ownTaskArn || !ctx.ownFamily) return undefined;
   const own = ctx.ownTaskArn;
@@ -120,16 +135,22 @@ export async function findLeader(run: Run, last?: string): Promise<string | unde
       const again = await judge(run, [own, last]);
       if (again === last) return last;
     }
-    const listed = await run.port.listFamilyTasks(ctx.config.cluster, ctx.ownFamily, "RUNNING");
-    // Its own task first, so that the first DescribeTasks tells its revision and groups; then 100 at a time, until
-    // one older live drainer that serves its groups is found: leaving (or stepping down) needs no more.
-    const arns = [own, ...listed.filter((a) => a !== own)];
     const seen: DrainerTask[] = [];
-    for (let i = 0; i < arns.length; i += BATCH.describeTasks) {
-      const leader = await judge(run, arns.slice(i, i + BATCH.describeTasks), seen);
-      if (leader !== own) return leader;
-    }
-    return own;
+    const described = new Set<string>();
+    const describe = async (listed: readonly string[]): Promise<string> => {
+      const arns = [own, ...listed].filter((a) => !described.has(a) && described.add(a));
+      for (let i = 0; i < arns.length; i += BATCH.describeTasks) {
+        const leader = await judge(run, arns.slice(i, i + BATCH.describeTasks), seen);
+        if (leader !== own) return leader;
+      }
+      return own;
+    };
+    const first = page ?? (await drainersPage(run));
+    const leader = await describe(first);
+    if (leader !== own || first.length < BATCH.listTasks) return leader;
+    return await describe(
+      await run.port.listFamilyTasks(ctx.config.cluster, ctx.ownFamily, "RUNNING"),
+    );
   } catch (err) {
     ctx.log.log("warn", "could not tell whether another drainer leads", {
       action: "lead",
@@ -137,6 +158,12 @@ export async function findLeader(run: Run, last?: string): Promise<string | unde
     });
     return undefined;
   }
+}
+
+/** The first page (up to 100) of the deployment's drainer tasks that ECS shows with desired status RUNNING. */
+export function drainersPage(run: Run): Promise<string[]> {
+  const { ctx } = run;
+  return run.port.listFamilyTasks(ctx.config.cluster, ctx.ownFamily!, "RUNNING", true);
 }
 
 /**

@@ -198,6 +198,7 @@ export function createAwsPort(
       const pages = paginateListContainerInstances(
         { client: ecs },
         { cluster, filter: `ec2InstanceId == ${ec2InstanceId}` },
+        abort,
       );
       for await (const page of pages) arns.push(...(page.containerInstanceArns ?? []));
       return arns;

@@ -82,8 +82,15 @@ export interface Fault {
   readonly op: string;
   readonly from: number;
   readonly to: number;
-  readonly kind: "error" | "hang" | "hang-forever";
+  /**
+   * "skips": a cluster-wide listing (many pages in a large cluster, read seconds apart while the list changes) leaves
+   * one item out; other calls answer normally.
+   */
+  readonly kind: "error" | "hang" | "hang-forever" | "skips";
 }
+
+/** The listings that page through the whole cluster (or family): only these can skip an item. */
+const PAGED = new Set(["listContainerInstances", "listClusterTasks", "listFamilyTasks"]);
 
 export interface ModelOptions {
   readonly lagMs: number;
@@ -319,7 +326,17 @@ export class Model implements AwsPort {
     await this.sleep(this.opts.latencyMs(op), NEVER);
     this.advance();
     if (fault?.kind === "error") throw awsError("ServerException", `${op} failed`, 500);
-    return answer();
+    const answered = answer();
+    if (
+      fault?.kind === "skips" &&
+      PAGED.has(op) &&
+      Array.isArray(answered) &&
+      answered.length > 0
+    ) {
+      const skip = this.calls.length % answered.length;
+      return answered.filter((_, i) => i !== skip) as T;
+    }
+    return answered;
   }
 
   private visible(t: ModelTask, at: number): boolean {

@@ -75,10 +75,13 @@ const faultSpec = fc.record({
     "findContainerInstances",
     "setDraining",
     "recordHeartbeat",
+    "listContainerInstances",
+    "listClusterTasks",
+    "listFamilyTasks",
   ),
   from: fc.integer({ min: 0, max: 600 * S }),
   length: fc.integer({ min: 1 * S, max: 240 * S }),
-  kind: fc.constantFrom("error", "hang", "hang-forever") as fc.Arbitrary<Fault["kind"]>,
+  kind: fc.constantFrom("error", "hang", "hang-forever", "skips") as fc.Arbitrary<Fault["kind"]>,
 });
 
 const worldSpec = fc.record({
@@ -454,6 +457,21 @@ describe("the safety rules over random worlds and fault schedules (fast-check)",
       return port;
     };
     const { details, replay } = await check("no STOPPED listing", holds(broken), "control");
+    assert.equal(details.failed, true, `the broken drainer went unnoticed (${replay})`);
+    assert.match(String(details.errorInstance), /as drained .* not STOPPED/);
+  });
+
+  it("negative control: a drainer that takes the cluster's paged listing for an instance's registrations is caught killing tasks", async () => {
+    // Its registrations come from the listing of the whole cluster, which can leave one out ("skips" faults).
+    const broken = (p: AwsPort): AwsPort => {
+      const port = Object.create(p) as AwsPort;
+      port.findContainerInstances = async (c, id) => {
+        const views = await p.describeContainerInstances(c, await p.listContainerInstances(c));
+        return views.filter((v) => v.ec2InstanceId === id).map((v) => v.arn);
+      };
+      return port;
+    };
+    const { details, replay } = await check("paged registrations", holds(broken), "control");
     assert.equal(details.failed, true, `the broken drainer went unnoticed (${replay})`);
     assert.match(String(details.errorInstance), /as drained .* not STOPPED/);
   });

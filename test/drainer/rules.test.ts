@@ -209,6 +209,36 @@ describe("rule 1 and what ECS does: a task DescribeTasks cannot describe yet (MI
   });
 });
 
+describe("rule 1 and what ECS does: a listing of many pages can miss an instance that is there", () => {
+  const id = "i-00000000000000fa";
+  function world() {
+    const h = harness();
+    h.world
+      .addInstance(id, "asg-a")
+      .addTask("web", id, "service:web", [0, "RUNNING", "RUNNING"], [60, "STOPPED", "STOPPED"]);
+    // The cluster-wide listing (pages read seconds apart while instances leave the cluster) skipped it.
+    const port = Object.create(h.world.port) as AwsPort;
+    port.listContainerInstances = async () => [];
+    return { h, port };
+  }
+
+  it("an instance the cluster's listing did not show is looked for on its own before it counts as not in the cluster", async () => {
+    const { h, port } = world();
+    const [out] = await h.run({ ...eventVars(id), ...FAST }, { port, bulkAbove: 0 });
+    assert.equal(out.result, "completed");
+    assert.deepEqual(h.world.killedAtCompletion(id), []);
+    assert.equal(h.world.instances.get(id)!.ecsStatus, "DRAINING");
+  });
+
+  it("negative control: a drainer that trusts the listing's absence completes the instance with its task running", async () => {
+    const { h, port } = world();
+    port.findContainerInstances = async () => [];
+    const [out] = await h.run({ ...eventVars(id), ...FAST }, { port, bulkAbove: 0 });
+    assert.equal(out.result, "not-in-cluster");
+    assert.equal(h.world.killedAtCompletion(id).length, 1);
+  });
+});
+
 describe("a read budget smaller than one listing slows the listing, never skips it", () => {
   it("with POLL_INTERVAL_SECONDS=0.2 at 15 reads a second, blockers are still learnt and STOP_STANDALONE_TASKS acts", async () => {
     const h = harness();
@@ -333,6 +363,38 @@ describe("rule 3, deadline: enforced on its own timer, even while a request hang
     );
     const timeout = h.lines.find((l) => l.action === "timeout");
     assert.equal(timeout?.blockers.total, 1, "it logs what blocked at the last look");
+  });
+
+  it("waits, and does not spin, while its completion at the deadline is in flight", async () => {
+    const h = harness();
+    h.world
+      .addInstance("i-0000000000000054", "asg-a")
+      .addTask("web", "i-0000000000000054", "service:web", [0, "RUNNING", "RUNNING"]);
+    const port = Object.create(h.world.port) as AwsPort;
+    // The completion takes 30 s to answer (a slow Auto Scaling, retries).
+    port.completeLifecycleAction = async (ref, result) => {
+      await h.clock.sleep(30_000, new AbortController().signal);
+      return h.world.port.completeLifecycleAction(ref, result);
+    };
+    let immediate = 0;
+    const [out] = await h.run(
+      { ...eventVars("i-0000000000000054"), ...FAST, DRAIN_TIMEOUT_SECONDS: "60" },
+      {
+        port,
+        sleep: (ms, signal) => {
+          if (ms <= 0) immediate++;
+          // A keeper that spins never lets the clock reach 90 s: give up on it rather than hang the suite.
+          if (immediate > 1000) return Promise.reject(new Error("a keeper is spinning"));
+          return h.clock.sleep(ms, signal);
+        },
+      },
+    );
+    assert.equal(out.result, "timed-out");
+    assert.deepEqual(
+      h.world.completions.map((c) => c.at),
+      [90],
+    );
+    assert.ok(immediate < 10, `${immediate} sleeps of 0 ms`);
   });
 
   it("a follower enforces its own deadline while its instance still has tasks counted", async () => {

@@ -17,9 +17,13 @@ export async function keepDeadlines(run: Run): Promise<void> {
         void timeOut(run, s);
       }
     }
+    // One whose completion is in flight wakes the keeper at the next interval at the latest, not at once: a deadline
+    // already past would otherwise have it spin until the completion answers.
     const next = Math.min(
       now + pollMs,
-      ...mine.map((s) => Math.max(deadlineOf(ctx.config, s), s.deadlineRetryAt)),
+      ...mine
+        .filter((s) => !s.closing)
+        .map((s) => Math.max(deadlineOf(ctx.config, s), s.deadlineRetryAt)),
     );
     await ctx.sleep(Math.max(0, next - ctx.now()), run.signal);
   }

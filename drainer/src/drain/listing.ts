@@ -46,17 +46,16 @@ export async function locate(run: Run, states: readonly InstanceState[]): Promis
   if (need.length === 0) return;
   const found = new Map<string, string[]>();
   try {
+    const one = async (s: InstanceState) =>
+      found.set(s.ref.instanceId, await run.port.findContainerInstances(cluster, s.ref.instanceId));
     if (need.length > bulkAbove(run)) {
       for (const [id, arns] of await registrationsInCluster(run)) found.set(id, arns);
+      // Absence from a listing of many pages proves nothing: pages read seconds apart, while instances leave the
+      // cluster, can skip one that is there. Each instance the listing did not show is looked for on its own (one
+      // filtered call), and only that answer completes it as not in the cluster.
+      await Promise.all(need.filter((s) => !found.has(s.ref.instanceId)).map(one));
     } else {
-      await Promise.all(
-        need.map(async (s) =>
-          found.set(
-            s.ref.instanceId,
-            await run.port.findContainerInstances(cluster, s.ref.instanceId),
-          ),
-        ),
-      );
+      await Promise.all(need.map(one));
     }
   } catch (err) {
     for (const s of need) failed(run, s, "finding the container instance", err);
@@ -122,7 +121,8 @@ export function budget(run: Run, planned: Planned[]): void {
   let learnLeft = Math.floor(readsBudget(run) / 2);
   let first = true;
   for (const p of [...planned].sort((a, b) => rank(a) - rank(b))) {
-    const c = bulk && p.step !== "learn" ? 0 : cost(p);
+    // A proof in the cluster's listing still finds its instance's registrations on its own: one read.
+    const c = bulk && p.step !== "learn" ? 1 : cost(p);
     if (c === 0) continue;
     const peerLearn = p.step === "learn" && !p.s.own;
     // The first step goes ahead even when it costs more than the whole budget: the pacer then spreads its reads over
@@ -153,7 +153,19 @@ export async function list(
   let registered: Map<string, string[]> | undefined;
   if (forProof && planned.length > bulkAbove(run)) {
     try {
-      registered = await registrationsInCluster(run);
+      // Each instance's registrations afresh, on its own (one filtered call each): a listing of the cluster's many
+      // pages can leave out a registration that is there, and a proof that never saw it would complete over its tasks.
+      registered = new Map(
+        await Promise.all(
+          planned.map(
+            async (p) =>
+              [
+                p.s.ref.instanceId,
+                await run.port.findContainerInstances(cluster, p.s.ref.instanceId),
+              ] as const,
+          ),
+        ),
+      );
     } catch (err) {
       for (const p of planned) {
         failed(run, p.s, "finding the container instances", err);

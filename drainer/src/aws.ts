@@ -10,6 +10,7 @@ import {
   RecordLifecycleActionHeartbeatCommand,
   paginateDescribeAutoScalingGroups,
   paginateDescribeAutoScalingInstances,
+  paginateDescribeScalingActivities,
   paginateDescribeWarmPool,
 } from "@aws-sdk/client-auto-scaling";
 import {
@@ -96,6 +97,21 @@ export interface AutoScalingInstanceView {
   readonly lifecycleState: string;
 }
 
+/**
+ * A scaling activity of a group (API reference, Activity:
+ * https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_Activity.html). A termination's Description is
+ * `Terminating EC2 instance: i-...` (the event reference's "EC2 Instance Terminate Successful" example,
+ * https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-event-reference.html), and its StartTime is
+ * when the termination, and so a terminate hook's hold, began.
+ */
+export interface ScalingActivityView {
+  readonly description: string;
+  /** When the activity began (epoch milliseconds); AWS always gives it. */
+  readonly startTime: number | undefined;
+  /** InProgress, MidLifecycleAction, Successful, ... */
+  readonly statusCode: string;
+}
+
 export interface LifecycleActionRef {
   readonly asg: string;
   readonly hook: string;
@@ -148,6 +164,16 @@ export interface AwsPort {
    * to Terminating:Retained and stays) or `terminate`; undefined when the group has no such policy (it terminates).
    */
   describeRetention(asg: string): Promise<string | undefined>;
+  /**
+   * The group's scaling activities in Auto Scaling's order (those in progress first, then by start time, newest
+   * first), reading at most `maxPages` pages of BATCH.describeScalingActivities and stopping early once `enough` says
+   * so. Only `status` calls it (OPERATOR_ACTIONS): the drainer's roles are not granted it.
+   */
+  describeScalingActivities(
+    asg: string,
+    maxPages: number,
+    enough?: (seen: readonly ScalingActivityView[]) => boolean,
+  ): Promise<ScalingActivityView[]>;
   /** Puts the drainer's events (DRAIN_EVENTS' source) on the default bus. Throws when EventBridge took any not. */
   putEvents(events: readonly DrainEvent[]): Promise<void>;
 }
@@ -166,6 +192,8 @@ export const BATCH = {
   describeServices: 10,
   /** ListTasks' largest page (maxResults). */
   listTasks: 100,
+  /** DescribeScalingActivities' largest page (MaxRecords; also its default). */
+  describeScalingActivities: 100,
 };
 
 export function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -442,6 +470,25 @@ export function createAwsPort(
         globalTimeout: h.GlobalTimeout ?? 0,
         defaultResult: h.DefaultResult ?? "ABANDON",
       }));
+    },
+    async describeScalingActivities(asg, maxPages, enough) {
+      const out: ScalingActivityView[] = [];
+      let pages = 0;
+      for await (const page of paginateDescribeScalingActivities(
+        { client: autoscaling, pageSize: BATCH.describeScalingActivities },
+        { AutoScalingGroupName: asg },
+        abort,
+      )) {
+        for (const a of page.Activities ?? []) {
+          out.push({
+            description: a.Description ?? "",
+            startTime: a.StartTime?.getTime(),
+            statusCode: a.StatusCode ?? "",
+          });
+        }
+        if (++pages >= maxPages || enough?.(out)) break;
+      }
+      return out;
     },
     async describeServices(cluster, names) {
       const out: ServiceView[] = [];

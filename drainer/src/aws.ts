@@ -208,6 +208,27 @@ export function isNoActiveLifecycleAction(err: unknown): boolean {
   return e?.name === "ValidationError" && /no active lifecycle action/i.test(e.message ?? "");
 }
 
+/** The port's methods that only `status` calls (OPERATOR_ACTIONS). */
+export const OPERATOR_READS: readonly (keyof AwsPort)[] = ["describeScalingActivities"];
+
+/**
+ * The port as a drain gets it: every method passes through but OPERATOR_READS, which fail at once. The drainer's roles
+ * are not granted those actions, so a drain that called one would otherwise be denied by AWS in the middle of a drain.
+ */
+export function drainerPort(port: AwsPort): AwsPort {
+  return new Proxy(port, {
+    get(target, key, receiver) {
+      if ((OPERATOR_READS as readonly PropertyKey[]).includes(key)) {
+        return () =>
+          Promise.reject(
+            new Error(`${String(key)} is for status only: the drainer's roles are not granted it`),
+          );
+      }
+      return Reflect.get(target, key, receiver);
+    },
+  });
+}
+
 /**
  * The port over the SDK's clients. `signal` (SIGTERM) aborts every request in flight, and refuses any new one, so that
  * a stopped drainer makes no AWS call after it and exits at once.

@@ -76,11 +76,8 @@ export function pacedReads(
     describeLifecycleHooks: (asg) => port.describeLifecycleHooks(asg),
     describeRetention: (asg) => port.describeRetention(asg),
     putEvents: (events) => port.putEvents(events),
-    // The drainer's roles are not granted it (OPERATOR_ACTIONS): refused here rather than denied by AWS mid-drain.
-    describeScalingActivities: () =>
-      Promise.reject(
-        new Error("DescribeScalingActivities is for status only: the drainer is not granted it"),
-      ),
+    describeScalingActivities: (asg, pages, enough) =>
+      port.describeScalingActivities(asg, pages, enough),
     findContainerInstances: (cluster, id) => listed(() => port.findContainerInstances(cluster, id)),
     listContainerInstances: (cluster) => listed(() => port.listContainerInstances(cluster)),
     // A describe of many ids is many calls of 100: each waits for its own token, so that a large batch is paced too.

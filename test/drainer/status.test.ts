@@ -348,6 +348,21 @@ describe("status (against the simulator)", function () {
         });
       }
     }
+    /** `n` finished activities from before the scale-in: the group's history. */
+    function history(n: number) {
+      const g = sim.world.group("asg-a");
+      for (let i = 0; i < n; i++) {
+        g.activities.unshift({
+          id: `old-${i}`,
+          instanceId: `i-${String(i).padStart(17, "1")}`,
+          description: `Terminating EC2 instance: i-${String(i).padStart(17, "1")}`,
+          cause: "a test's earlier scale-in",
+          startedAt: 0,
+          endedAt: 0,
+          statusCode: "Successful",
+        });
+      }
+    }
     async function reads(args: string[]) {
       sim.server.keepLog = true;
       sim.server.log.length = 0;
@@ -357,6 +372,7 @@ describe("status (against the simulator)", function () {
     }
 
     it("follows NextToken, 100 a page, and stops at the page that holds the last held instance", async () => {
+      history(300);
       const [held] = sim.scaleIn("asg-a", 1);
       newerActivities(150);
       const { report, calls } = await reads(["--cluster", "prod", "--asg", "asg-a"]);

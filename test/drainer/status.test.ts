@@ -4,7 +4,7 @@
  * whether a drainer answers, the deadline, and the next command. Each guarantee with the case that would break it.
  */
 import { strict as assert } from "node:assert";
-import { DEFAULTS, ExitCode } from "../../drainer/src/contract";
+import { DEFAULTS, ExitCode, STATUS_ACTIONS } from "../../drainer/src/contract";
 import { runDrainer } from "../../drainer/src/run";
 import {
   DEFAULT_FAMILY,
@@ -60,6 +60,11 @@ async function statusJson(sim: Simulation, args: string[]): Promise<StatusReport
   const r = await status(sim, [...args, "--json"]);
   assert.equal(r.code, ExitCode.Ok, r.err);
   return JSON.parse(r.out) as StatusReport;
+}
+
+/** The calls (`service:Operation`) that a permission list leaves out. */
+function unlisted(called: readonly string[], list: readonly string[]): string[] {
+  return called.filter((c) => !list.includes(c));
 }
 
 /** A second registration of the instance, as an agent that lost its state makes: ACTIVE, with a task on it. */
@@ -415,6 +420,28 @@ describe("status (against the simulator)", function () {
         sim.world.isoTime(0),
       );
     });
+  });
+
+  it("calls only STATUS_ACTIONS, the operator's permission list (DescribeScalingActivities among them)", async () => {
+    const [held] = sim.scaleIn("asg-a", 1);
+    // A DRAINING instance with a service task on it: status reads the service too.
+    sim.world.setContainerInstanceStatus(sim.world.instance(held).containerInstance!, "DRAINING");
+    sim.server.keepLog = true;
+    const r = await status(sim, ["--cluster", "prod", "--asg", "asg-a,asg-b"]);
+    assert.equal(r.code, ExitCode.Ok, r.err);
+    const called = [...new Set(sim.server.log.map((c) => `${c.service}:${c.op}`))];
+    assert.deepEqual(unlisted(called, STATUS_ACTIONS), []);
+    for (const a of ["autoscaling:DescribeScalingActivities", "ecs:DescribeServices"]) {
+      assert.ok(called.includes(a), a);
+    }
+    // Negative control: a list without the new action is caught.
+    assert.deepEqual(
+      unlisted(
+        called,
+        STATUS_ACTIONS.filter((a) => a !== "autoscaling:DescribeScalingActivities"),
+      ),
+      ["autoscaling:DescribeScalingActivities"],
+    );
   });
 
   it("--drain-timeout must be a number of seconds", async () => {

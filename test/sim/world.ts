@@ -399,7 +399,7 @@ export class World extends EventEmitter {
         group.instances.push(ec2);
         this.ec2.set(ec2.id, ec2);
         group.activities.push({
-          id: this.rng.uuid(),
+          id: this.activityId(),
           instanceId: ec2.id,
           description: `Launching a new EC2 instance: ${ec2.id}`,
           cause: `At ${this.isoTime(0)} an instance was started in response to a difference between desired and actual capacity, increasing the capacity from ${i} to ${i + 1}.`,
@@ -946,7 +946,7 @@ export class World extends EventEmitter {
       this.recorder.instances.set(instance.id, rec);
       if (path !== "replace-root-volume") {
         group.activities.push({
-          id: this.rng.uuid(),
+          id: this.activityId(),
           instanceId: instance.id,
           description: `Terminating EC2 instance: ${instance.id}`,
           cause: `At ${this.isoTime(now)} an instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity from ${inService.length} to ${inService.length - chosen.length}.`,
@@ -1015,6 +1015,13 @@ export class World extends EventEmitter {
             : { Origin: "AutoScalingGroup", Destination: "EC2" }),
       },
     };
+  }
+
+  /** Activity IDs come from a counter, not the world's random numbers, so that every other draw stays as it was. */
+  private activitySeq = 0;
+
+  private activityId(): string {
+    return `00000000-0000-4000-a000-${(++this.activitySeq).toString(16).padStart(12, "0")}`;
   }
 
   isoTime(sim: number): string {

@@ -271,7 +271,7 @@ export class AutoScalingApi {
         "The simulator models DescribeScalingActivities of one group only (AutoScalingGroupName, no ActivityIds or Filters).",
       );
     }
-    // An unknown group has no activities: AWS answers an empty list, not an error.
+    // An unknown group has no activities here (an empty list; status asks only about groups it found).
     const g = this.world.groups.get(q.required("AutoScalingGroupName"));
     const ordered = (g?.activities ?? [])
       .map((a, i) => ({ a, i }))

@@ -1,6 +1,7 @@
 /**
- * The AWS port: thin wrappers over the SDK v3 clients, one method a call the drainer makes. Batching, pagination
- * and retries are the SDK's (paginators, retry strategy); nothing here decides anything.
+ * The AWS port: thin wrappers over the SDK v3 clients, one method a call the drainer makes (and one, OPERATOR_READS,
+ * that only `status` makes). Batching, pagination and retries are the SDK's (paginators, retry strategy); nothing here
+ * decides anything.
  */
 import {
   AutoScalingClient,

@@ -108,7 +108,10 @@ export interface StatusRow {
   readonly heldSince: string | null;
   /** Why held-since is unknown (the activity read denied or failed, or no activity found); null when it is known. */
   readonly heldSinceUnknown: string | null;
-  /** The drain's deadline: an ISO time when held-since is known, else relative to it (`held since + 3600 s`). */
+  /**
+   * The drain's deadline, DRAIN_TIMEOUT after held-since: an ISO time when held-since is known, else relative to it
+   * (`held since + 3600 s`). The earliest: a drainer that took the action over counts from when it did.
+   */
   readonly deadline: string;
   /** The group's hooks' own end (the hook's global timeout after held-since), in the same form as the deadline. */
   readonly hookLimit: string | null;
@@ -478,7 +481,7 @@ export function formatStatusTable(report: StatusReport): string {
     ...body.map(line),
     "",
     drainers,
-    "HELD SINCE: when Auto Scaling began terminating the instance (its scaling activity's start). DEADLINE: DRAIN_TIMEOUT after it (+Ns when held-since is unknown).",
+    "HELD SINCE: when Auto Scaling began terminating the instance (its scaling activity's start). DEADLINE: DRAIN_TIMEOUT after it, at the earliest (a drainer that took the action over counts from then); +Ns when held since is unknown.",
     ...unknownHeldSince(rows),
     "",
     "Next:",

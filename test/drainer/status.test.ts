@@ -5,7 +5,7 @@
  */
 import { strict as assert } from "node:assert";
 import { DEFAULTS, ExitCode, STATUS_ACTIONS } from "../../drainer/src/contract";
-import { runDrainer } from "../../drainer/src/run";
+import { createSdkPort, runDrainer } from "../../drainer/src/run";
 import {
   DEFAULT_FAMILY,
   SCALING_ACTIVITY_PAGES,
@@ -375,6 +375,36 @@ describe("status (against the simulator)", function () {
       const calls = sim.server.log.filter((c) => c.op === "DescribeScalingActivities");
       return { report, calls };
     }
+
+    it("honours the abort signal: an aborted port sends no request", async () => {
+      sim.scaleIn("asg-a", 1);
+      const portWith = (signal: AbortSignal) =>
+        createSdkPort(
+          {},
+          {
+            endpoint: sim.endpoint,
+            region: sim.world.region,
+            credentials: FAKE_CREDENTIALS,
+            maxAttempts: 1,
+          },
+          DEFAULTS.requestTimeoutSeconds,
+          signal,
+        );
+      const controller = new AbortController();
+      controller.abort();
+      sim.server.keepLog = true;
+      await assert.rejects(
+        portWith(controller.signal).describeScalingActivities("asg-a", SCALING_ACTIVITY_PAGES),
+        (err: Error) => err.name === "AbortError",
+      );
+      assert.deepEqual(sim.server.log, [], "nothing sent");
+      // Control: the same port with a live signal reads the activity.
+      const read = await portWith(new AbortController().signal).describeScalingActivities(
+        "asg-a",
+        SCALING_ACTIVITY_PAGES,
+      );
+      assert.ok(read.some((a) => a.description.startsWith("Terminating EC2 instance: ")));
+    });
 
     it("follows NextToken, 100 a page, and stops at the page that holds the last held instance", async () => {
       history(300);

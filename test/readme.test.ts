@@ -2,7 +2,13 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DECLARED_ACTIONS, ExitCode, SETTINGS } from "../drainer/src/contract";
+import {
+  DECLARED_ACTIONS,
+  ExitCode,
+  OPERATOR_ACTIONS,
+  SETTINGS,
+  STATUS_ACTIONS,
+} from "../drainer/src/contract";
 
 const root = join(__dirname, "..");
 const readme = readFileSync(join(root, "README.md"), "utf8");
@@ -44,6 +50,17 @@ describe("README.md", () => {
 
   it("lists every AWS action the drainer declares", () => {
     for (const a of DECLARED_ACTIONS) assert.ok(readme.includes(`\`${a.action}\``), a.action);
+  });
+
+  it("lists every action status needs in What `status` needs, the operator-only ones said to be so", () => {
+    const start = readme.indexOf("#### What `status` needs");
+    assert.ok(start >= 0, "the section");
+    const section = readme.slice(start, readme.indexOf("\n#", start + 1));
+    for (const a of STATUS_ACTIONS) assert.ok(section.includes(`\`${a}\``), a);
+    assert.match(section, /`OPERATOR_ACTIONS`\): neither face grants it/);
+    for (const a of OPERATOR_ACTIONS) {
+      assert.ok(!DECLARED_ACTIONS.some((d) => d.action === a.action), a.action);
+    }
   });
 
   it("gives a newcomer's two commands, and both exist", () => {

@@ -1,6 +1,7 @@
 /**
- * The AWS port: thin wrappers over the SDK v3 clients, one method a call the drainer makes. Batching, pagination
- * and retries are the SDK's (paginators, retry strategy); nothing here decides anything.
+ * The AWS port: thin wrappers over the SDK v3 clients, one method a call the drainer makes (and one, OPERATOR_READS,
+ * that only `status` makes). Batching, pagination and retries are the SDK's (paginators, retry strategy); nothing here
+ * decides anything.
  */
 import {
   AutoScalingClient,
@@ -10,6 +11,7 @@ import {
   RecordLifecycleActionHeartbeatCommand,
   paginateDescribeAutoScalingGroups,
   paginateDescribeAutoScalingInstances,
+  paginateDescribeScalingActivities,
   paginateDescribeWarmPool,
 } from "@aws-sdk/client-auto-scaling";
 import {
@@ -96,6 +98,21 @@ export interface AutoScalingInstanceView {
   readonly lifecycleState: string;
 }
 
+/**
+ * A scaling activity of a group (API reference, Activity:
+ * https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_Activity.html). A termination's Description is
+ * `Terminating EC2 instance: i-...` (the event reference's "EC2 Instance Terminate Successful" example,
+ * https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-event-reference.html), and its StartTime is
+ * when the termination, and so a terminate hook's hold, began.
+ */
+export interface ScalingActivityView {
+  readonly description: string;
+  /** When the activity began (epoch milliseconds); AWS always gives it. */
+  readonly startTime: number | undefined;
+  /** InProgress, MidLifecycleAction, Successful, ... */
+  readonly statusCode: string;
+}
+
 export interface LifecycleActionRef {
   readonly asg: string;
   readonly hook: string;
@@ -148,6 +165,16 @@ export interface AwsPort {
    * to Terminating:Retained and stays) or `terminate`; undefined when the group has no such policy (it terminates).
    */
   describeRetention(asg: string): Promise<string | undefined>;
+  /**
+   * The group's scaling activities in Auto Scaling's order (those in progress first, then by start time, newest
+   * first), reading at most `maxPages` pages of BATCH.describeScalingActivities and stopping early once `enough` says
+   * so. Only `status` calls it (OPERATOR_ACTIONS): the drainer's roles are not granted it.
+   */
+  describeScalingActivities(
+    asg: string,
+    maxPages: number,
+    enough?: (seen: readonly ScalingActivityView[]) => boolean,
+  ): Promise<ScalingActivityView[]>;
   /** Puts the drainer's events (DRAIN_EVENTS' source) on the default bus. Throws when EventBridge took any not. */
   putEvents(events: readonly DrainEvent[]): Promise<void>;
 }
@@ -166,6 +193,8 @@ export const BATCH = {
   describeServices: 10,
   /** ListTasks' largest page (maxResults). */
   listTasks: 100,
+  /** DescribeScalingActivities' largest page (MaxRecords; also its default). */
+  describeScalingActivities: 100,
 };
 
 export function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -178,6 +207,27 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
 export function isNoActiveLifecycleAction(err: unknown): boolean {
   const e = err as { name?: string; message?: string } | undefined;
   return e?.name === "ValidationError" && /no active lifecycle action/i.test(e.message ?? "");
+}
+
+/** The port's methods that only `status` calls (OPERATOR_ACTIONS). */
+export const OPERATOR_READS: readonly (keyof AwsPort)[] = ["describeScalingActivities"];
+
+/**
+ * The port as a drain gets it: every method passes through but OPERATOR_READS, which fail at once. The drainer's roles
+ * are not granted those actions, so a drain that called one would otherwise be denied by AWS in the middle of a drain.
+ */
+export function drainerPort(port: AwsPort): AwsPort {
+  return new Proxy(port, {
+    get(target, key, receiver) {
+      if ((OPERATOR_READS as readonly PropertyKey[]).includes(key)) {
+        return () =>
+          Promise.reject(
+            new Error(`${String(key)} is for status only: the drainer's roles are not granted it`),
+          );
+      }
+      return Reflect.get(target, key, receiver);
+    },
+  });
 }
 
 /**
@@ -443,6 +493,25 @@ export function createAwsPort(
         globalTimeout: h.GlobalTimeout ?? 0,
         defaultResult: h.DefaultResult ?? "ABANDON",
       }));
+    },
+    async describeScalingActivities(asg, maxPages, enough) {
+      const out: ScalingActivityView[] = [];
+      let pages = 0;
+      for await (const page of paginateDescribeScalingActivities(
+        { client: autoscaling, pageSize: BATCH.describeScalingActivities },
+        { AutoScalingGroupName: asg },
+        abort,
+      )) {
+        for (const a of page.Activities ?? []) {
+          out.push({
+            description: a.Description ?? "",
+            startTime: a.StartTime?.getTime(),
+            statusCode: a.StatusCode ?? "",
+          });
+        }
+        if (++pages >= maxPages || enough?.(out)) break;
+      }
+      return out;
     },
     async describeServices(cluster, names) {
       const out: ServiceView[] = [];

@@ -470,6 +470,38 @@ export const DECLARED_ACTIONS: readonly DeclaredAction[] = [
 ];
 
 /**
+ * AWS actions that only an operator's `status` calls, never the drainer: they are not in DECLARED_ACTIONS, so neither
+ * face grants them to the drainer's task role (events and sweeps alike). `status` works without them and says what it
+ * could not show and which action it lacked.
+ */
+export const OPERATOR_ACTIONS: readonly DeclaredAction[] = [
+  {
+    // When the hook began to hold an instance: the StartTime of its termination scaling activity (status.ts).
+    action: "autoscaling:DescribeScalingActivities",
+    command: "DescribeScalingActivitiesCommand",
+    resource: ResourceKind.Any,
+    clusterCondition: false,
+    mutating: false,
+  },
+];
+
+/**
+ * Every action `status` calls, all of them reads: what an operator's own credentials need to run it. The drainer's
+ * reads it shares (DECLARED_ACTIONS) and OPERATOR_ACTIONS.
+ */
+export const STATUS_ACTIONS: readonly string[] = [
+  "ecs:ListTasks",
+  "ecs:DescribeTasks",
+  "ecs:ListContainerInstances",
+  "ecs:DescribeContainerInstances",
+  "ecs:DescribeServices",
+  "autoscaling:DescribeAutoScalingGroups",
+  "autoscaling:DescribeWarmPool",
+  "autoscaling:DescribeLifecycleHooks",
+  "autoscaling:DescribeScalingActivities",
+];
+
+/**
  * Seconds allowed for the next sweep's drainer to start once its schedule fires: EventBridge's RunTask, a Fargate
  * task's provisioning and image pull, and the drainer's own start (public reports put RunTask-to-RUNNING at 20-70 s).
  */

@@ -58,8 +58,13 @@ ${STATUS_USAGE}
 
 For each instance of the groups that the terminate hook holds (Terminating:Wait, ReplacingRootVolume:Wait,
 Warmed:Terminating:Wait) or that its group retained (Terminating:Retained): every container-instance registration
-and its ECS status, the tasks that block it and why, when it was first held (unknown: Auto Scaling gives no
-timestamp), its deadline, whether a drainer answers for it, and the next command to run. Changes nothing.
+and its ECS status, the tasks that block it and why, when the hook began to hold it (the start of its termination
+scaling activity) and its deadline as a time, whether a drainer answers for it, and the next command to run.
+Changes nothing.
+
+Permissions: read-only ECS and Auto Scaling actions, autoscaling:DescribeScalingActivities among them (the drainer's
+own roles are not granted it). Without it, HELD SINCE is unknown, the deadline is relative to it, and a note names
+the action; the exit code does not change.
 
 Options:
   --cluster NAME               The ECS cluster (ECS_CLUSTER). Required.

@@ -2,16 +2,25 @@
  * `status`, the operator's first command: for every instance the terminate hook holds (or its group retained), what
  * holds it, whether a drainer answers for it, and the next command to run. Read-only.
  *
- * What it can and cannot know, with the drainer's declared actions only (no action is added for it):
+ * What it knows, and how:
  * - every container-instance registration of the instance (an agent that lost its state registers again), each with
  *   what blocks it;
  * - whether a drainer answers: a RUNNING task of the drainer's task definition family in the cluster (the oldest one
  *   leads every group of its AUTOSCALING_GROUP_NAMES);
- * - when the hook began to hold the instance: Auto Scaling gives no timestamp with a lifecycle state, and the scaling
- *   activity that says it (DescribeScalingActivities) is not one of the drainer's actions, so `heldSince` is unknown
- *   and the deadline is given relative to it. The next command says where to read it.
+ * - when the hook began to hold the instance (`heldSince`), and so its deadline as a time: Auto Scaling gives no
+ *   timestamp with a lifecycle state, but the instance's termination scaling activity (DescribeScalingActivities,
+ *   `Terminating EC2 instance: i-...`) starts when the termination, and the hook's hold, does. That action is the
+ *   operator's alone (OPERATOR_ACTIONS): the drainer's roles are not granted it. When it is denied, fails, or finds no
+ *   such activity within SCALING_ACTIVITY_PAGES pages, `heldSince` is null, the deadline is given relative to it, and
+ *   `heldSinceUnknown` says why; `status` itself still succeeds.
  */
-import type { AwsPort, ContainerInstanceView, LifecycleHookView, TaskView } from "./aws";
+import type {
+  AwsPort,
+  ContainerInstanceView,
+  LifecycleHookView,
+  ScalingActivityView,
+  TaskView,
+} from "./aws";
 import {
   ECS_MANAGED_DRAINING_HOOK,
   HELD_BY_TERMINATE_HOOK,
@@ -24,6 +33,25 @@ import { StuckFinding, classifyStuck, needsOperator, serviceNames } from "./stuc
 
 /** The states in which a group keeps an instance whose terminate hook was abandoned (instance retention). */
 export const RETAINED_STATES = ["Terminating:Retained"] as const;
+
+/**
+ * Pages of a group's scaling activities `status` reads at most (100 activities a page), stopping as soon as every held
+ * instance of the group has its termination activity. Auto Scaling lists the activities still in progress first
+ * (API reference, DescribeScalingActivities: "Activities are sorted by start time. Activities still in progress are
+ * described first." https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DescribeScalingActivities.html), and
+ * the termination of an instance the hook holds is in progress: one page covers up to 100 held instances of a group,
+ * five cover 500 while bounding what a group with a long history costs (5 requests).
+ */
+export const SCALING_ACTIVITY_PAGES = 5;
+
+/** The action `status` needs for held-since (OPERATOR_ACTIONS), named in its note when it is denied. */
+export const HELD_SINCE_ACTION = "autoscaling:DescribeScalingActivities";
+
+/**
+ * A termination activity's Description: `Terminating EC2 instance: i-...` (the EC2 Auto Scaling event reference's
+ * "EC2 Instance Terminate Successful" example, https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-event-reference.html).
+ */
+const TERMINATION_ACTIVITY = /^Terminating EC2 instance: (i-[0-9a-f]+)$/;
 
 /** The drainer's task definition family when `--family` is not given. */
 export const DEFAULT_FAMILY = "ecs-scale-in-drainer";
@@ -76,11 +104,16 @@ export interface StatusRow {
   readonly blockers: Blockers;
   /** Why the tasks that block a DRAINING instance are still there (stuck.ts), in ECS's words where it gave them. */
   readonly stuck: readonly StuckFinding[];
-  /** When the hook began to hold it: unknown (see the module's comment), so always null for now. */
+  /** When the hook began to hold it (ISO): the StartTime of its latest termination scaling activity; null if unknown. */
   readonly heldSince: string | null;
-  /** The drain's deadline: an ISO time when held-since is known, else relative to it (`held since + 3600 s`). */
+  /** Why held-since is unknown (the activity read denied or failed, or no activity found); null when it is known. */
+  readonly heldSinceUnknown: string | null;
+  /**
+   * The drain's deadline, DRAIN_TIMEOUT after held-since: an ISO time when held-since is known, else relative to it
+   * (`held since + 3600 s`). The earliest: a drainer that took the action over counts from when it did.
+   */
   readonly deadline: string;
-  /** The group's hooks' own end: Auto Scaling ends the action by itself after the hook's global timeout. */
+  /** The group's hooks' own end (the hook's global timeout after held-since), in the same form as the deadline. */
   readonly hookLimit: string | null;
   /** Whether a drainer of the family runs in the cluster to answer for it (not for a retained instance). */
   readonly answered: boolean;
@@ -145,12 +178,25 @@ export async function collectStatus(port: AwsPort, q: StatusQuery): Promise<Stat
       (HELD_BY_TERMINATE_HOOK as readonly string[]).includes(i.lifecycleState) ||
       (RETAINED_STATES as readonly string[]).includes(i.lifecycleState),
   );
-  const located = await Promise.all(
-    held.map(async (i) => ({
-      ...i,
-      arns: await port.findContainerInstances(q.cluster, i.instanceId),
-    })),
-  );
+  const heldAsgs = q.asgs.filter((asg) => held.some((i) => i.asg === asg));
+  const [located, starts] = await Promise.all([
+    Promise.all(
+      held.map(async (i) => ({
+        ...i,
+        arns: await port.findContainerInstances(q.cluster, i.instanceId),
+      })),
+    ),
+    Promise.all(
+      heldAsgs.map((asg) =>
+        terminationStarts(
+          port,
+          asg,
+          held.filter((i) => i.asg === asg).map((i) => i.instanceId),
+        ),
+      ),
+    ),
+  ]);
+  const startsOf = new Map(heldAsgs.map((asg, i) => [asg, starts[i]]));
   const allArns = located.flatMap((l) => l.arns);
   const views = new Map(
     (allArns.length > 0 ? await port.describeContainerInstances(q.cluster, allArns) : []).map(
@@ -190,9 +236,64 @@ export async function collectStatus(port: AwsPort, q: StatusQuery): Promise<Stat
           summarizeBlockers(all),
           stuck,
           groupHooksFound === "not-found" ? [] : (groupHooksFound ?? []),
+          heldSinceOf(startsOf.get(l.asg), l.instanceId),
         );
       }),
     ),
+  };
+}
+
+/** When the termination of each instance began, by instance ID, or why the group's activities could not be read. */
+interface TerminationStarts {
+  readonly asg: string;
+  readonly starts: ReadonlyMap<string, number>;
+  readonly failed?: string;
+}
+
+/** The termination activities of the group's held instances: the latest StartTime of each. Never throws. */
+async function terminationStarts(
+  port: AwsPort,
+  asg: string,
+  instanceIds: readonly string[],
+): Promise<TerminationStarts> {
+  const latest = (activities: readonly ScalingActivityView[]) => {
+    const starts = new Map<string, number>();
+    for (const a of activities) {
+      const id = TERMINATION_ACTIVITY.exec(a.description)?.[1];
+      if (id === undefined || a.startTime === undefined) continue;
+      starts.set(id, Math.max(a.startTime, starts.get(id) ?? -Infinity));
+    }
+    return starts;
+  };
+  try {
+    const activities = await port.describeScalingActivities(asg, SCALING_ACTIVITY_PAGES, (seen) => {
+      const found = latest(seen);
+      return instanceIds.every((id) => found.has(id));
+    });
+    return { asg, starts: latest(activities) };
+  } catch (err) {
+    const e = err as { name?: string; message?: string };
+    const denied = /AccessDenied|UnauthorizedOperation|NotAuthorized/i.test(e.name ?? "");
+    return {
+      asg,
+      starts: new Map(),
+      failed: denied
+        ? `reading ${asg}'s scaling activities was denied (${e.name}): status needs ${HELD_SINCE_ACTION} to show when the hook began to hold an instance`
+        : `reading ${asg}'s scaling activities failed (${e.name ?? "Error"}: ${e.message ?? String(err)})`,
+    };
+  }
+}
+
+/** An instance's held-since (epoch ms), or why it is unknown. */
+function heldSinceOf(
+  found: TerminationStarts | undefined,
+  instanceId: string,
+): { at: number } | { unknown: string } {
+  if (found?.failed) return { unknown: found.failed };
+  const at = found?.starts.get(instanceId);
+  if (at !== undefined) return { at };
+  return {
+    unknown: `no termination activity for it among ${found?.asg ?? "its group"}'s latest ${SCALING_ACTIVITY_PAGES * 100} scaling activities`,
   };
 }
 
@@ -252,6 +353,7 @@ function row(
   blockers: Blockers,
   stuck: StuckFinding[],
   hooks: readonly LifecycleHookView[],
+  since: { at: number } | { unknown: string },
 ): StatusRow {
   const held = (RETAINED_STATES as readonly string[]).includes(instance.lifecycleState)
     ? "retained"
@@ -270,12 +372,20 @@ function row(
     pendingTasksCount: registrations.reduce((n, r) => n + r.pendingTasksCount, 0),
     blockers,
     stuck,
-    heldSince: null,
-    deadline: `held since + ${q.drainTimeoutSeconds} s`,
-    hookLimit: Number.isFinite(limit) ? `held since + ${limit} s` : null,
+    heldSince: "at" in since ? new Date(since.at).toISOString() : null,
+    heldSinceUnknown: "unknown" in since ? since.unknown : null,
+    deadline: after(since, q.drainTimeoutSeconds),
+    hookLimit: Number.isFinite(limit) ? after(since, limit) : null,
     answered: held === "hook" && drainer.running > 0,
   };
   return { ...base, ...explain(q, base, hook) };
+}
+
+/** `seconds` after held-since: an ISO time when it is known, else `held since + N s`. */
+function after(since: { at: number } | { unknown: string }, seconds: number): string {
+  return "at" in since
+    ? new Date(since.at + seconds * 1000).toISOString()
+    : `held since + ${seconds} s`;
 }
 
 /** What blocks the instance and what to do next: the decision an operator would make, from what status saw. */
@@ -359,7 +469,7 @@ export function formatStatusTable(report: StatusReport): string {
     String(r.pendingTasksCount),
     String(r.blockers.stopping),
     r.heldSince ?? "unknown",
-    r.held === "retained" ? "-" : `+${q(r.deadline)}`,
+    r.held === "retained" ? "-" : r.heldSince ? r.deadline : `+${q(r.deadline)}`,
     r.blockedBy,
     r.stuck.length > 0 ? r.stuck.map((f) => `${f.group} ${f.reason}`).join(", ") : "-",
   ]);
@@ -371,13 +481,27 @@ export function formatStatusTable(report: StatusReport): string {
     ...body.map(line),
     "",
     drainers,
-    "HELD SINCE: Auto Scaling gives no timestamp; `aws autoscaling describe-scaling-activities --auto-scaling-group-name GROUP` shows when. DEADLINE: DRAIN_TIMEOUT after it.",
+    "HELD SINCE: when Auto Scaling began terminating the instance (its scaling activity's start). DEADLINE: DRAIN_TIMEOUT after it, at the earliest (a drainer that took the action over counts from then); +Ns when held since is unknown.",
+    ...unknownHeldSince(rows),
     "",
     "Next:",
     ...rows.map((r) => `  ${r.instanceId}: ${r.next}`),
   ]
     .join("\n")
     .concat("\n");
+}
+
+/** One line for each reason held-since is unknown, naming its instances and where to read it by hand. */
+function unknownHeldSince(rows: readonly StatusRow[]): string[] {
+  const why = new Map<string, StatusRow[]>();
+  for (const r of rows) {
+    if (r.heldSinceUnknown !== null)
+      why.set(r.heldSinceUnknown, [...(why.get(r.heldSinceUnknown) ?? []), r]);
+  }
+  return [...why].map(([reason, rs]) => {
+    const groups = [...new Set(rs.map((r) => r.asg))];
+    return `HELD SINCE unknown for ${rs.map((r) => r.instanceId).join(", ")}: ${reason}; ${groups.map((g) => `\`aws autoscaling describe-scaling-activities --auto-scaling-group-name ${g}\``).join(", ")} shows when.`;
+  });
 }
 
 /** `held since + 3600 s` as the table's short form: `3600s`. */

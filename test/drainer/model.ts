@@ -555,6 +555,11 @@ export class Model implements AwsPort {
     return this.call("describeServices", (): ServiceView[] => [], true);
   }
 
+  /** Only `status` reads scaling activities (OPERATOR_ACTIONS): a drainer that did would lack the permission. */
+  describeScalingActivities(): Promise<never> {
+    throw new Error("the drainer called DescribeScalingActivities, an operator-only action");
+  }
+
   /** The model's groups have no instance lifecycle policy: an abandoned action terminates the instance. */
   describeRetention() {
     return this.call("describeRetention", (): string | undefined => undefined);

@@ -192,11 +192,11 @@ describe("the command line", () => {
     );
     assert.match(
       lines[1],
-      /^i-0000000000000201\s+asg-a\s+Terminating:Wait\s+DRAINING\s+2\s+0\s+1\s+unknown\s+\+3600s\s+family:nightly=1, service:web=2 \(1 standalone\); no drainer running\s+family:nightly standalone, service:web shutting-down, service:web cannot-progress$/,
+      /^i-0000000000000201\s+asg-a\s+Terminating:Wait\s+DRAINING\s+2\s+0\s+1\s+2026-11-25T10:00:00\.\d{3}Z\s+2026-11-25T11:00:00\.\d{3}Z\s+family:nightly=1, service:web=2 \(1 standalone\); no drainer running\s+family:nightly standalone, service:web shutting-down, service:web cannot-progress$/,
     );
     assert.match(
       lines[2],
-      /^i-0000000000000202\s+asg-b\s+Terminating:Wait\s+NOT_IN_CLUSTER\s+0\s+0\s+0\s+unknown\s+\+3600s\s+no drainer running\s+-$/,
+      /^i-0000000000000202\s+asg-b\s+Terminating:Wait\s+NOT_IN_CLUSTER\s+0\s+0\s+0\s+2026-11-25T10:00:00\.\d{3}Z\s+2026-11-25T11:00:00\.\d{3}Z\s+no drainer running\s+-$/,
     );
     assert.equal(lines[3], "");
     assert.match(

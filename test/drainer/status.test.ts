@@ -4,9 +4,15 @@
  * whether a drainer answers, the deadline, and the next command. Each guarantee with the case that would break it.
  */
 import { strict as assert } from "node:assert";
-import { DEFAULTS, ExitCode } from "../../drainer/src/contract";
-import { runDrainer } from "../../drainer/src/run";
-import { DEFAULT_FAMILY, StatusReport, StatusRow, explain } from "../../drainer/src/status";
+import { DEFAULTS, ExitCode, STATUS_ACTIONS } from "../../drainer/src/contract";
+import { createSdkPort, runDrainer } from "../../drainer/src/run";
+import {
+  DEFAULT_FAMILY,
+  SCALING_ACTIVITY_PAGES,
+  StatusReport,
+  StatusRow,
+  explain,
+} from "../../drainer/src/status";
 import { StuckReason } from "../../drainer/src/stuck";
 import { FAKE_CREDENTIALS } from "../sim/launchers";
 import { Simulation } from "../sim/simulation";
@@ -54,6 +60,11 @@ async function statusJson(sim: Simulation, args: string[]): Promise<StatusReport
   const r = await status(sim, [...args, "--json"]);
   assert.equal(r.code, ExitCode.Ok, r.err);
   return JSON.parse(r.out) as StatusReport;
+}
+
+/** The calls (`service:Operation`) that a permission list leaves out. */
+function unlisted(called: readonly string[], list: readonly string[]): string[] {
+  return called.filter((c) => !list.includes(c));
 }
 
 /** A second registration of the instance, as an agent that lost its state makes: ACTIVE, with a task on it. */
@@ -225,8 +236,14 @@ describe("status (against the simulator)", function () {
     assert.equal(r.out, "");
   });
 
-  it("gives the deadline from --drain-timeout, relative to held-since, which Auto Scaling does not give", async () => {
-    sim.scaleIn("asg-a", 1);
+  it("shows when the hook began to hold each instance (its termination activity's start) and the deadline as a time", async () => {
+    await sim.run(3);
+    const [first] = sim.scaleIn("asg-a", 1);
+    const firstAt = sim.clock.now();
+    await sim.run(5);
+    const [second] = sim.scaleIn("asg-a", 1);
+    const secondAt = sim.clock.now();
+    assert.ok(secondAt >= firstAt + 5, "two holds that began at different times");
     const report = await statusJson(sim, [
       "--cluster",
       "prod",
@@ -235,17 +252,230 @@ describe("status (against the simulator)", function () {
       "--drain-timeout",
       "600",
     ]);
-    const row = report.instances[0];
-    assert.equal(row.heldSince, null);
-    assert.equal(row.deadline, "held since + 600 s");
-    assert.match(row.hookLimit ?? "", /^held since \+ \d+ s$/);
-    const table = await status(sim, ["--cluster", "prod", "--asg", "asg-a"]);
+    const rowOf = (id: string) => report.instances.find((r) => r.instanceId === id)!;
+    // Each its own: a status that gave every instance the group's first (or latest) termination would fail here.
+    for (const [id, at] of [
+      [first, firstAt],
+      [second, secondAt],
+    ] as const) {
+      const row = rowOf(id);
+      assert.equal(row.heldSince, sim.world.isoTime(at), id);
+      assert.equal(row.heldSinceUnknown, null, id);
+      assert.equal(row.deadline, sim.world.isoTime(at + 600), id);
+      // The hook's own end, after the global timeout Auto Scaling reports (wall-clock seconds, see autoscaling-api.ts).
+      const hook = sim.world.group("asg-a").hooks[0];
+      const reported = Math.max(1, Math.round(sim.clock.toReal(hook.globalTimeout)));
+      assert.equal(Date.parse(row.hookLimit!) - Date.parse(row.heldSince!), reported * 1000, id);
+    }
+    const table = await status(sim, [
+      "--cluster",
+      "prod",
+      "--asg",
+      "asg-a",
+      "--drain-timeout",
+      "600",
+    ]);
+    assert.equal(table.code, ExitCode.Ok, table.err);
     assert.match(
       table.out,
       /^INSTANCE\s+GROUP\s+STATE\s+ECS STATUS\s+RUNNING\s+PENDING\s+STOPPING\s+HELD SINCE\s+DEADLINE\s+BLOCKED BY\s+WHY$/m,
     );
-    assert.match(table.out, new RegExp(`\\s+unknown\\s+\\+${DEFAULTS.drainTimeoutSeconds}s\\s+`));
-    assert.match(table.out, /^Next:$/m);
+    assert.match(
+      table.out,
+      new RegExp(
+        `^${first}\\s+asg-a\\s+Terminating:Wait\\s+ACTIVE\\s+\\d+\\s+\\d+\\s+\\d+\\s+${sim.world.isoTime(firstAt)}\\s+${sim.world.isoTime(firstAt + 600)}\\s`,
+        "m",
+      ),
+    );
+    assert.doesNotMatch(table.out, /\s{2}unknown\s{2}|^HELD SINCE unknown/m);
+    assert.match(table.out, /^HELD SINCE: when Auto Scaling began terminating the instance/m);
+  });
+
+  it("the activity read denied: the deadline relative to held-since, a note naming the action, exit 0", async () => {
+    sim.scaleIn("asg-a", 1);
+    sim.server.faults.denied = ["DescribeScalingActivities"];
+    const args = ["--cluster", "prod", "--asg", "asg-a", "--drain-timeout", "600"];
+    const report = await statusJson(sim, args);
+    const row = report.instances[0];
+    assert.equal(row.heldSince, null);
+    assert.match(
+      row.heldSinceUnknown ?? "",
+      /^reading asg-a's scaling activities was denied \(AccessDenied\): status needs autoscaling:DescribeScalingActivities /,
+    );
+    assert.equal(row.deadline, "held since + 600 s");
+    assert.match(row.hookLimit ?? "", /^held since \+ \d+ s$/);
+    assert.equal(row.answered, false, "the rest of the row is still there");
+    const table = await status(sim, args);
+    assert.equal(table.code, ExitCode.Ok, table.err);
+    assert.match(table.out, /\s+unknown\s+\+600s\s+/);
+    assert.match(
+      table.out,
+      new RegExp(
+        `^HELD SINCE unknown for ${row.instanceId}: reading asg-a's scaling activities was denied \\(AccessDenied\\): status needs autoscaling:DescribeScalingActivities .*; \`aws autoscaling describe-scaling-activities --auto-scaling-group-name asg-a\` shows when\\.$`,
+        "m",
+      ),
+    );
+    // Control: the same world, the action allowed: the time is known.
+    sim.server.faults.denied = [];
+    const allowed = await statusJson(sim, args);
+    assert.equal(allowed.instances[0].heldSince, sim.world.isoTime(0));
+    assert.equal(allowed.instances[0].heldSinceUnknown, null);
+  });
+
+  it("the activity read throttled past the SDK's retries: the relative form and why, exit 0", async () => {
+    sim.scaleIn("asg-a", 1);
+    sim.server.faults.throttled = ["DescribeScalingActivities"];
+    const r = await status(sim, ["--cluster", "prod", "--asg", "asg-a"]);
+    assert.equal(r.code, ExitCode.Ok, r.err);
+    assert.match(r.out, new RegExp(`\\s+unknown\\s+\\+${DEFAULTS.drainTimeoutSeconds}s\\s+`));
+    assert.match(
+      r.out,
+      /^HELD SINCE unknown for i-\w+: reading asg-a's scaling activities failed \(Throttling: Rate exceeded\);/m,
+    );
+    // Control: only that read was throttled; without it the time is shown.
+    sim.server.faults.throttled = [];
+    const ok = await status(sim, ["--cluster", "prod", "--asg", "asg-a"]);
+    assert.doesNotMatch(ok.out, /\s{2}unknown\s{2}|^HELD SINCE unknown/m);
+  });
+
+  describe("reading the activities: pages, bounded", () => {
+    /** `n` activities newer than the held instance's, still in progress (launches a lifecycle hook holds). */
+    function newerActivities(n: number) {
+      const g = sim.world.group("asg-a");
+      for (let i = 0; i < n; i++) {
+        g.activities.push({
+          id: `launch-${i}`,
+          instanceId: `i-${String(i).padStart(17, "0")}`,
+          description: `Launching a new EC2 instance: i-${String(i).padStart(17, "0")}`,
+          cause: "a test's launch",
+          startedAt: sim.clock.now() + 1,
+          statusCode: "MidLifecycleAction",
+        });
+      }
+    }
+    /** `n` finished activities from before the scale-in: the group's history. */
+    function history(n: number) {
+      const g = sim.world.group("asg-a");
+      for (let i = 0; i < n; i++) {
+        g.activities.unshift({
+          id: `old-${i}`,
+          instanceId: `i-${String(i).padStart(17, "1")}`,
+          description: `Terminating EC2 instance: i-${String(i).padStart(17, "1")}`,
+          cause: "a test's earlier scale-in",
+          startedAt: 0,
+          endedAt: 0,
+          statusCode: "Successful",
+        });
+      }
+    }
+    async function reads(args: string[]) {
+      sim.server.keepLog = true;
+      sim.server.log.length = 0;
+      const report = await statusJson(sim, args);
+      const calls = sim.server.log.filter((c) => c.op === "DescribeScalingActivities");
+      return { report, calls };
+    }
+
+    it("honours the abort signal: an aborted port sends no request", async () => {
+      sim.scaleIn("asg-a", 1);
+      const portWith = (signal: AbortSignal) =>
+        createSdkPort(
+          {},
+          {
+            endpoint: sim.endpoint,
+            region: sim.world.region,
+            credentials: FAKE_CREDENTIALS,
+            maxAttempts: 1,
+          },
+          DEFAULTS.requestTimeoutSeconds,
+          signal,
+        );
+      const controller = new AbortController();
+      controller.abort();
+      sim.server.keepLog = true;
+      await assert.rejects(
+        portWith(controller.signal).describeScalingActivities("asg-a", SCALING_ACTIVITY_PAGES),
+        (err: Error) => err.name === "AbortError",
+      );
+      assert.deepEqual(sim.server.log, [], "nothing sent");
+      // Control: the same port with a live signal reads the activity.
+      const read = await portWith(new AbortController().signal).describeScalingActivities(
+        "asg-a",
+        SCALING_ACTIVITY_PAGES,
+      );
+      assert.ok(read.some((a) => a.description.startsWith("Terminating EC2 instance: ")));
+    });
+
+    it("follows NextToken, 100 a page, and stops at the page that holds the last held instance", async () => {
+      history(300);
+      const [held] = sim.scaleIn("asg-a", 1);
+      newerActivities(150);
+      const { report, calls } = await reads(["--cluster", "prod", "--asg", "asg-a"]);
+      assert.equal(
+        report.instances.find((r) => r.instanceId === held)!.heldSince,
+        sim.world.isoTime(0),
+      );
+      assert.deepEqual(
+        calls.map((c) => [
+          c.input.AutoScalingGroupName,
+          c.input.MaxRecords,
+          c.input.NextToken !== undefined,
+        ]),
+        [
+          ["asg-a", "100", false],
+          ["asg-a", "100", true],
+        ],
+        "the second page, and no third",
+      );
+      assert.equal(sim.recorder.unsupported.length, 0, sim.recorder.unsupported.join("\n"));
+    });
+
+    it(`reads at most ${SCALING_ACTIVITY_PAGES} pages: past them, held-since is unknown and says so`, async () => {
+      const [held] = sim.scaleIn("asg-a", 1);
+      newerActivities(SCALING_ACTIVITY_PAGES * 100);
+      const { report, calls } = await reads(["--cluster", "prod", "--asg", "asg-a"]);
+      assert.equal(calls.length, SCALING_ACTIVITY_PAGES, "the bound, not the whole history");
+      const row = report.instances.find((r) => r.instanceId === held)!;
+      assert.equal(row.heldSince, null);
+      assert.equal(
+        row.heldSinceUnknown,
+        `no termination activity for it among asg-a's latest ${SCALING_ACTIVITY_PAGES * 100} scaling activities`,
+      );
+      // Control: one activity fewer ahead of it, and it is on the last page read.
+      sim.world.group("asg-a").activities.pop();
+      const found = await reads(["--cluster", "prod", "--asg", "asg-a"]);
+      assert.equal(found.calls.length, SCALING_ACTIVITY_PAGES);
+      assert.equal(
+        found.report.instances.find((r) => r.instanceId === held)!.heldSince,
+        sim.world.isoTime(0),
+      );
+    });
+  });
+
+  it("calls only STATUS_ACTIONS, the operator's permission list (DescribeScalingActivities among them)", async () => {
+    const [held] = sim.scaleIn("asg-a", 1);
+    // A DRAINING instance with a service task on it: status reads the service too.
+    sim.world.setContainerInstanceStatus(sim.world.instance(held).containerInstance!, "DRAINING");
+    sim.server.keepLog = true;
+    const r = await status(sim, ["--cluster", "prod", "--asg", "asg-a,asg-b"]);
+    assert.equal(r.code, ExitCode.Ok, r.err);
+    const called = [...new Set(sim.server.log.map((c) => `${c.service}:${c.op}`))];
+    assert.deepEqual(unlisted(called, STATUS_ACTIONS), []);
+    for (const a of ["autoscaling:DescribeScalingActivities", "ecs:DescribeServices"]) {
+      assert.ok(called.includes(a), a);
+    }
+    // Negative control: a list without the new action is caught.
+    assert.deepEqual(
+      unlisted(
+        called,
+        STATUS_ACTIONS.filter((a) => a !== "autoscaling:DescribeScalingActivities"),
+      ),
+      ["autoscaling:DescribeScalingActivities"],
+    );
+  });
+
+  it("--drain-timeout must be a number of seconds", async () => {
+    sim.scaleIn("asg-a", 1);
     const bad = await status(sim, [
       "--cluster",
       "prod",
@@ -306,6 +536,7 @@ describe("status's next step (explain)", () => {
     blockers: { total: 1, groups: { "service:api": 1 }, standalone: 0, stopping: 0 },
     stuck: [],
     heldSince: null,
+    heldSinceUnknown: null,
     deadline: "held since + 3600 s",
     hookLimit: null,
     answered: true,

@@ -8,6 +8,7 @@ import {
   DescribeAutoScalingGroupsCommand,
   DescribeAutoScalingInstancesCommand,
   DescribeLifecycleHooksCommand,
+  DescribeScalingActivitiesCommand,
   DescribeWarmPoolCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from "@aws-sdk/client-auto-scaling";
@@ -73,7 +74,12 @@ export interface FakeInstance {
   ecsStatus?: string;
   /** Seconds at which the container instance disappears from the cluster. */
   goneAt?: number;
+  /** Seconds at which Auto Scaling began terminating it: its termination scaling activity's StartTime. */
+  terminatingSince?: number;
 }
+
+/** The wall-clock time of the test clock's second 0, for the timestamps AWS gives (scaling activities). */
+export const EPOCH_MS = Date.UTC(2026, 10, 25, 10, 0, 0);
 
 /** Every call any drainer test made, by SDK command name: the declared-actions test reads it. */
 export const commandsSeen = new Set<string>();
@@ -172,6 +178,7 @@ export class FakeWorld {
       asg,
       lifecycleState,
       ecsStatus: ecsStatus ?? undefined,
+      ...(lifecycleState === "InService" ? {} : { terminatingSince: this.now() }),
     });
     if (!this.hooks.has(asg)) this.hooks.set(asg, [{ name: HOOK, heartbeatTimeout: 300 }]);
     return this;
@@ -456,6 +463,26 @@ export class FakeWorld {
         Instances: [...this.instances.values()]
           .filter((i) => i.asg === input.AutoScalingGroupName && warm(i))
           .map((i) => ({ InstanceId: i.instanceId, LifecycleState: i.lifecycleState })),
+      };
+    });
+    // Newest first, 100 a page (the API's default MaxRecords); the token is the offset.
+    a.on(DescribeScalingActivitiesCommand).callsFake((input) => {
+      this.record("DescribeScalingActivitiesCommand");
+      const all = [...this.instances.values()]
+        .filter((i) => i.asg === input.AutoScalingGroupName && i.terminatingSince !== undefined)
+        .sort((x, y) => y.terminatingSince! - x.terminatingSince!);
+      const from = Number(input.NextToken ?? 0);
+      const to = from + (input.MaxRecords ?? 100);
+      return {
+        Activities: all.slice(from, to).map((i) => ({
+          ActivityId: `activity-${i.instanceId}`,
+          AutoScalingGroupName: i.asg,
+          Description: `Terminating EC2 instance: ${i.instanceId}`,
+          Cause: `At ${new Date(EPOCH_MS + i.terminatingSince! * 1000).toISOString()} an instance was taken out of service in response to a difference between desired and actual capacity.`,
+          StartTime: new Date(EPOCH_MS + i.terminatingSince! * 1000),
+          StatusCode: "MidLifecycleAction",
+        })),
+        NextToken: to < all.length ? String(to) : undefined,
       };
     });
     a.on(DescribeLifecycleHooksCommand).callsFake((input) => {

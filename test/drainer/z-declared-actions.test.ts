@@ -2,14 +2,22 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DECLARED_ACTIONS, ResourceKind } from "../../drainer/src/contract";
-import { commandsSeen, worldsCreated } from "./world";
+import { drainerPort } from "../../drainer/src/aws";
+import {
+  DECLARED_ACTIONS,
+  OPERATOR_ACTIONS,
+  ResourceKind,
+  STATUS_ACTIONS,
+} from "../../drainer/src/contract";
+import { FakeWorld, commandsSeen, worldsCreated } from "./world";
+
+/** Every command the port may send: the drainer's, and status's operator-only reads. */
+const ALL_COMMANDS = [...DECLARED_ACTIONS, ...OPERATOR_ACTIONS].map((a) => a.command).sort();
 
 describe("the drainer's declared AWS actions", () => {
-  it("cover every command the drainer sent in the test suite, and none goes unused", function () {
+  it("cover every command the drainer (and status) sent in the test suite, and none goes unused", function () {
     assert.ok(worldsCreated >= 30, `the drainer suites ran first (${worldsCreated} worlds seen)`);
-    const declared = DECLARED_ACTIONS.map((a) => a.command).sort();
-    assert.deepEqual([...commandsSeen].sort(), declared);
+    assert.deepEqual([...commandsSeen].sort(), ALL_COMMANDS);
   });
 
   it("match the commands the AWS port imports, one for one", () => {
@@ -19,11 +27,11 @@ describe("the drainer's declared AWS actions", () => {
         (m) => m[1] ?? `${m[2]}Command`,
       ),
     );
-    assert.deepEqual([...used].sort(), DECLARED_ACTIONS.map((a) => a.command).sort());
+    assert.deepEqual([...used].sort(), ALL_COMMANDS);
   });
 
   it("name each action's IAM service and the SDK command that sends it", () => {
-    for (const a of DECLARED_ACTIONS) {
+    for (const a of [...DECLARED_ACTIONS, ...OPERATOR_ACTIONS]) {
       const [service, name] = a.action.split(":");
       assert.ok(["ecs", "autoscaling", "events"].includes(service), a.action);
       assert.equal(a.command, `${name}Command`);
@@ -40,5 +48,41 @@ describe("the drainer's declared AWS actions", () => {
         assert.ok(service === "ecs", `${a.action}: ecs:cluster is an ECS condition key`);
       }
     }
+  });
+
+  it("keep the operator-only reads out of the drainer's list, which both faces grant from", () => {
+    const granted = new Set(DECLARED_ACTIONS.map((a) => a.action));
+    for (const a of OPERATOR_ACTIONS) {
+      assert.ok(!granted.has(a.action), `${a.action} would reach the drainer's task role`);
+      assert.equal(a.mutating, false, `${a.action}: an operator-only action is a read`);
+    }
+    assert.ok(OPERATOR_ACTIONS.some((a) => a.action === "autoscaling:DescribeScalingActivities"));
+  });
+
+  it("list every action status calls, each a read that is declared", () => {
+    const reads = new Set(
+      [...DECLARED_ACTIONS, ...OPERATOR_ACTIONS].filter((a) => !a.mutating).map((a) => a.action),
+    );
+    for (const a of STATUS_ACTIONS) assert.ok(reads.has(a), `${a}: not a declared read`);
+    for (const a of OPERATOR_ACTIONS) assert.ok(STATUS_ACTIONS.includes(a.action), a.action);
+  });
+});
+
+describe("the drainer's port refuses the operator-only reads", () => {
+  it("a drain's port fails OPERATOR_READS at once, and sends nothing", async () => {
+    const world = new FakeWorld(() => 0).addInstance("i-0000000000000301", "asg-a");
+    const before = world.calls.length;
+    await assert.rejects(
+      drainerPort(world.port).describeScalingActivities("asg-a", 1),
+      /describeScalingActivities is for status only: the drainer's roles are not granted it/,
+    );
+    assert.equal(world.calls.length, before, "no request");
+    // Negative control: the port status uses reads them.
+    const read = await world.port.describeScalingActivities("asg-a", 1);
+    assert.deepEqual(
+      read.map((a) => a.description),
+      ["Terminating EC2 instance: i-0000000000000301"],
+    );
+    assert.equal(world.calls.length, before + 1);
   });
 });

@@ -7,7 +7,7 @@
  * terraform) and each scenario:
  * - every call the drainer makes (DECLARED_ACTIONS) is allowed, with the ARNs and context keys AWS evaluates for it;
  * - the same calls on another cluster, another group (also a look-alike name), another region or account are denied,
- *   and so are actions the drainer never calls;
+ *   and so are actions the drainer never calls, status's operator-only reads (OPERATOR_ACTIONS) among them;
  * - the events role may run only the drainer's task definition in the cluster, pass only its two roles to ECS tasks,
  *   and tag only the cluster's tasks while RunTask creates them;
  * - each trust policy lets its service assume the role only for the cluster's account (aws:SourceAccount) and its
@@ -32,7 +32,7 @@ import {
   settle,
   valueOf,
 } from "../pulumi/harness";
-import { DECLARED_ACTIONS } from "../../drainer/src/contract";
+import { DECLARED_ACTIONS, OPERATOR_ACTIONS } from "../../drainer/src/contract";
 import { LaunchType, ScaleInDrainer, ScaleInDrainerArgs } from "../../pulumi";
 import { ContractRenderer, terraformMissing } from "../terraform/terraform";
 
@@ -222,6 +222,10 @@ async function problems(p: Policies, scope: Scope): Promise<string[]> {
     { action: "iam:PassRole", resource: p.taskRoleArn },
   ]) {
     await expect("deny", "an action the drainer never calls", p.task, c);
+  }
+  // Status's operator-only reads: an operator's credentials need them, the drainer's role never has them.
+  for (const a of OPERATOR_ACTIONS) {
+    await expect("deny", "an operator-only action", p.task, { action: a.action, resource: "*" });
   }
 
   // The events role.
@@ -506,6 +510,23 @@ describe("IAM under an independent evaluator (@cloud-copilot/iam-simulate)", fun
       );
       assert.ok(
         found.some((f) => f.includes("ECS acting for another account")),
+        found.join("\n"),
+      );
+    });
+
+    it("the operator-only DescribeScalingActivities granted to the task role", async () => {
+      const grant = (st: Record<string, any>) => {
+        if ([st.Action].flat().includes("autoscaling:DescribeLifecycleHooks")) {
+          st.Action = [...[st.Action].flat(), "autoscaling:DescribeScalingActivities"];
+        }
+      };
+      const found = await problems(broken(good, "task", grant), scope());
+      assert.ok(
+        found.some(
+          (f) =>
+            f.includes("an operator-only action") &&
+            f.includes("autoscaling:DescribeScalingActivities"),
+        ),
         found.join("\n"),
       );
     });

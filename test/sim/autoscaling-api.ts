@@ -151,6 +151,8 @@ export class AutoScalingApi {
         return this.recordLifecycleActionHeartbeat(q);
       case "DescribeWarmPool":
         return this.describeWarmPool(q);
+      case "DescribeScalingActivities":
+        return this.describeScalingActivities(q);
       default:
         throw new ApiError(
           "InvalidAction",
@@ -253,6 +255,47 @@ export class AutoScalingApi {
     return {
       WarmPoolConfiguration: { MinSize: 0, PoolState: "Stopped", Status: "Active" },
       Instances: items.map((i) => this.instanceShape(i)),
+      NextToken,
+    };
+  }
+
+  /**
+   * A group's scaling activities as the API reference orders them: "Activities are sorted by start time. Activities
+   * still in progress are described first." (newest first within each). MaxRecords defaults to 100, at most 100.
+   * Only a group's activities: without AutoScalingGroupName, or with ActivityIds or Filters, the request is refused
+   * as unmodelled.
+   */
+  private describeScalingActivities(q: QueryParams): Xml {
+    if (q.has("ActivityIds.") || q.has("Filters.") || q.get("AutoScalingGroupName") === undefined) {
+      throw validation(
+        "The simulator models DescribeScalingActivities of one group only (AutoScalingGroupName, no ActivityIds or Filters).",
+      );
+    }
+    // An unknown group has no activities here (an empty list; status asks only about groups it found).
+    const g = this.world.groups.get(q.required("AutoScalingGroupName"));
+    const ordered = (g?.activities ?? [])
+      .map((a, i) => ({ a, i }))
+      .sort(
+        (x, y) =>
+          Number(y.a.statusCode !== "Successful") - Number(x.a.statusCode !== "Successful") ||
+          y.a.startedAt - x.a.startedAt ||
+          y.i - x.i,
+      )
+      .map(({ a }) => a);
+    const { items, NextToken } = paginate(ordered, q, 100, 100);
+    return {
+      Activities: items.map((a) => ({
+        ActivityId: a.id,
+        AutoScalingGroupName: g!.name,
+        AutoScalingGroupARN: g!.arn,
+        Description: a.description,
+        Cause: a.cause,
+        StartTime: this.world.isoTime(a.startedAt),
+        EndTime: a.endedAt === undefined ? undefined : this.world.isoTime(a.endedAt),
+        StatusCode: a.statusCode,
+        Progress: a.statusCode === "Successful" ? 100 : 50,
+        Details: JSON.stringify({ "Availability Zone": `${this.world.region}a` }),
+      })),
       NextToken,
     };
   }

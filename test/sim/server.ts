@@ -39,6 +39,13 @@ export interface Faults {
   /** Simulated seconds added to every request. */
   latencySeconds: number;
   /**
+   * Auto Scaling operations answered AccessDenied (HTTP 403), as AWS answers a call that no policy of the caller
+   * allows: an operator whose credentials lack an action.
+   */
+  denied?: readonly string[];
+  /** Auto Scaling operations always answered Throttling (HTTP 400): the SDK retries them, then gives up. */
+  throttled?: readonly string[];
+  /**
    * Requests that are never answered (the client's request timeout must end them): these operations, from `from`
    * until `until` simulated seconds (forever when unset).
    */
@@ -335,7 +342,23 @@ export class SimServer {
     if (spec && this.asgBucket?.spec !== spec) {
       this.asgBucket = { spec, bucket: new TokenBucket(spec, this.clock) };
     }
-    if ((spec && !this.asgBucket!.bucket.take()) || this.chance(this.faults.throttleRate)) {
+    if (this.faults.denied?.includes(action)) {
+      stats.faults++;
+      finish("AccessDenied");
+      return this.sendQueryError(
+        res,
+        new ApiError(
+          "AccessDenied",
+          `User: arn:aws:sts::${this.world.accountId}:assumed-role/operator/session is not authorized to perform: autoscaling:${action} because no identity-based policy allows the autoscaling:${action} action`,
+          403,
+        ),
+      );
+    }
+    if (
+      (spec && !this.asgBucket!.bucket.take()) ||
+      this.chance(this.faults.throttleRate) ||
+      this.faults.throttled?.includes(action)
+    ) {
       stats.throttled++;
       finish("Throttling");
       return this.sendQueryError(res, new ApiError("Throttling", "Rate exceeded"));

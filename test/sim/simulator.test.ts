@@ -8,6 +8,7 @@ import {
   DescribeAutoScalingGroupsCommand,
   DescribeAutoScalingInstancesCommand,
   DescribeLifecycleHooksCommand,
+  DescribeScalingActivitiesCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from "@aws-sdk/client-auto-scaling";
 import {
@@ -419,6 +420,60 @@ describe("simulator", function () {
           return true;
         },
       );
+    });
+
+    it("writes a scale-in's termination activity: in progress first while held, its start the hold's, Successful once terminated", async () => {
+      c = await start({ groups: oneGroup(3, 300) });
+      await c.sim.run(4);
+      const [id] = c.sim.scaleIn("asg-a", 1);
+      const at = c.sim.clock.now();
+      const read = async (input: { MaxRecords?: number; NextToken?: string } = {}) =>
+        c!.asg.send(
+          new DescribeScalingActivitiesCommand({ AutoScalingGroupName: "asg-a", ...input }),
+        );
+      const held = await read();
+      const [first, ...rest] = held.Activities!;
+      assert.equal(first.Description, `Terminating EC2 instance: ${id}`);
+      assert.equal(first.StatusCode, "MidLifecycleAction");
+      assert.equal(first.StartTime!.toISOString(), c.sim.world.isoTime(at));
+      assert.equal(first.EndTime, undefined);
+      assert.deepEqual(
+        rest.map((a) => [a.Description!.replace(/i-\w+$/, "i-…"), a.StatusCode]),
+        Array(3).fill(["Launching a new EC2 instance: i-…", "Successful"]),
+      );
+      // Paged as AWS pages: MaxRecords at most 100, NextToken to the rest.
+      const page = await read({ MaxRecords: 2 });
+      assert.equal(page.Activities!.length, 2);
+      const next = await read({ MaxRecords: 2, NextToken: page.NextToken });
+      assert.equal(next.Activities!.length, 2);
+      assert.equal(next.NextToken, undefined);
+      await assert.rejects(read({ MaxRecords: 101 }), /MaxRecords must be between 1 and 100/);
+      // An unknown group has none here; an activity filter is refused as unmodelled, and recorded.
+      const none = await c.asg.send(
+        new DescribeScalingActivitiesCommand({ AutoScalingGroupName: "nope" }),
+      );
+      assert.deepEqual(none.Activities, []);
+      await assert.rejects(
+        c.asg.send(
+          new DescribeScalingActivitiesCommand({
+            AutoScalingGroupName: "asg-a",
+            Filters: [{ Name: "Status", Values: ["Successful"] }],
+          }),
+        ),
+      );
+      assert.equal(c.sim.recorder.unsupported.length, 1);
+      c.sim.recorder.unsupported.length = 0;
+      await c.asg.send(
+        new CompleteLifecycleActionCommand({
+          AutoScalingGroupName: "asg-a",
+          LifecycleHookName: HOOK,
+          InstanceId: id,
+          LifecycleActionResult: "CONTINUE",
+        }),
+      );
+      const done = (await read()).Activities!.find((a) => a.Description!.endsWith(id))!;
+      assert.equal(done.StatusCode, "Successful");
+      assert.ok(done.EndTime instanceof Date);
     });
 
     it("restarts the heartbeat timeout on each heartbeat and applies the default result when it runs out", async () => {

@@ -231,6 +231,26 @@ export interface Group {
   readonly hooks: Hook[];
   readonly createdAt: number;
   readonly retainOnAbandon: boolean;
+  /** Its scaling activities, oldest first (DescribeScalingActivities answers them in its own order). */
+  readonly activities: ScalingActivity[];
+}
+
+/**
+ * A scaling activity (API reference, Activity). The simulator writes one when an instance is launched at build time
+ * (`Launching a new EC2 instance: i-...`) and when a scale-in begins to terminate one (`Terminating EC2 instance:
+ * i-...`, as the EC2 Auto Scaling event reference shows it), starting as the instance enters Terminating:Wait. A root
+ * volume replacement writes none here: its activity's wording is not documented.
+ */
+export interface ScalingActivity {
+  readonly id: string;
+  readonly instanceId: string;
+  readonly description: string;
+  readonly cause: string;
+  /** Simulated seconds. */
+  readonly startedAt: number;
+  endedAt?: number;
+  /** MidLifecycleAction while a hook holds the instance; Successful once it is launched or terminated. */
+  statusCode: "MidLifecycleAction" | "Successful";
 }
 
 export interface Service {
@@ -352,6 +372,7 @@ export class World extends EventEmitter {
         hooks: [],
         createdAt: 0,
         retainOnAbandon: g.retainOnAbandon ?? false,
+        activities: [],
       };
       const hooks: HookSpec[] = [...g.hooks];
       if (g.managedDraining) {
@@ -377,6 +398,15 @@ export class World extends EventEmitter {
         };
         group.instances.push(ec2);
         this.ec2.set(ec2.id, ec2);
+        group.activities.push({
+          id: this.activityId(),
+          instanceId: ec2.id,
+          description: `Launching a new EC2 instance: ${ec2.id}`,
+          cause: `At ${this.isoTime(0)} an instance was started in response to a difference between desired and actual capacity, increasing the capacity from ${i} to ${i + 1}.`,
+          startedAt: 0,
+          endedAt: 0,
+          statusCode: "Successful",
+        });
         if (i < g.instances) {
           const ci: ContainerInstance = {
             arn: `arn:aws:ecs:${this.region}:${this.accountId}:container-instance/${this.clusterName}/${this.rng.hex(32)}`,
@@ -914,6 +944,16 @@ export class World extends EventEmitter {
         vanished: false,
       };
       this.recorder.instances.set(instance.id, rec);
+      if (path !== "replace-root-volume") {
+        group.activities.push({
+          id: this.activityId(),
+          instanceId: instance.id,
+          description: `Terminating EC2 instance: ${instance.id}`,
+          cause: `At ${this.isoTime(now)} an instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity from ${inService.length} to ${inService.length - chosen.length}.`,
+          startedAt: now,
+          statusCode: "MidLifecycleAction",
+        });
+      }
       if (group.hooks.length === 0) {
         this.terminate(instance);
         continue;
@@ -975,6 +1015,13 @@ export class World extends EventEmitter {
             : { Origin: "AutoScalingGroup", Destination: "EC2" }),
       },
     };
+  }
+
+  /** Activity IDs come from a counter, not the world's random numbers, so that every other draw stays as it was. */
+  private activitySeq = 0;
+
+  private activityId(): string {
+    return `00000000-0000-4000-a000-${(++this.activitySeq).toString(16).padStart(12, "0")}`;
   }
 
   isoTime(sim: number): string {
@@ -1158,6 +1205,12 @@ export class World extends EventEmitter {
       this.scheduleReconcile();
     }
     if (rec) rec.terminatedAt = now;
+    for (const a of instance.group.activities) {
+      if (a.instanceId === instance.id && a.statusCode === "MidLifecycleAction") {
+        a.statusCode = "Successful";
+        a.endedAt = now;
+      }
+    }
     this.setLifecycle(instance, instance.warm ? "Warmed:Terminated" : "Terminated");
     this.clock.after(TERMINATED_VISIBLE_SECONDS, () => {
       const list = instance.group.instances;

@@ -7,7 +7,7 @@
  * Read in order: rules.ts, heartbeats.ts, deadline.ts, pacer.ts, roles.ts, listing.ts, poll.ts, then this file.
  */
 import { setMaxListeners } from "node:events";
-import { BATCH } from "../aws";
+import { BATCH, drainerPort } from "../aws";
 import { DrainerConfig } from "../config";
 import { keepDeadlines } from "./deadline";
 import { keepHeartbeats } from "./heartbeats";
@@ -33,7 +33,8 @@ export { errorText } from "./state";
 export type { DrainContext, Outcome, Result } from "./state";
 
 /** Drains the instances the configuration names (event mode) or finds (sweep mode). Never throws for AWS errors. */
-export async function drain(ctx: DrainContext): Promise<Outcome[]> {
+export async function drain(given: DrainContext): Promise<Outcome[]> {
+  const ctx: DrainContext = { ...given, port: drainerPort(given.port) };
   const { config, log } = ctx;
   const finished = new AbortController();
   const run: Run = {

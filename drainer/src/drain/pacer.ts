@@ -76,6 +76,8 @@ export function pacedReads(
     describeLifecycleHooks: (asg) => port.describeLifecycleHooks(asg),
     describeRetention: (asg) => port.describeRetention(asg),
     putEvents: (events) => port.putEvents(events),
+    describeScalingActivities: (asg, pages, enough) =>
+      port.describeScalingActivities(asg, pages, enough),
     findContainerInstances: (cluster, id) => listed(() => port.findContainerInstances(cluster, id)),
     listContainerInstances: (cluster) => listed(() => port.listContainerInstances(cluster)),
     // A describe of many ids is many calls of 100: each waits for its own token, so that a large batch is paced too.

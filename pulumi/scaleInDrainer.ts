@@ -207,7 +207,8 @@ export class ScaleInDrainer extends pulumi.ComponentResource<ScaleInDrainerOutpu
     // A value known when the program runs fails here, at `new`, before even the component is registered.
     const problems = checkScaleInDrainerArgs(args);
     if (problems.length > 0) throw argsError(name, problems);
-    // The base class runs `initialize` with these args and registers the component's outputs when it is done.
+    // The base class sends these args to the engine as the component's inputs and runs `initialize` with them, which
+    // creates the children once every value is checked; the outputs below resolve when it is done.
     super(
       "ecs-scale-in-drainer:index:ScaleInDrainer",
       name,

@@ -381,15 +381,18 @@ export async function resolveArgs(args: object): Promise<ResolvedArgs> {
   return { values: values as unknown as ScaleInDrainerArgs, secrets };
 }
 
-/** `message` without the values of the secret args: each becomes [secret]. */
-export function withoutSecrets(message: string, resolved: ResolvedArgs): string {
+/**
+ * `message` without the values of the secret args: each becomes [secret]. The checks show a value as JSON: a number
+ * or a boolean right after its arg (`arg` is 10), a string in quotes wherever it appears.
+ */
+function withoutSecrets(message: string, resolved: ResolvedArgs): string {
   let text = message;
   for (const arg of resolved.secrets) {
     const value = (resolved.values as unknown as Record<string, unknown>)[arg];
     if (!isKnown(value)) continue;
     const json = JSON.stringify(value);
     text = text.split(`\`${arg}\` is ${json}`).join(`\`${arg}\` is [secret]`);
-    if (typeof value === "string" && value !== "") text = text.split(value).join("[secret]");
+    if (typeof value === "string") text = text.split(json).join("[secret]");
   }
   return text;
 }

@@ -391,14 +391,18 @@ describe("ScaleInDrainer used directly: Outputs are checked before any child is 
     });
   }
 
-  it("names a secret arg in its message without showing its value", async () => {
-    const outcome = await construct(ScaleInDrainer, "out-secret", {
-      drainTimeout: pulumi.secret(200000),
+  for (const [arg, value, fix] of [
+    ["drainTimeout", 200000, /`drainTimeout` is \[secret\]: set it to a number of seconds/],
+    ["kmsKeyArn", "alias/drainer-key", /`kmsKeyArn` is \[secret\]: set it to a KMS key's ARN/],
+  ] as const) {
+    it(`names a secret \`${arg}\` in its message without showing its value`, async () => {
+      const name = `out-secret-${arg}`;
+      const outcome = await construct(ScaleInDrainer, name, { [arg]: pulumi.secret(value) });
+      const message = assertRejectedBeforeChildren(outcome, name, arg);
+      assert.match(message, fix);
+      assert.ok(!message.includes(String(value)), message);
     });
-    const message = assertRejectedBeforeChildren(outcome, "out-secret", "drainTimeout");
-    assert.match(message, /`drainTimeout` is \[secret\]: set it to a number of seconds/);
-    assert.doesNotMatch(message, /200000/);
-  });
+  }
 
   it("negative control: a variant that registers a child before the check fails is caught", async () => {
     class Eager extends ScaleInDrainer {

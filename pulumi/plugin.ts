@@ -65,7 +65,8 @@ class ScaleInDrainerPlugin implements Provider {
     // Loaded on the first Construct: it brings in @pulumi/aws, which GetSchema never needs.
     const components: Record<string, unknown> = require("./index");
     const Component = components[component] as ComponentClass;
-    // ScaleInDrainer's inputs are settled first: known values checked before any child exists (settleArgs.ts).
+    // ScaleInDrainer's inputs are checked first, so that an invalid one fails the Construct with nothing registered
+    // (settleArgs.ts).
     const args =
       component === "ScaleInDrainer"
         ? await (require("./settleArgs") as typeof import("./settleArgs")).settleScaleInDrainerArgs(
@@ -75,6 +76,9 @@ class ScaleInDrainerPlugin implements Provider {
           )
         : inputs;
     const instance = new Component(name, args, options) as unknown as Record<string, unknown>;
+    // A component with an `initialize` (ScaleInDrainer) registers its children when that is done: a failure there
+    // fails the Construct.
+    await (instance as unknown as { getData(): Promise<unknown> }).getData();
     // The component's outputs are the schema's properties, as Pulumi's own ComponentProvider returns them.
     const state: pulumi.Inputs = {};
     for (const key of Object.keys(resource.properties ?? {})) state[key] = instance[key];

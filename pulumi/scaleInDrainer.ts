@@ -9,14 +9,13 @@ import { DEFAULT_LAUNCH_TYPE, LaunchType } from "./launchType";
 import { drainerEnvironment } from "./lifecycleEvent";
 import {
   deadLetterQueuePolicyDocument,
-  clusterElsewhere,
   resolveClusterScope,
   taskFailuresQueuePolicyDocument,
   taskRolePolicyDocument,
 } from "./policies";
 import { alarmDefinitions, createAlarms } from "./alarms";
 import { ScaleInHook } from "./scaleInHook";
-import { ARG_CHECKS, checkScaleInDrainerArgs, crossChecks, isKnown } from "./validation";
+import { ProviderScope, argsError, checkResolvedArgs, checkScaleInDrainerArgs } from "./validation";
 
 export interface ScaleInDrainerArgs {
   /** The ECS cluster whose EC2 container instances are drained, by name (`my-cluster`) or ARN. Required. */
@@ -154,15 +153,24 @@ export interface ScaleInDrainerArgs {
   readonly tags?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
 }
 
-/** A value of `args`, checked when it resolves if it was not known when the program ran. */
-function checked<T>(args: ScaleInDrainerArgs, arg: keyof ScaleInDrainerArgs, fallback: T) {
-  const value = (args[arg] as pulumi.Input<T> | undefined) ?? fallback;
-  if (isKnown(value)) return pulumi.output(value);
-  return pulumi.output(value).apply((v) => {
-    const message = ARG_CHECKS[arg](v);
-    if (message) throw new Error(message);
-    return v;
-  });
+/** An arg as an Output with its default, keeping the dependencies it came with. */
+function withDefault<T>(value: pulumi.Input<T> | undefined, fallback: T): pulumi.Output<T> {
+  return pulumi.output(value).apply((v) => (v ?? fallback) as pulumi.Unwrap<T>) as pulumi.Output<T>;
+}
+
+/** The component's outputs, as `initialize` makes them once the args are checked. */
+export interface ScaleInDrainerOutputs {
+  readonly taskDefinitionArn: pulumi.Output<string>;
+  readonly taskRoleArn: pulumi.Output<string>;
+  readonly executionRoleArn: pulumi.Output<string>;
+  readonly eventsRoleArn: pulumi.Output<string>;
+  readonly lifecycleRuleArns: pulumi.Output<string[]>;
+  readonly sweepRuleArn: pulumi.Output<string | undefined>;
+  readonly hookNames: pulumi.Output<string[]>;
+  readonly logGroupName: pulumi.Output<string>;
+  readonly deadLetterQueueUrl: pulumi.Output<string>;
+  readonly imageUri: pulumi.Output<string>;
+  readonly alarmArns: pulumi.Output<{ [key: string]: string }>;
 }
 
 /**
@@ -171,7 +179,7 @@ function checked<T>(args: ScaleInDrainerArgs, arg: keyof ScaleInDrainerArgs, fal
  * running or still stopping, and completes the lifecycle action. A scheduled sweep handles instances whose event
  * was lost.
  */
-export class ScaleInDrainer extends pulumi.ComponentResource {
+export class ScaleInDrainer extends pulumi.ComponentResource<ScaleInDrainerOutputs> {
   /** The drainer's task definition ARN. */
   public readonly taskDefinitionArn: pulumi.Output<string>;
   /** The task role's ARN: what the drainer itself may do. */
@@ -196,64 +204,78 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
   public readonly alarmArns: pulumi.Output<{ [key: string]: string }>;
 
   constructor(name: string, args: ScaleInDrainerArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("ecs-scale-in-drainer:index:ScaleInDrainer", name, {}, opts);
-
+    // A value known when the program runs fails here, at `new`, before even the component is registered.
     const problems = checkScaleInDrainerArgs(args);
-    if (problems.length > 0) {
-      // The engine prints each property's reason (and a Construct over gRPC carries them as details).
-      throw new pulumi.InputPropertiesError({
-        message: `ScaleInDrainer ${name}: ${problems.map((p) => p.message).join("\n")}`,
-        errors: problems.map((p) => ({ propertyPath: p.arg, reason: p.message })),
-      });
-    }
+    if (problems.length > 0) throw argsError(name, problems);
+    // The base class sends these args to the engine as the component's inputs and runs `initialize` with them, which
+    // creates the children once every value is checked; the outputs below resolve when it is done.
+    super(
+      "ecs-scale-in-drainer:index:ScaleInDrainer",
+      name,
+      args as unknown as pulumi.Inputs,
+      opts,
+    );
+    const outputs = pulumi.output(this.getData());
+    this.taskDefinitionArn = outputs.taskDefinitionArn;
+    this.taskRoleArn = outputs.taskRoleArn;
+    this.executionRoleArn = outputs.executionRoleArn;
+    this.eventsRoleArn = outputs.eventsRoleArn;
+    this.lifecycleRuleArns = outputs.lifecycleRuleArns;
+    this.sweepRuleArn = outputs.sweepRuleArn;
+    this.hookNames = outputs.hookNames;
+    this.logGroupName = outputs.logGroupName;
+    this.deadLetterQueueUrl = outputs.deadLetterQueueUrl;
+    this.imageUri = outputs.imageUri;
+    this.alarmArns = outputs.alarmArns;
+  }
 
+  /**
+   * Checks every arg again once its Outputs resolve (another stack's output, a resource of the same program), and a
+   * cluster given by ARN against the AWS provider's partition, region and account, then creates the children: an
+   * invalid value fails with one error, naming the arg, its value and the fix, before any child is registered.
+   */
+  protected override async initialize(
+    inputs: pulumi.Inputs,
+    _opts?: pulumi.ComponentResourceOptions,
+    name = "",
+  ): Promise<ScaleInDrainerOutputs> {
+    const args = inputs as unknown as ScaleInDrainerArgs;
+    let provider: ProviderScope;
+    try {
+      // The AWS provider is the component's own: the one it was given, or its parent's.
+      provider = await checkResolvedArgs(name, args, { parent: this });
+    } catch (err) {
+      // Only a program that constructs the component itself gets here (the plugin checks before it constructs), and
+      // Pulumi prints such an error, reported once for all the outputs that fail with it, with its message alone.
+      if (!pulumi.InputPropertiesError.isInstance(err)) throw err;
+      throw new pulumi.ResourceError(err.message, this, /* hideStack */ true);
+    }
+    const outputs = this.createChildren(name, args, provider);
+    this.registerOutputs({ ...outputs });
+    return outputs;
+  }
+
+  /** The children, from args already checked; every Output keeps its dependencies. */
+  private createChildren(
+    name: string,
+    args: ScaleInDrainerArgs,
+    provider: ProviderScope,
+  ): ScaleInDrainerOutputs {
     const groups = [...args.autoscalingGroupNames];
     const launchType = args.launchType ?? DEFAULT_LAUNCH_TYPE;
     const cpuArchitecture = args.cpuArchitecture ?? DEFAULT_CPU_ARCHITECTURE_ENUM;
     const enableSweep = args.enableSweep ?? DEFAULTS.enableSweep;
-    const heartbeatTimeout = checked(args, "heartbeatTimeout", DEFAULTS.heartbeatTimeoutSeconds);
-    const drainTimeout = checked(args, "drainTimeout", DEFAULTS.drainTimeoutSeconds);
-    const assignPublicIp = checked(args, "assignPublicIp", DEFAULTS.assignPublicIp);
-    const cpu = checked(args, "cpu", DEFAULTS.cpu);
-    const hookName = checked(args, "hookName", DEFAULTS.hookName);
-    const sweepSchedule = checked(args, "sweepSchedule", DEFAULTS.sweepSchedule);
-    // Values that were Outputs are cross-checked when all of them resolve.
-    const settled = pulumi
-      .all([heartbeatTimeout, drainTimeout, assignPublicIp, cpu, sweepSchedule])
-      .apply(([heartbeat, drain, publicIp, cpuUnits, schedule]) => {
-        const cross = crossChecks({
-          heartbeatTimeout: heartbeat,
-          drainTimeout: drain,
-          launchType,
-          assignPublicIp: publicIp,
-          cpu: cpuUnits,
-          enableSweep,
-          sweepSchedule: schedule,
-        });
-        if (cross.length > 0) throw new Error(cross.map((p) => p.message).join("\n"));
-        return { heartbeat, drain };
-      });
-
-    const clusterName = checked(args, "clusterName", "");
-    const invoke = { parent: this };
-    const scope = pulumi
-      .all([
-        clusterName,
-        aws.getPartitionOutput({}, invoke).partition,
-        aws.getRegionOutput({}, invoke).region,
-        aws.getCallerIdentityOutput({}, invoke).accountId,
-      ])
-      .apply(([cluster, partition, region, accountId]) => {
-        const resolved = resolveClusterScope(cluster, { partition, region, accountId }, groups);
-        const problem = clusterElsewhere(resolved, { partition, region, accountId });
-        if (problem) throw new Error(problem);
-        return resolved;
-      });
+    const heartbeatTimeout = withDefault(args.heartbeatTimeout, DEFAULTS.heartbeatTimeoutSeconds);
+    const assignPublicIp = withDefault(args.assignPublicIp, DEFAULTS.assignPublicIp);
+    const cpu = withDefault(args.cpu, DEFAULTS.cpu);
+    const hookName = withDefault(args.hookName, DEFAULTS.hookName);
+    const sweepSchedule = withDefault(args.sweepSchedule, DEFAULTS.sweepSchedule);
+    const clusterName = pulumi.output(args.clusterName);
+    const scope = clusterName.apply((cluster) => resolveClusterScope(cluster, provider, groups));
 
     // Encrypts the log group and the queues. With a KMS key, EventBridge needs kms:GenerateDataKey and kms:Decrypt on
     // it to send to the queues, and CloudWatch Logs its own grants (the README's key policy).
-    const kmsKeyArn =
-      args.kmsKeyArn === undefined ? undefined : checked<string>(args, "kmsKeyArn", "");
+    const kmsKeyArn = args.kmsKeyArn === undefined ? undefined : pulumi.output(args.kmsKeyArn);
 
     const image = new DrainerImage(
       `${name}-image`,
@@ -265,15 +287,15 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
       .output({
         cluster: clusterName,
         hookName,
-        pollIntervalSeconds: checked(args, "pollInterval", DEFAULTS.pollIntervalSeconds),
-        ecsReadsPerSecond: checked(args, "ecsReadsPerSecond", DEFAULTS.ecsReadsPerSecond),
-        requestTimeoutSeconds: checked(args, "requestTimeout", DEFAULTS.requestTimeoutSeconds),
-        drainTimeoutSeconds: settled.drain,
-        timeoutResult: checked(args, "timeoutResult", DEFAULTS.timeoutResult),
-        stopStandaloneTasks: checked(args, "stopStandaloneTasks", DEFAULTS.stopStandaloneTasks),
-        emitMetrics: checked(args, "emitMetrics", DEFAULTS.emitMetrics),
-        metricsNamespace: checked(args, "metricsNamespace", DEFAULTS.metricsNamespace),
-        publishEvents: checked(args, "publishEvents", DEFAULTS.publishEvents),
+        pollIntervalSeconds: withDefault(args.pollInterval, DEFAULTS.pollIntervalSeconds),
+        ecsReadsPerSecond: withDefault(args.ecsReadsPerSecond, DEFAULTS.ecsReadsPerSecond),
+        requestTimeoutSeconds: withDefault(args.requestTimeout, DEFAULTS.requestTimeoutSeconds),
+        drainTimeoutSeconds: withDefault(args.drainTimeout, DEFAULTS.drainTimeoutSeconds),
+        timeoutResult: withDefault(args.timeoutResult, DEFAULTS.timeoutResult),
+        stopStandaloneTasks: withDefault(args.stopStandaloneTasks, DEFAULTS.stopStandaloneTasks),
+        emitMetrics: withDefault(args.emitMetrics, DEFAULTS.emitMetrics),
+        metricsNamespace: withDefault(args.metricsNamespace, DEFAULTS.metricsNamespace),
+        publishEvents: withDefault(args.publishEvents, DEFAULTS.publishEvents),
       })
       .apply((settings) => drainerEnvironment({ ...settings, autoscalingGroupNames: groups }));
 
@@ -288,15 +310,12 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
         region: scope.region,
         accountId: scope.accountId,
         cpu,
-        memory: checked(args, "memory", DEFAULTS.memory),
-        logRetentionDays: checked(args, "logRetentionDays", DEFAULTS.logRetentionDays),
+        memory: withDefault(args.memory, DEFAULTS.memory),
+        logRetentionDays: withDefault(args.logRetentionDays, DEFAULTS.logRetentionDays),
         launchType,
         cpuArchitecture,
-        permissionsBoundary:
-          args.permissionsBoundary === undefined
-            ? undefined
-            : checked<string>(args, "permissionsBoundary", ""),
-        rolePath: args.rolePath === undefined ? undefined : checked<string>(args, "rolePath", ""),
+        permissionsBoundary: args.permissionsBoundary,
+        rolePath: args.rolePath,
         kmsKeyArn,
         tags: args.tags,
       },
@@ -315,8 +334,8 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
     const network = {
       taskDefinitionArn: task.taskDefinitionArn,
       launchType,
-      subnetIds: checked<pulumi.Input<string>[]>(args, "subnetIds", []),
-      securityGroupIds: checked<pulumi.Input<string>[]>(args, "securityGroupIds", []),
+      subnetIds: pulumi.output(args.subnetIds),
+      securityGroupIds: pulumi.output(args.securityGroupIds),
       assignPublicIp,
     };
 
@@ -328,8 +347,8 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
             ...network,
             autoscalingGroupName: group,
             hookName,
-            heartbeatTimeout: settled.heartbeat,
-            defaultResult: checked(args, "hookDefaultResult", DEFAULTS.hookDefaultResult),
+            heartbeatTimeout,
+            defaultResult: withDefault(args.hookDefaultResult, DEFAULTS.hookDefaultResult),
             clusterArn: scope.clusterArn,
             eventsRoleArn: task.eventsRoleArn,
             deadLetterQueueArn: deadLetterQueue.arn,
@@ -435,10 +454,7 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
           alarmDefinitions({
             deadLetterQueueName: deadLetterQueue.name,
             taskFailuresRuleName: taskFailuresRule.name,
-            fargateVcpuQuota:
-              args.fargateVcpuQuota === undefined
-                ? undefined
-                : checked<number>(args, "fargateVcpuQuota", 0),
+            fargateVcpuQuota: args.fargateVcpuQuota,
             rules: [
               ...hooks.map((h, i) => ({
                 suffix: `asg-${groups[i]}`,
@@ -448,7 +464,7 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
             ],
             cluster: scope.clusterName,
             groups,
-            metricsNamespace: checked(args, "metricsNamespace", DEFAULTS.metricsNamespace),
+            metricsNamespace: withDefault(args.metricsNamespace, DEFAULTS.metricsNamespace),
           }),
           args.alarmTopicArn,
           args.tags,
@@ -456,31 +472,20 @@ export class ScaleInDrainer extends pulumi.ComponentResource {
         )
       : [];
 
-    this.taskDefinitionArn = task.taskDefinitionArn;
-    this.taskRoleArn = task.taskRoleArn;
-    this.executionRoleArn = task.executionRoleArn;
-    this.eventsRoleArn = task.eventsRoleArn;
-    this.lifecycleRuleArns = pulumi.all(hooks.map((h) => h.ruleArn));
-    this.sweepRuleArn = sweepRule ? sweepRule.arn : pulumi.output(undefined);
-    this.hookNames = pulumi.all(hooks.map((h) => h.hookName));
-    this.logGroupName = task.logGroupName;
-    this.deadLetterQueueUrl = deadLetterQueue.url;
-    this.imageUri = image.imageUri;
-    this.alarmArns = pulumi
-      .all(alarms.map((a) => pulumi.all([a.suffix, a.alarm.arn])))
-      .apply((pairs): { [key: string]: string } => Object.fromEntries(pairs));
-    this.registerOutputs({
-      taskDefinitionArn: this.taskDefinitionArn,
-      taskRoleArn: this.taskRoleArn,
-      executionRoleArn: this.executionRoleArn,
-      eventsRoleArn: this.eventsRoleArn,
-      lifecycleRuleArns: this.lifecycleRuleArns,
-      sweepRuleArn: this.sweepRuleArn,
-      hookNames: this.hookNames,
-      logGroupName: this.logGroupName,
-      deadLetterQueueUrl: this.deadLetterQueueUrl,
-      imageUri: this.imageUri,
-      alarmArns: this.alarmArns,
-    });
+    return {
+      taskDefinitionArn: task.taskDefinitionArn,
+      taskRoleArn: task.taskRoleArn,
+      executionRoleArn: task.executionRoleArn,
+      eventsRoleArn: task.eventsRoleArn,
+      lifecycleRuleArns: pulumi.all(hooks.map((h) => h.ruleArn)),
+      sweepRuleArn: sweepRule ? sweepRule.arn : pulumi.output(undefined),
+      hookNames: pulumi.all(hooks.map((h) => h.hookName)),
+      logGroupName: task.logGroupName,
+      deadLetterQueueUrl: deadLetterQueue.url,
+      imageUri: image.imageUri,
+      alarmArns: pulumi
+        .all(alarms.map((a) => pulumi.all([a.suffix, a.alarm.arn])))
+        .apply((pairs): { [key: string]: string } => Object.fromEntries(pairs)),
+    };
   }
 }

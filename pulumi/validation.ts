@@ -1,7 +1,8 @@
 /**
- * Checks of ScaleInDrainer's args, as pure functions. The component throws on the first problem of a value known
- * when the program runs, and checks values that arrive as Outputs when they resolve.
+ * Checks of ScaleInDrainer's args, as pure functions. The component throws in its constructor on a value known when
+ * the program runs, and checks every value again once its Outputs resolve (resolveArgs), before it registers any child.
  */
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
   DEFAULTS,
@@ -17,7 +18,7 @@ import {
 } from "../drainer/src/contract";
 import { CpuArchitecture } from "./cpuArchitecture";
 import { DEFAULT_LAUNCH_TYPE, LaunchType } from "./launchType";
-import { isClusterArn } from "./policies";
+import { clusterElsewhere, isClusterArn, resolveClusterScope } from "./policies";
 import type { ScaleInDrainerArgs } from "./scaleInDrainer";
 
 /** One problem with one arg. */
@@ -295,7 +296,7 @@ export function crossChecks(values: {
   return problems;
 }
 
-/** Every problem with the args' known values (values that are Outputs are checked when they resolve). */
+/** Every problem with the args' known values (values that are still Outputs are skipped). */
 export function checkScaleInDrainerArgs(args: ScaleInDrainerArgs): ArgProblem[] {
   const problems: ArgProblem[] = [];
   for (const arg of Object.keys(ARG_CHECKS) as (keyof ScaleInDrainerArgs)[]) {
@@ -349,4 +350,111 @@ export function checkScaleInDrainerArgs(args: ScaleInDrainerArgs): ArgProblem[] 
     }
   }
   return problems;
+}
+
+/** The args with each Output or Promise replaced by its value, once known: what the checks read. */
+export interface ResolvedArgs {
+  /** Each arg's value. One a preview does not know yet stays an Output, which the checks skip. */
+  readonly values: ScaleInDrainerArgs;
+  /** The args whose value is a secret: messages name them but do not show their value. */
+  readonly secrets: readonly (keyof ScaleInDrainerArgs)[];
+}
+
+/**
+ * Waits for the value of every arg (and of Outputs nested in lists). At `pulumi up` that is every value, once the
+ * resources it comes from exist; a preview leaves unknown the values of resources not created yet.
+ */
+export async function resolveArgs(args: object): Promise<ResolvedArgs> {
+  const values: Record<string, unknown> = {};
+  const secrets: (keyof ScaleInDrainerArgs)[] = [];
+  for (const [key, value] of Object.entries(args)) {
+    if (value === undefined) continue;
+    // Output's isKnown and promise() are not in its typings, but are what the runtime itself reads.
+    const output = pulumi.output(value) as pulumi.Output<unknown> & {
+      isKnown: Promise<boolean>;
+      promise(): Promise<unknown>;
+    };
+    const known = (await output.isKnown) ? { value: await output.promise() } : undefined;
+    values[key] = known && !pulumi.containsUnknowns(known.value) ? known.value : value;
+    if (await pulumi.isSecret(output)) secrets.push(key as keyof ScaleInDrainerArgs);
+  }
+  return { values: values as unknown as ScaleInDrainerArgs, secrets };
+}
+
+/**
+ * `message` without the values of the secret args: each becomes [secret]. The checks show a value as JSON: a number
+ * or a boolean right after its arg (`arg` is 10), a string in quotes wherever it appears.
+ */
+function withoutSecrets(message: string, resolved: ResolvedArgs): string {
+  let text = message;
+  for (const arg of resolved.secrets) {
+    const value = (resolved.values as unknown as Record<string, unknown>)[arg];
+    if (!isKnown(value)) continue;
+    const json = JSON.stringify(value);
+    text = text.split(`\`${arg}\` is ${json}`).join(`\`${arg}\` is [secret]`);
+    if (typeof value === "string") text = text.split(json).join("[secret]");
+  }
+  return text;
+}
+
+/**
+ * The one error ScaleInDrainer `name` fails with: a message naming each arg, its value and the fix, and each arg's
+ * reason (the engine prints them; a Construct over gRPC carries them as details). It has no stack frames: they point
+ * into Pulumi's runtime, not at the mistake, and Node 20's util.inspect, which Pulumi prints an unhandled error with,
+ * spends 20 s and gigabytes on a frame of a scoped package's file (node_modules/@pulumi/resource.ts) before it fails.
+ */
+export function argsError(
+  name: string,
+  problems: readonly ArgProblem[],
+): pulumi.InputPropertiesError {
+  const error = new pulumi.InputPropertiesError({
+    message: `ScaleInDrainer ${name}: ${problems.map((p) => p.message).join("\n")}`,
+    errors: problems.map((p) => ({ propertyPath: p.arg, reason: p.message })),
+  });
+  error.stack = `${error.name}: ${error.message}`;
+  return error;
+}
+
+/** Where the AWS provider deploys. */
+export interface ProviderScope {
+  readonly partition: string;
+  readonly region: string;
+  readonly accountId: string;
+}
+
+/**
+ * Waits for every arg's value and checks it, and a cluster given by ARN against the partition, region and account of
+ * the AWS provider that `invoke` selects; throws argsError with every problem. A value a preview does not know yet
+ * cannot be checked, so it is skipped; `pulumi up` knows every value. Returns where the provider deploys.
+ */
+export async function checkResolvedArgs(
+  name: string,
+  args: object,
+  invoke: pulumi.InvokeOptions,
+): Promise<ProviderScope> {
+  const [resolved, partition, region, identity] = await Promise.all([
+    resolveArgs(args),
+    aws.getPartition({}, invoke),
+    aws.getRegion({}, invoke),
+    aws.getCallerIdentity({}, invoke),
+  ]);
+  const provider = {
+    partition: partition.partition,
+    region: region.region,
+    accountId: identity.accountId,
+  };
+  const problems = checkScaleInDrainerArgs(resolved.values);
+  const cluster = resolved.values.clusterName;
+  const groups = resolved.values.autoscalingGroupNames;
+  if (problems.length === 0 && typeof cluster === "string" && Array.isArray(groups)) {
+    const problem = clusterElsewhere(resolveClusterScope(cluster, provider, groups), provider);
+    if (problem) problems.push({ arg: "clusterName", message: problem });
+  }
+  if (problems.length > 0) {
+    throw argsError(
+      name,
+      problems.map((p) => ({ arg: p.arg, message: withoutSecrets(p.message, resolved) })),
+    );
+  }
+  return provider;
 }

@@ -275,6 +275,8 @@ console.log(JSON.stringify({
       const cwd = process.cwd();
       process.chdir(os.tmpdir());
       let drainer: InstanceType<typeof source.ScaleInDrainer>;
+      // The component creates its children once its args are checked, after `new` returns: the program stays in the
+      // other directory until they are registered.
       try {
         drainer = new lib.ScaleInDrainer(name, {
           clusterName: "prod",
@@ -283,10 +285,10 @@ console.log(JSON.stringify({
           securityGroupIds: ["sg-1"],
           launchType: lib.LaunchType.Ec2,
         });
+        await settle();
       } finally {
         process.chdir(cwd);
       }
-      await settle();
       const imageUri = await new Promise<string>((resolve) => drainer.imageUri.apply(resolve));
       const resources = recorded
         .filter((r) => !r.type.startsWith("pulumi:providers:"))

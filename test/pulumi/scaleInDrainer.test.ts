@@ -388,10 +388,10 @@ describe("ScaleInDrainer (Pulumi, under mocks)", () => {
     before(async () => {
       const cwd = process.cwd();
       process.chdir(os.tmpdir());
+      // The component creates its children once its args are checked, after `new` returns: the program stays in the
+      // other directory until they are registered.
       try {
-        const pending = deploy(name, BASE);
-        process.chdir(cwd);
-        await pending;
+        await deploy(name, BASE);
       } finally {
         process.chdir(cwd);
       }

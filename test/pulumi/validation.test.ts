@@ -1,7 +1,13 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { installMocks, recorded, reset, settle, valueOf } from "./harness";
-import { LaunchType, ScaleInDrainer, ScaleInDrainerArgs } from "../../pulumi";
+import { installMocks, recorded, reset, settle } from "./harness";
+import {
+  LaunchType,
+  ScaleInDrainer,
+  ScaleInDrainerArgs,
+  checkScaleInDrainerArgs,
+} from "../../pulumi";
+import { argsError } from "../../pulumi/validation";
 
 const BASE: ScaleInDrainerArgs = {
   clusterName: "prod",
@@ -9,21 +15,6 @@ const BASE: ScaleInDrainerArgs = {
   subnetIds: ["subnet-1"],
   securityGroupIds: ["sg-1"],
 };
-
-/**
- * The message of the error an Output's check raises once `trigger` makes the program wait on it. Pulumi's runtime
- * surfaces such a failure under mocks as an unhandled rejection.
- */
-function rejectionOf(trigger: () => unknown): Promise<string> {
-  return new Promise<string>((resolve) => {
-    const onRejection = (err: unknown) => {
-      process.off("unhandledRejection", onRejection);
-      resolve((err as Error).message);
-    };
-    process.on("unhandledRejection", onRejection);
-    trigger();
-  });
-}
 
 /** The message ScaleInDrainer throws for `args`. */
 function errorOf(args: Partial<Record<keyof ScaleInDrainerArgs, unknown>>): string {
@@ -246,51 +237,6 @@ describe("ScaleInDrainer validation (Pulumi)", () => {
     assert.ok(recorded.some((r) => r.type === "aws:ecs/taskDefinition:TaskDefinition"));
   });
 
-  it("checks a value that arrives as an Output when it resolves", async () => {
-    const drainer = new ScaleInDrainer("late", {
-      ...BASE,
-      heartbeatTimeout: pulumi.output(10),
-    });
-    const failure = await rejectionOf(() => drainer.taskDefinitionArn.apply(() => undefined));
-    assert.match(
-      failure,
-      /`heartbeatTimeout` is 10: set it to a whole number of seconds from 30 to 7200/,
-    );
-  });
-
-  it("checks a cluster that arrives as an Output when it resolves", async () => {
-    const drainer = new ScaleInDrainer("late-cluster", {
-      ...BASE,
-      clusterName: pulumi.output("not a cluster"),
-    });
-    const failure = await rejectionOf(() => valueOf(drainer.taskRoleArn));
-    assert.match(failure, /`clusterName` is "not a cluster": set it to the ECS cluster's name/);
-  });
-
-  for (const [where, arn] of [
-    ["another region", "arn:aws:ecs:eu-west-1:123456789012:cluster/prod"],
-    ["another account", "arn:aws:ecs:us-west-2:444455556666:cluster/prod"],
-    ["another partition", "arn:aws-cn:ecs:us-west-2:123456789012:cluster/prod"],
-  ]) {
-    it(`rejects a cluster ARN in ${where} than the AWS provider's, naming \`clusterName\` and the fix`, async () => {
-      const drainer = new ScaleInDrainer(`elsewhere-${where.split(" ")[1]}`, {
-        ...BASE,
-        clusterName: arn,
-      });
-      const failure = await rejectionOf(() => valueOf(drainer.taskRoleArn));
-      assert.match(
-        failure,
-        /`clusterName` is "arn:.*", a cluster in .* but the AWS provider deploys to aws us-west-2, account 123456789012/,
-      );
-      assert.match(
-        failure,
-        where === "another region"
-          ? /Set `aws:region` to eu-west-1 .*or give ScaleInDrainer an AWS provider for eu-west-1/
-          : /an AWS provider for the cluster's region and account/,
-      );
-    });
-  }
-
   it("accepts a cluster ARN where the AWS provider deploys", async () => {
     reset();
     new ScaleInDrainer("here", {
@@ -300,26 +246,254 @@ describe("ScaleInDrainer validation (Pulumi)", () => {
     await settle();
     assert.ok(recorded.some((r) => r.type === "aws:ecs/taskDefinition:TaskDefinition"));
   });
+});
 
-  it("checks a sweep schedule that arrives as an Output against the heartbeat when it resolves", async () => {
-    const drainer = new ScaleInDrainer("late-sweep", {
-      ...BASE,
-      sweepSchedule: pulumi.output("rate(10 minutes)"),
+const DRAINER = "ecs-scale-in-drainer:index:ScaleInDrainer";
+const IN_EU = "arn:aws:ecs:eu-west-1:123456789012:cluster/prod";
+
+/** What constructing a component did: the errors it failed with, and every resource registered. */
+interface Outcome {
+  /** The distinct errors the program failed with (Pulumi reports each distinct error once). */
+  readonly errors: (Error & { hideStack?: boolean })[];
+  /** Every registered resource as `type name`, sorted, the component itself included. */
+  readonly registered: string[];
+}
+
+/**
+ * Constructs a component directly, as a TypeScript program does, and waits until it is done: its outputs resolve or
+ * fail, and every registration the program started has finished.
+ */
+async function construct(
+  Component: typeof ScaleInDrainer,
+  name: string,
+  args: Partial<Record<keyof ScaleInDrainerArgs, unknown>>,
+): Promise<Outcome> {
+  reset();
+  const errors = new Set<Error>();
+  const onRejection = (err: unknown) => errors.add(err as Error);
+  process.on("unhandledRejection", onRejection);
+  try {
+    const drainer = new Component(name, { ...BASE, ...args } as ScaleInDrainerArgs);
+    // Output's promise() is not in its typings; it rejects with the error the component failed with.
+    await (drainer.taskDefinitionArn as unknown as { promise(): Promise<unknown> })
+      .promise()
+      .catch((err: Error) => errors.add(err));
+    await settle();
+    // Rejections of promises nobody awaited are reported on the next turns of the event loop.
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    process.off("unhandledRejection", onRejection);
+  }
+  const registered = recorded
+    .filter((r) => !r.type.startsWith("pulumi:providers:"))
+    .map((r) => `${r.type} ${r.name}`)
+    .sort();
+  return { errors: [...errors], registered };
+}
+
+/** Asserts that `outcome` failed with one error, naming `arg`, and that no child of `name` was registered. */
+function assertRejectedBeforeChildren(outcome: Outcome, name: string, arg: string): string {
+  assert.equal(outcome.errors.length, 1, `one error: ${outcome.errors.map((e) => e.message)}`);
+  const [error] = outcome.errors;
+  // Pulumi prints a ResourceError that hides its stack with its message alone, under the component.
+  assert.ok(pulumi.ResourceError.isInstance(error), `a ResourceError: ${error}`);
+  assert.equal(error.hideStack, true);
+  const message = error.message;
+  assert.ok(message.startsWith(`ScaleInDrainer ${name}: `), message);
+  assert.ok(message.includes(`\`${arg}\``), message);
+  assert.deepEqual(outcome.registered, [`${DRAINER} ${name}`], "only the component, no child");
+  return message;
+}
+
+/** Each case: the Output-valued args, the arg the message names, and its value and fix. */
+const OUTPUT_CASES: [string, Partial<Record<keyof ScaleInDrainerArgs, unknown>>, string, RegExp][] =
+  [
+    [
+      "a drain timeout over 48 h from an Output",
+      { drainTimeout: pulumi.output(200000) },
+      "drainTimeout",
+      /`drainTimeout` is 200000: set it to a number of seconds greater than 0 and at most 172800/,
+    ],
+    [
+      "a drain timeout from a Promise",
+      { drainTimeout: Promise.resolve(-5) },
+      "drainTimeout",
+      /`drainTimeout` is -5: set it to a number of seconds/,
+    ],
+    [
+      "a cluster ARN in another region from an Output",
+      { clusterName: pulumi.output(IN_EU) },
+      "clusterName",
+      /`clusterName` is "arn:aws:ecs:eu-west-1:123456789012:cluster\/prod", a cluster in aws eu-west-1, .* but the AWS provider deploys to aws us-west-2, .*Set `aws:region` to eu-west-1 .*or give ScaleInDrainer an AWS provider for eu-west-1/,
+    ],
+    [
+      "a cluster ARN in another region (a plain value: the provider's region is read first)",
+      { clusterName: IN_EU },
+      "clusterName",
+      /Set `aws:region` to eu-west-1 \(pulumi config set aws:region eu-west-1\)/,
+    ],
+    [
+      "a cluster ARN in another account",
+      { clusterName: "arn:aws:ecs:us-west-2:444455556666:cluster/prod" },
+      "clusterName",
+      /account 444455556666, but the AWS provider deploys to .*an AWS provider for the cluster's region and account/,
+    ],
+    [
+      "a cluster ARN in another partition",
+      { clusterName: pulumi.output("arn:aws-cn:ecs:us-west-2:123456789012:cluster/prod") },
+      "clusterName",
+      /a cluster in aws-cn us-west-2, .*an AWS provider for the cluster's region and account/,
+    ],
+    [
+      "a cluster that is not a name or an ARN, from an Output",
+      { clusterName: pulumi.output("not a cluster") },
+      "clusterName",
+      /`clusterName` is "not a cluster": set it to the ECS cluster's name/,
+    ],
+    [
+      "a heartbeat below 30 s from an Output",
+      { heartbeatTimeout: pulumi.output(10) },
+      "heartbeatTimeout",
+      /`heartbeatTimeout` is 10: set it to a whole number of seconds from 30 to 7200/,
+    ],
+    [
+      "no subnets from an Output",
+      { subnetIds: pulumi.output([]) },
+      "subnetIds",
+      /must list at least one subnet/,
+    ],
+    [
+      "a sweep schedule from an Output that the default heartbeat cannot beat",
+      { sweepSchedule: pulumi.output("rate(10 minutes)") },
+      "heartbeatTimeout",
+      /`heartbeatTimeout` is 900 s, too short for `sweepSchedule` "rate\(10 minutes\)".* Raise `heartbeatTimeout` to 1440/,
+    ],
+    [
+      "a drain longer than 100 heartbeats, both from Outputs",
+      { heartbeatTimeout: pulumi.output(30), drainTimeout: pulumi.output(4000) },
+      "drainTimeout",
+      /`drainTimeout` is 4000 s, longer than the 3000 s .* lower `drainTimeout` or raise `heartbeatTimeout`/,
+    ],
+  ];
+
+describe("ScaleInDrainer used directly: Outputs are checked before any child is registered", () => {
+  before(installMocks);
+
+  for (const [what, args, arg, text] of OUTPUT_CASES) {
+    it(`rejects ${what} with one message naming \`${arg}\`, its value and the fix, registering no child`, async () => {
+      const name = `out-${arg}-${OUTPUT_CASES.findIndex((c) => c[0] === what)}`;
+      const message = assertRejectedBeforeChildren(
+        await construct(ScaleInDrainer, name, args),
+        name,
+        arg,
+      );
+      assert.match(message, text);
     });
-    const failure = await rejectionOf(() => valueOf(drainer.hookNames));
-    assert.match(
-      failure,
-      /`heartbeatTimeout` is 900 s, too short for `sweepSchedule` "rate\(10 minutes\)"/,
+  }
+
+  for (const [arg, value, fix] of [
+    ["drainTimeout", 200000, /`drainTimeout` is \[secret\]: set it to a number of seconds/],
+    ["kmsKeyArn", "alias/drainer-key", /`kmsKeyArn` is \[secret\]: set it to a KMS key's ARN/],
+  ] as const) {
+    it(`names a secret \`${arg}\` in its message without showing its value`, async () => {
+      const name = `out-secret-${arg}`;
+      const outcome = await construct(ScaleInDrainer, name, { [arg]: pulumi.secret(value) });
+      const message = assertRejectedBeforeChildren(outcome, name, arg);
+      assert.match(message, fix);
+      assert.ok(!message.includes(String(value)), message);
+    });
+  }
+
+  it("negative control: a variant that registers a child before the check fails is caught", async () => {
+    class Eager extends ScaleInDrainer {
+      protected override async initialize(
+        inputs: pulumi.Inputs,
+        opts?: pulumi.ComponentResourceOptions,
+        name = "",
+      ) {
+        new pulumi.ComponentResource("test:index:Early", `${name}-early`, {}, { parent: this });
+        return super.initialize(inputs, opts, name);
+      }
+    }
+    const outcome = await construct(Eager, "eager", { drainTimeout: pulumi.output(200000) });
+    assert.equal(outcome.errors.length, 1);
+    assert.throws(
+      () => assertRejectedBeforeChildren(outcome, "eager", "drainTimeout"),
+      /only the component, no child/,
     );
   });
 
-  it("cross-checks values that arrive as Outputs", async () => {
-    const drainer = new ScaleInDrainer("late-cross", {
-      ...BASE,
-      heartbeatTimeout: pulumi.output(30),
-      drainTimeout: pulumi.output(4000),
-    });
-    const failure = await rejectionOf(() => valueOf(drainer.hookNames));
-    assert.match(failure, /`drainTimeout` is 4000 s, longer than the 3000 s/);
+  it("skips the check of a value a preview does not know yet, and still plans every child", async () => {
+    // An Output whose value is not known, as a preview gives for a resource not created yet.
+    const OutputClass = pulumi.Output as unknown as new (
+      ...args: unknown[]
+    ) => pulumi.Output<number>;
+    const unknown = new OutputClass(
+      new Set(),
+      Promise.resolve(undefined),
+      Promise.resolve(false),
+      Promise.resolve(false),
+      Promise.resolve(new Set()),
+    );
+    const outcome = await construct(ScaleInDrainer, "preview", { drainTimeout: unknown });
+    assert.deepEqual(outcome.errors, []);
+    assert.ok(
+      outcome.registered.includes("aws:ecs/taskDefinition:TaskDefinition preview-task"),
+      outcome.registered.join(", "),
+    );
+  });
+
+  it("gives the error the plugin fails a Construct with no stack frames, which Node 20 prints slowly", () => {
+    const error = argsError("frames", [{ arg: "drainTimeout", message: "`drainTimeout` is 1." }]);
+    assert.equal(error.stack, "Error: ScaleInDrainer frames: `drainTimeout` is 1.");
+    assert.deepEqual(error.errors, [
+      { propertyPath: "drainTimeout", reason: "`drainTimeout` is 1." },
+    ]);
+    // Negative control: the error Pulumi's class makes on its own carries frames.
+    assert.match(
+      new pulumi.InputPropertiesError({ message: "m", errors: [] }).stack ?? "",
+      /\n\s+at /,
+    );
+  });
+
+  it("the check at `new` sees none of these problems: each is found once the values resolve", () => {
+    for (const [what, args] of OUTPUT_CASES) {
+      const problems = checkScaleInDrainerArgs({ ...BASE, ...args } as ScaleInDrainerArgs);
+      assert.deepEqual(problems, [], what);
+    }
+  });
+
+  it("registers the same children with the same inputs for valid args given as Outputs as for plain values", async () => {
+    const valid: Partial<Record<keyof ScaleInDrainerArgs, unknown>> = {
+      clusterName: "arn:aws:ecs:us-west-2:123456789012:cluster/prod",
+      subnetIds: ["subnet-1", "subnet-2"],
+      securityGroupIds: ["sg-1"],
+      heartbeatTimeout: 1800,
+      drainTimeout: 7200,
+      pollInterval: 20,
+      sweepSchedule: "rate(10 minutes)",
+      hookName: "drain",
+      timeoutResult: "ABANDON",
+      cpu: 512,
+      memory: 1024,
+      logRetentionDays: 90,
+      kmsKeyArn: "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+      tags: { team: "platform" },
+    };
+    const asOutputs = Object.fromEntries(
+      Object.entries(valid).map(([k, v]) => [k, pulumi.output(v)]),
+    );
+    const children = async (name: string, args: typeof valid) => {
+      const outcome = await construct(ScaleInDrainer, name, args);
+      assert.deepEqual(outcome.errors, []);
+      return recorded
+        .filter((r) => !r.type.startsWith("pulumi:providers:") && r.type !== DRAINER)
+        .map((r) => JSON.stringify([r.type, r.name, r.inputs]).split(name).join("NAME"))
+        .sort();
+    };
+    const plain = await children("plain", valid);
+    const outputs = await children("outputs", asOutputs);
+    assert.ok(plain.length > 10, `children: ${plain.length}`);
+    assert.deepEqual(outputs, plain);
   });
 });

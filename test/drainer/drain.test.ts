@@ -1020,6 +1020,28 @@ describe("drain (leadership: any running drainer answers for its whole group)", 
     assert.ok(h.lines.some((l) => l.action === "lead" && /gone/.test(l.msg)));
   });
 
+  it("a follower that cannot read the registry at its second look does not lead on a guess: it drains its own instance alone", async () => {
+    const h = group();
+    h.world.addDrainerTask(LEADER, { instanceId: ids[0], startedAt: 0 });
+    h.world.addDrainerTask(SELF, { instanceId: ids[2], createdAt: 1, startedAt: 1 });
+    // The registry answers the first look (at 0 s), then throttles every look for a minute.
+    const port = Object.create(h.world.port) as AwsPort;
+    const registry = (fn: (...a: any[]) => Promise<any>) =>
+      (async (...args: any[]) => {
+        const t = h.clock.now();
+        if (t > 5_000 && t < 60_000) throw awsError("ThrottlingException", "Rate exceeded");
+        return fn(...args);
+      }) as any;
+    port.listFamilyTasks = registry(h.world.port.listFamilyTasks.bind(h.world.port));
+    port.describeTasks = registry(h.world.port.describeTasks.bind(h.world.port));
+    const [out] = await h.run({ ...eventVars(ids[2]), ...FAST }, { ...asTask(SELF), port });
+    // It never answered for a peer's action; its own it drained to completion or handed over once it could tell.
+    assert.ok(["completed", "handed-over"].includes(out.result), out.result);
+    assert.ok(!h.lines.some((l) => l.action === "lead" && /leading/.test(l.msg)), "it led");
+    assert.ok(h.world.heartbeats.every((b) => b.instanceId === ids[2]));
+    assert.ok(h.lines.some((l) => /cannot tell whether the leader still runs/.test(l.msg)));
+  });
+
   it("a leader that finds an older live leader steps down and leaves its actions to it", async () => {
     const h = group();
     h.world.addTask("stuck", ids[0], "service:api", [0, "RUNNING", "RUNNING"]);
@@ -1059,14 +1081,15 @@ describe("drain (leadership: any running drainer answers for its whole group)", 
     );
     assert.equal(out.result, "handed-over");
     assert.equal(out.leaderTaskArn, LEADER);
-    // 50 actions held, 2 drainers running: one ListTasks page and one DescribeTasks, both at once (the old rule,
-    // ceil(held / 10) poll intervals, waited 25 s here); no second listing of the family.
+    // 50 actions held, 2 drainers running: it counts at a random moment within one poll interval (0.5 of it, 5 s),
+    // then one DescribeTasks at once (the old rule, ceil(held / 10) poll intervals, waited 25 s here); no second
+    // listing of the family.
     const reads = h.world.calls.filter((c) => /^(ListTasks|DescribeTasks)Command$/.test(c.name));
     assert.deepEqual(
       reads.slice(0, 2).map((c) => [c.name, c.at]),
       [
-        ["ListTasksCommand", 0],
-        ["DescribeTasksCommand", 0],
+        ["ListTasksCommand", 5],
+        ["DescribeTasksCommand", 5],
       ],
     );
     assert.ok(h.world.heartbeats.some((b) => b.instanceId === many[9] && b.at === 0));
@@ -1090,9 +1113,10 @@ describe("drain (leadership: any running drainer answers for its whole group)", 
       { ...asTask(SELF), random: () => 0.5 },
     );
     assert.equal(out.result, "handed-over");
-    // 120 looking at 2.5 a second over 10 s polls: 5 poll intervals; at 0.5 of them, 25 s, it describes the registry.
+    // It counts at 0.5 of a poll interval (5 s); 120 looking at 2.5 a second over 10 s polls: 5 poll intervals; at
+    // 0.5 of them, 25 s later, it describes the registry.
     const described = h.world.calls.find((c) => c.name === "DescribeTasksCommand")?.at;
-    assert.equal(described, 25);
+    assert.equal(described, 30);
     assert.ok(h.world.heartbeats.some((b) => b.instanceId === many[9] && b.at === 0));
   });
 

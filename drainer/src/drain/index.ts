@@ -115,6 +115,7 @@ export async function drain(given: DrainContext): Promise<Outcome[]> {
       if (leader === undefined) run.role = "alone";
       else if (leader !== ctx.ownTaskArn) {
         run.role = "follower";
+        run.leaderTaskArn = leader;
         log.log(
           "info",
           "another drainer leads the groups; setting the instance DRAINING, then leaving the action to it",
@@ -171,6 +172,16 @@ function ownRef(config: DrainerConfig) {
 async function spreadRegistryLooks(run: Run): Promise<string[] | undefined> {
   const { ctx } = run;
   if (!ctx.ownTaskArn || !ctx.ownFamily) return undefined;
+  const perPoll = looksPerSecond(ctx.config.ecsReadsPerSecond) * ctx.config.pollIntervalSeconds;
+  // The count is a read too: with more actions held than the registry serves in a poll interval, each drainer counts
+  // at a random moment within one poll interval, so that hundreds started in the same second do not count at once.
+  const held = (await heldInstances(run, ctx.config.asgs))?.length ?? 1;
+  if (held > perPoll) {
+    await ctx.sleep(
+      Math.floor((ctx.random ?? Math.random)() * ctx.config.pollIntervalSeconds * 1000),
+      run.signal,
+    );
+  }
   let page: string[] | undefined;
   try {
     page = await bounded(run, drainersPage(run));
@@ -180,8 +191,7 @@ async function spreadRegistryLooks(run: Run): Promise<string[] | undefined> {
   const looking =
     page !== undefined && page.length < BATCH.listTasks
       ? page.length
-      : Math.max(page?.length ?? 0, (await heldInstances(run, ctx.config.asgs))?.length ?? 1);
-  const perPoll = looksPerSecond(ctx.config.ecsReadsPerSecond) * ctx.config.pollIntervalSeconds;
+      : Math.max(page?.length ?? 0, held);
   run.spreadPolls = Math.max(1, Math.ceil(looking / perPoll));
   if (run.spreadPolls === 1) return page;
   const delayMs = Math.floor(
@@ -245,8 +255,21 @@ async function loop(run: Run, lead: () => Promise<void>): Promise<void> {
     } else if (run.role === "follower" && polls > 0) {
       const leader = await bounded(run, findLeader(run, run.leaderTaskArn), REGISTRY_POLLS);
       if (leader !== undefined && leader !== ctx.ownTaskArn) return handOver(run, leader);
-      ctx.log.log("warn", "the drainer that led is gone; leading in its place", { action: "lead" });
-      await lead();
+      if (leader === undefined) {
+        // Cannot tell (the registry did not answer): as at the start, it does not lead on a guess. It drains its own
+        // instance alone, and looks again at the spread's pace.
+        run.role = "alone";
+        ctx.log.log(
+          "warn",
+          "cannot tell whether the leader still runs; draining this instance alone meanwhile",
+          { action: "lead" },
+        );
+      } else {
+        ctx.log.log("warn", "the drainer that led is gone; leading in its place", {
+          action: "lead",
+        });
+        await lead();
+      }
     }
     for (const s of active(run)) await planFor(run, s);
     // Rule 7: a follower's only look sets its instance DRAINING, without reading it.

@@ -16,7 +16,8 @@ import {
 } from "../stuck";
 import { stuckMetrics } from "../telemetry";
 import { publishStuck } from "./events";
-import { InstanceState, Run, deadlineOf, errorText } from "./state";
+import { errorText } from "../log";
+import { InstanceState, Run, deadlineOf } from "./state";
 
 /** Poll intervals an instance stays DRAINING with tasks on it before the drainer looks into why. */
 export const STUCK_AFTER_POLLS = 3;

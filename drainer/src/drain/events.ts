@@ -8,7 +8,8 @@
 import { DRAIN_EVENTS } from "../contract";
 import { clusterDimension, isDrain } from "../telemetry";
 import { type StuckFinding, serviceNames } from "../stuck";
-import { InstanceState, Outcome, Run, errorText } from "./state";
+import { errorText } from "../log";
+import type { InstanceState, Outcome, Run } from "./state";
 
 function publish(
   run: Run,

@@ -26,10 +26,10 @@ import {
   looksPerSecond,
   planFor,
 } from "./roles";
-import { DrainContext, Outcome, Run, active, newInstance, outcomeOf, settle } from "./state";
+import { outcomeOf, settle } from "./endings";
+import { DrainContext, Outcome, Run, active, newInstance } from "./state";
 
 export { ReadPacer } from "./pacer";
-export { errorText } from "./state";
 export type { DrainContext, Outcome, Result } from "./state";
 
 /** Drains the instances the configuration names (event mode) or finds (sweep mode). Never throws for AWS errors. */

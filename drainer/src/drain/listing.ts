@@ -7,7 +7,8 @@ import { TaskView, UNDESCRIBED } from "../aws";
 import { LifecycleResult } from "../contract";
 import { pastDeadline } from "./deadline";
 import { isGone } from "./rules";
-import { InstanceState, Run, complete, failed } from "./state";
+import { complete, failed } from "./endings";
+import { InstanceState, Run } from "./state";
 
 /**
  * Above this many instances to locate or prove in one poll, the poll lists the whole cluster's container instances

@@ -13,7 +13,9 @@ import { blockersKey, isServiceTask, summarizeBlockers } from "../decisions";
 import { blocksDrain, hasLiveRegistration, isGone, proveDrained } from "./rules";
 import { diagnose, readServices } from "./diagnose";
 import { serviceNames } from "../stuck";
-import { InstanceState, Run, complete, errorText, failed, outcomeOf, settle } from "./state";
+import { errorText } from "../log";
+import { complete, failed, outcomeOf, settle } from "./endings";
+import { InstanceState, Run } from "./state";
 import { Planned, budget, list, liveRegistrations, locate, lookable } from "./listing";
 
 /** Polls at least between two listings prompted by a change of ECS's counters (to log what blocks). */

@@ -23,18 +23,9 @@ import { planHook, planRetention } from "../decisions";
 import { orphanMetrics } from "../telemetry";
 import { beatAtOnce } from "./heartbeats";
 import { terminatePath } from "./rules";
-import {
-  DrainerTask,
-  InstanceState,
-  Run,
-  active,
-  errorText,
-  failed,
-  heartbeatSeconds,
-  newInstance,
-  outcomeOf,
-  settle,
-} from "./state";
+import { errorText } from "../log";
+import { failed, outcomeOf, settle } from "./endings";
+import { DrainerTask, InstanceState, Run, active, heartbeatSeconds, newInstance } from "./state";
 
 /**
  * The drainers of a scale-in look at the registry at about this many a second (index.ts spreads them): a look costs two

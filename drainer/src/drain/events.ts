@@ -7,7 +7,7 @@
  */
 import { DRAIN_EVENTS } from "../contract";
 import { clusterDimension, isDrain } from "../telemetry";
-import { type StuckFinding, serviceNames } from "../stuck";
+import { type StuckFinding, serviceNames } from "../blockers";
 import { errorText } from "../log";
 import type { InstanceState, Outcome, Run } from "./state";
 

@@ -9,10 +9,15 @@
  */
 import { ContainerInstanceView, TaskView, UNDESCRIBED } from "../aws";
 import { LifecycleResult } from "../contract";
-import { blockersKey, isServiceTask, summarizeBlockers } from "../decisions";
+import {
+  blockersKey,
+  isServiceTask,
+  serviceNames,
+  serviceOfGroup,
+  summarizeBlockers,
+} from "../blockers";
 import { blocksDrain, hasLiveRegistration, isGone, proveDrained } from "./rules";
 import { diagnose, readServices } from "./diagnose";
-import { serviceNames } from "../stuck";
 import { errorText } from "../log";
 import { complete, failed, outcomeOf, settle } from "./endings";
 import { InstanceState, Run } from "./state";
@@ -379,7 +384,7 @@ async function stopStandalone(
   if (serviceTasks.length > 0) {
     const services = await readServices(run, serviceNames(serviceTasks), Infinity);
     const daemon = (t: TaskView) =>
-      services.get(t.group.slice("service:".length))?.schedulingStrategy === "DAEMON";
+      services.get(serviceOfGroup(t.group)!)?.schedulingStrategy === "DAEMON";
     if (!serviceTasks.every(daemon)) return;
   }
   for (const t of blocking) {

@@ -19,7 +19,7 @@
  */
 import { BATCH, LifecycleActionRef, LifecycleHookView, TaskView } from "../aws";
 import { HELD_BY_TERMINATE_HOOK } from "../contract";
-import { planHook, planRetention } from "../decisions";
+import { planHook, planRetention } from "../hook";
 import { orphanMetrics } from "../telemetry";
 import { beatAtOnce } from "./heartbeats";
 import { terminatePath } from "./rules";

@@ -10,10 +10,9 @@ import type {
   TaskView,
 } from "../aws";
 import type { DrainerConfig } from "../config";
-import { LIMITS } from "../contract";
-import type { Blockers, HookPlan, RetentionPlan } from "../decisions";
+import type { Blockers, StuckFinding } from "../blockers";
 import type { Logger } from "../log";
-import type { StuckFinding } from "../stuck";
+import { type HookPlan, type RetentionPlan, heartbeatInterval } from "../hook";
 
 /** How a run ended for one instance. */
 export type Result =
@@ -51,7 +50,7 @@ export interface Outcome {
   /** The drainer task that answers for the action now (`handed-over`). */
   readonly leaderTaskArn?: string;
   readonly error?: string;
-  /** Why the drain was stuck at its end, when it was (stuck.ts). */
+  /** Why the drain was stuck at its end, when it was (blockers.ts). */
   readonly stuck?: readonly StuckFinding[];
 }
 
@@ -216,11 +215,7 @@ export function newInstance(run: Run, ref: LifecycleActionRef, own: boolean): In
 
 /** Seconds between heartbeats: the plan's, or until the hook is known, the shortest the hook may need. */
 export function heartbeatSeconds(config: DrainerConfig, s: InstanceState): number {
-  return (
-    s.plan?.heartbeatIntervalSeconds ??
-    config.heartbeatIntervalSeconds ??
-    LIMITS.heartbeatTimeoutMin / 2
-  );
+  return s.plan?.heartbeatIntervalSeconds ?? heartbeatInterval(config.heartbeatIntervalSeconds);
 }
 
 /** When the run gives up waiting for the instance (rule 3). */

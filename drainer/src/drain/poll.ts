@@ -16,11 +16,18 @@ import {
   serviceOfGroup,
   summarizeBlockers,
 } from "../blockers";
-import { blocksDrain, hasLiveRegistration, isGone, proveDrained } from "./rules";
+import {
+  RegistrationSeen,
+  blocksDrain,
+  countedToRun,
+  hasLiveRegistration,
+  mayBeDrained,
+  proveDrained,
+} from "./rules";
 import { diagnose, readServices } from "./diagnose";
 import { errorText } from "../log";
 import { complete, failed, outcomeOf, settle } from "./endings";
-import { InstanceState, Run } from "./state";
+import { InstanceState, Registration, Run } from "./state";
 import { Planned, budget, list, liveRegistrations, locate, lookable } from "./listing";
 
 /** Polls at least between two listings prompted by a change of ECS's counters (to log what blocks). */
@@ -108,14 +115,8 @@ function watching(run: Run, s: InstanceState): boolean {
     !run.ctx.config.dryRun &&
     s.known.size > 0 &&
     regs.length > 0 &&
-    regs.every(
-      (r) =>
-        r.view !== undefined &&
-        (isGone(r.view) ||
-          (r.view.status === "DRAINING" &&
-            r.drainingSeenAt !== undefined &&
-            r.view.runningTasksCount + r.view.pendingTasksCount === 0)),
-    )
+    regs.every((r) => r.view !== undefined) &&
+    mayBeDrained(seen(regs), Infinity, 0)
   );
 }
 
@@ -130,22 +131,18 @@ async function watch(run: Run, states: InstanceState[]): Promise<InstanceState[]
   return planned.filter((p) => p.step === "proof").map((p) => p.s);
 }
 
+/** Registrations already read, as rules.ts takes them. */
+function seen(regs: readonly Registration[]): RegistrationSeen[] {
+  return regs.map((r) => ({ view: r.view!, drainingSeenAt: r.drainingSeenAt }));
+}
+
 function plan(run: Run, s: InstanceState, pollStartedAt: number): Planned {
   const { config } = run.ctx;
   const live = liveRegistrations(s);
-  const counted = live.reduce(
-    (n, r) => n + r.view!.runningTasksCount + r.view!.pendingTasksCount,
-    0,
-  );
+  const counted = countedToRun(live.map((r) => r.view!));
   if (config.dryRun) return { s, step: "learn", counted };
-  const mayBeEmpty =
-    live.every(
-      (r) =>
-        r.view!.status === "DRAINING" &&
-        r.drainingSeenAt !== undefined &&
-        r.drainingSeenAt < pollStartedAt,
-    ) && counted <= (s.ownTaskHere ? 1 : 0);
-  if (mayBeEmpty) return { s, step: s.known.size > 0 ? "known" : "proof", counted };
+  if (mayBeDrained(seen(live), pollStartedAt, s.ownTaskHere ? 1 : 0))
+    return { s, step: s.known.size > 0 ? "known" : "proof", counted };
   // Every instance the run serves is listed once, to learn its tasks (so that, once ECS counts none to run, a shared
   // DescribeTasks of those still stopping is the whole look); its own instances, and with STOP_STANDALONE_TASKS its
   // peers', again when ECS's counters change, to log what blocks and to see when only standalone tasks remain.

@@ -18,7 +18,7 @@ function publish(
   detail: Record<string, unknown>,
 ): void {
   const { config } = run.ctx;
-  if (!config.publishEvents || config.dryRun) return;
+  if (!config.publishEvents) return;
   const put = run.port
     .putEvents([
       {

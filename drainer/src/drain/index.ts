@@ -7,7 +7,7 @@
  * Read in order: rules.ts, heartbeats.ts, deadline.ts, pacer.ts, roles.ts, listing.ts, poll.ts, then this file.
  */
 import { setMaxListeners } from "node:events";
-import { BATCH, drainerPort } from "../aws";
+import { BATCH, drainerPort, dryRunPort } from "../aws";
 import { DrainerConfig } from "../config";
 import { keepDeadlines } from "./deadline";
 import { keepHeartbeats } from "./heartbeats";
@@ -34,13 +34,14 @@ export type { DrainContext, Outcome, Result } from "./state";
 
 /** Drains the instances the configuration names (event mode) or finds (sweep mode). Never throws for AWS errors. */
 export async function drain(given: DrainContext): Promise<Outcome[]> {
-  const ctx: DrainContext = { ...given, port: drainerPort(given.port) };
+  const { port: givenPort, ...ctx } = given;
   const { config, log } = ctx;
+  const port = config.dryRun ? dryRunPort(drainerPort(givenPort)) : drainerPort(givenPort);
   const finished = new AbortController();
   const run: Run = {
     ctx,
     port: pacedReads(
-      ctx.port,
+      port,
       new ReadPacer(config.ecsReadsPerSecond, ctx.now, ctx.sleep, ctx.signal),
       (calls) => (run.reads += calls),
     ),

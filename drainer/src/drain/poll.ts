@@ -371,7 +371,7 @@ async function stopStandalone(
   counted: number,
 ): Promise<void> {
   const { ctx } = run;
-  if (!ctx.config.stopStandaloneTasks || ctx.config.dryRun) return;
+  if (!ctx.config.stopStandaloneTasks) return;
   const blocking = tasks.filter((t) => blocksDrain(t, ctx.ownTaskArn));
   if (blocking.length === 0 || blocking.every(isServiceTask)) return;
   if (blocking.filter((t) => t.desiredStatus === "RUNNING").length < counted) return;

@@ -257,7 +257,7 @@ export async function planFor(run: Run, s: InstanceState): Promise<void> {
   let hooks: LifecycleHookView[] = [];
   if (!plan) {
     try {
-      hooks = await ctx.port.describeLifecycleHooks(s.ref.asg);
+      hooks = await run.port.describeLifecycleHooks(s.ref.asg);
       plan = planHook({
         hookName: ctx.config.hook,
         hooks,
@@ -296,7 +296,7 @@ async function planRetentionFor(
   const { ctx } = run;
   let terminateHookAbandon: string | undefined;
   try {
-    terminateHookAbandon = await ctx.port.describeRetention(asg);
+    terminateHookAbandon = await run.port.describeRetention(asg);
   } catch (err) {
     ctx.log.log("warn", "could not read the group's instance lifecycle policy", {
       action: "plan",
@@ -328,7 +328,7 @@ export async function confirmHeld(run: Run, s: InstanceState): Promise<boolean> 
   for (;;) {
     if (s.outcome || run.signal.aborted) return false;
     try {
-      const [found] = await ctx.port.describeAutoScalingInstances([s.ref.instanceId]);
+      const [found] = await run.port.describeAutoScalingInstances([s.ref.instanceId]);
       const path = terminatePath(found?.lifecycleState);
       const fields = { lifecycleState: found?.lifecycleState ?? null, event };
       if (path === "drain") {
@@ -363,7 +363,7 @@ export async function heldInstances(
 ): Promise<LifecycleActionRef[] | undefined> {
   const { ctx } = run;
   try {
-    const all = await ctx.port.describeGroupInstances(asgs);
+    const all = await run.port.describeGroupInstances(asgs);
     return all
       .filter((i) => (HELD_BY_TERMINATE_HOOK as readonly string[]).includes(i.lifecycleState))
       .map((i) => ({ asg: i.asg, hook: ctx.config.hook, instanceId: i.instanceId }));
@@ -392,7 +392,7 @@ export async function adoptHeld(run: Run): Promise<number | undefined> {
   if (gone.length > 0) {
     try {
       const found = new Map(
-        (await ctx.port.describeAutoScalingInstances(gone.map((s) => s.ref.instanceId))).map(
+        (await run.port.describeAutoScalingInstances(gone.map((s) => s.ref.instanceId))).map(
           (i) => [i.instanceId, i.lifecycleState],
         ),
       );

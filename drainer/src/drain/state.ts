@@ -150,9 +150,18 @@ export interface InstanceState {
   outcome?: Outcome;
 }
 
+/**
+ * The run's context: the drain's, without its port. Drain code reaches AWS only through `Run.port`, so that every ECS
+ * read is paced and DRY_RUN changes nothing (index.ts wires them).
+ */
+export type RunContext = Omit<DrainContext, "port">;
+
 export interface Run {
-  readonly ctx: DrainContext;
-  /** The context's port, pacing and counting ECS reads (`reads`). */
+  readonly ctx: RunContext;
+  /**
+   * The context's port as the drain uses it: operator-only reads refused, under DRY_RUN every change withheld
+   * (aws.ts), and ECS reads paced and counted (`reads`, pacer.ts).
+   */
   readonly port: AwsPort;
   reads: number;
   role: Role;

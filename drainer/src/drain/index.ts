@@ -7,24 +7,23 @@
  * Read in order: rules.ts, heartbeats.ts, deadline.ts, pacer.ts, roles.ts, listing.ts, poll.ts, then this file.
  */
 import { setMaxListeners } from "node:events";
-import { BATCH, drainerPort, dryRunPort } from "../aws";
+import { drainerPort, dryRunPort } from "../aws";
 import { DrainerConfig } from "../config";
 import { keepDeadlines } from "./deadline";
 import { keepHeartbeats } from "./heartbeats";
 import { ReadPacer, pacedReads } from "./pacer";
 import { poll } from "./poll";
 import {
-  REGISTRY_POLLS,
   adoptHeld,
   bounded,
   confirmHeld,
-  drainersPage,
   findLeader,
+  firstLook,
   handOver,
-  heldInstances,
   keepLeading,
-  looksPerSecond,
+  lookAgain,
   planFor,
+  registryLookDue,
 } from "./roles";
 import { outcomeOf, settle } from "./endings";
 import { DrainContext, Outcome, Run, active, newInstance } from "./state";
@@ -106,25 +105,7 @@ export async function drain(given: DrainContext): Promise<Outcome[]> {
       for (const n of config.notes) log.log("warn", n, { action: "start" });
     if (await confirmHeld(run, own)) {
       await planFor(run, own);
-      const page = await spreadRegistryLooks(run);
-      const leader = own.outcome
-        ? undefined
-        : await bounded(run, findLeader(run, undefined, page), REGISTRY_POLLS);
-      // Cannot tell (not an ECS task, or the registry did not answer): its own action only, and, when it is an ECS
-      // task, another look at the registry at the spread's pace. Leading without knowing would have every drainer of
-      // a large scale-in answer for every action at once.
-      if (leader === undefined) run.role = "alone";
-      else if (leader !== ctx.ownTaskArn) {
-        run.role = "follower";
-        log.log(
-          "info",
-          "another drainer leads the groups; setting the instance DRAINING, then leaving the action to it",
-          {
-            action: "follow",
-            leaderTaskArn: leader,
-          },
-        );
-      } else await lead();
+      if ((await firstLook(run, own)) === "lead") await lead();
     }
   }
 
@@ -155,46 +136,6 @@ function ownRef(config: DrainerConfig) {
     instanceId: config.instanceId!,
     token: config.token,
   };
-}
-
-/**
- * Many drainers that looked at the registry at once would spend the account's ECS reads on it, and be throttled
- * together. So each first counts the drainers that ECS shows running or starting (one ListTasks page) and, when more
- * are looking than the registry serves in a poll interval (looksPerSecond), looks at a random moment
- * within the time they need: a page of 100 means there may be more, and the actions held in its groups then bound
- * them. Meanwhile it heartbeats its own action, and the leader, which sets every held instance DRAINING at its first
- * look, takes it on. A drainer that cannot tell looks again at that pace too.
- *
- * The count, not the held actions, sizes the wait: a scale-in of 500 under a Fargate quota of 24 runs at most 24
- * drainers at once, and each of them leaves within two poll intervals of its start; 500 drainers started in the same
- * second (a raised quota) spread their looks over 20 poll intervals. Returns the page when the look follows at once.
- */
-async function spreadRegistryLooks(run: Run): Promise<string[] | undefined> {
-  const { ctx } = run;
-  if (!ctx.ownTaskArn || !ctx.ownFamily) return undefined;
-  let page: string[] | undefined;
-  try {
-    page = await bounded(run, drainersPage(run));
-  } catch {
-    page = undefined;
-  }
-  const looking =
-    page !== undefined && page.length < BATCH.listTasks
-      ? page.length
-      : Math.max(page?.length ?? 0, (await heldInstances(run, ctx.config.asgs))?.length ?? 1);
-  const perPoll = looksPerSecond(ctx.config.ecsReadsPerSecond) * ctx.config.pollIntervalSeconds;
-  run.spreadPolls = Math.max(1, Math.ceil(looking / perPoll));
-  if (run.spreadPolls === 1) return page;
-  const delayMs = Math.floor(
-    (ctx.random ?? Math.random)() * run.spreadPolls * ctx.config.pollIntervalSeconds * 1000,
-  );
-  ctx.log.log(
-    "info",
-    `${looking} drainers may be looking for their leader: looking in ${Math.round(delayMs / 1000)} s`,
-    { action: "follow" },
-  );
-  await ctx.sleep(delayMs, run.signal);
-  return undefined;
 }
 
 /** This drainer leads: it answers for every held action of its groups from now on. */
@@ -239,15 +180,10 @@ async function loop(run: Run, lead: () => Promise<void>): Promise<void> {
     }
     const pollStartedAt = ctx.now();
     run.reads = 0;
-    if (run.role === "alone" && ctx.ownTaskArn && polls > 0 && polls % run.spreadPolls === 0) {
-      const leader = await bounded(run, findLeader(run), REGISTRY_POLLS);
-      if (leader !== undefined && leader !== ctx.ownTaskArn) return handOver(run, leader);
-      if (leader === ctx.ownTaskArn) await lead();
-    } else if (run.role === "follower" && polls > 0) {
-      const leader = await bounded(run, findLeader(run, run.leaderTaskArn), REGISTRY_POLLS);
-      if (leader !== undefined && leader !== ctx.ownTaskArn) return handOver(run, leader);
-      ctx.log.log("warn", "the drainer that led is gone; leading in its place", { action: "lead" });
-      await lead();
+    if (registryLookDue(run, polls)) {
+      const next = await lookAgain(run);
+      if (next.leave !== undefined) return handOver(run, next.leave);
+      if (next.lead) await lead();
     }
     for (const s of active(run)) await planFor(run, s);
     // Rule 7: a follower's only look sets its instance DRAINING, without reading it.

@@ -28,7 +28,7 @@ import { failed, outcomeOf, settle } from "./endings";
 import { DrainerTask, InstanceState, Run, active, heartbeatSeconds, newInstance } from "./state";
 
 /**
- * The drainers of a scale-in look at the registry at about this many a second (index.ts spreads them): a look costs two
+ * The drainers of a scale-in look at the registry at about this many a second (spreadFirstLook spreads them): a look costs two
  * ECS reads (findLeader), so their looks together spend a third of one drainer's read budget. With ECS_READS_PER_SECOND
  * at its default of 15, that is 2.5 looks and 5 reads a second: what a leader's 15 leave of ECS's 20.
  */
@@ -212,6 +212,108 @@ export async function bounded<T>(run: Run, read: Promise<T>, polls = 1): Promise
   } finally {
     gaveUp.abort();
   }
+}
+
+/**
+ * The schedule of a drainer that does not lead: when it looks at the registry, and what it does with what it sees. The
+ * drain's loop asks it at each poll; a leader's own looks are its keeper's (`keepLeading`).
+ * - Before its first look, the spread (`spreadFirstLook`): many drainers of a large scale-in look at random moments
+ *   over the polls the registry needs to serve them all.
+ * - The first look (`firstLook`) makes it a leader, a follower, or, when it cannot tell, a drainer alone.
+ * - A follower's first poll sets its instance DRAINING without reading it (rule 7); its next looks at the registry
+ *   again: the leader still live, it leaves; the leader gone, it leads in its place.
+ * - A drainer alone that is an ECS task looks again every `spreadPolls` polls (the spread's pace): a live leader found,
+ *   it leaves; itself the oldest, it leads. Leading without knowing would have every drainer of a large scale-in
+ *   answer for every action at once.
+ */
+export function registryLookDue(run: Run, polls: number): boolean {
+  if (polls === 0) return false;
+  if (run.role === "follower") return true;
+  return run.role === "alone" && !!run.ctx.ownTaskArn && polls % run.spreadPolls === 0;
+}
+
+/** What a look at the registry tells a drainer that does not lead: leave its actions to `leave`, lead, or go on. */
+export interface NextStep {
+  /** The live leader to leave the run's actions to. */
+  readonly leave?: string;
+  readonly lead: boolean;
+}
+
+/** The first look of an event's drainer, after the spread: it sets the run's role, and says whether it leads. */
+export async function firstLook(run: Run, own: InstanceState): Promise<"lead" | undefined> {
+  const { ctx } = run;
+  const page = await spreadFirstLook(run);
+  const leader = own.outcome
+    ? undefined
+    : await bounded(run, findLeader(run, undefined, page), REGISTRY_POLLS);
+  // Cannot tell (not an ECS task, or the registry did not answer): its own action only, and looks again on schedule.
+  if (leader === undefined) run.role = "alone";
+  else if (leader !== ctx.ownTaskArn) {
+    run.role = "follower";
+    ctx.log.log(
+      "info",
+      "another drainer leads the groups; setting the instance DRAINING, then leaving the action to it",
+      { action: "follow", leaderTaskArn: leader },
+    );
+  } else return "lead";
+  return undefined;
+}
+
+/** A look at the registry when `registryLookDue` says so. */
+export async function lookAgain(run: Run): Promise<NextStep> {
+  const { ctx } = run;
+  const follower = run.role === "follower";
+  const leader = await bounded(
+    run,
+    follower ? findLeader(run, run.leaderTaskArn) : findLeader(run),
+    REGISTRY_POLLS,
+  );
+  if (leader !== undefined && leader !== ctx.ownTaskArn) return { leave: leader, lead: false };
+  if (follower) {
+    ctx.log.log("warn", "the drainer that led is gone; leading in its place", { action: "lead" });
+    return { lead: true };
+  }
+  return { lead: leader === ctx.ownTaskArn };
+}
+
+/**
+ * Many drainers that looked at the registry at once would spend the account's ECS reads on it, and be throttled
+ * together. So each first counts the drainers that ECS shows running or starting (one ListTasks page) and, when more
+ * are looking than the registry serves in a poll interval (looksPerSecond), looks at a random moment
+ * within the time they need: a page of 100 means there may be more, and the actions held in its groups then bound
+ * them. Meanwhile it heartbeats its own action, and the leader, which sets every held instance DRAINING at its first
+ * look, takes it on. A drainer that cannot tell looks again at that pace too.
+ *
+ * The count, not the held actions, sizes the wait: a scale-in of 500 under a Fargate quota of 24 runs at most 24
+ * drainers at once, and each of them leaves within two poll intervals of its start; 500 drainers started in the same
+ * second (a raised quota) spread their looks over 20 poll intervals. Returns the page when the look follows at once.
+ */
+async function spreadFirstLook(run: Run): Promise<string[] | undefined> {
+  const { ctx } = run;
+  if (!ctx.ownTaskArn || !ctx.ownFamily) return undefined;
+  let page: string[] | undefined;
+  try {
+    page = await bounded(run, drainersPage(run));
+  } catch {
+    page = undefined;
+  }
+  const looking =
+    page !== undefined && page.length < BATCH.listTasks
+      ? page.length
+      : Math.max(page?.length ?? 0, (await heldInstances(run, ctx.config.asgs))?.length ?? 1);
+  const perPoll = looksPerSecond(ctx.config.ecsReadsPerSecond) * ctx.config.pollIntervalSeconds;
+  run.spreadPolls = Math.max(1, Math.ceil(looking / perPoll));
+  if (run.spreadPolls === 1) return page;
+  const delayMs = Math.floor(
+    (ctx.random ?? Math.random)() * run.spreadPolls * ctx.config.pollIntervalSeconds * 1000,
+  );
+  ctx.log.log(
+    "info",
+    `${looking} drainers may be looking for their leader: looking in ${Math.round(delayMs / 1000)} s`,
+    { action: "follow" },
+  );
+  await ctx.sleep(delayMs, run.signal);
+  return undefined;
 }
 
 /** A live leader answers for every action this run holds: the run leaves them to it, and ends. */

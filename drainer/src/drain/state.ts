@@ -179,7 +179,7 @@ export interface Run {
   readonly drainerTasks: Map<string, DrainerTask>;
   /** The actions a leader took on, and when: checked once for a drainer of their own (orphans). */
   readonly adoptedAt: Map<InstanceState, number>;
-  /** Poll intervals over which the registry looks of a large scale-in's drainers are spread (index.ts). */
+  /** Poll intervals over which the registry looks of a large scale-in's drainers are spread (roles.ts, spreadFirstLook). */
   spreadPolls: number;
   /** The drainer this run found leading (a follower looks at it again before it leaves). */
   leaderTaskArn?: string;

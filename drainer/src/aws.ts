@@ -185,7 +185,7 @@ export interface DrainEvent {
   readonly detail: Record<string, unknown>;
 }
 
-/** Batch limits of the ECS API (shared/AWS-FACTS.md). */
+/** Batch limits of the ECS API (drainer/AWS-FACTS.md). */
 export const BATCH = {
   describeContainerInstances: 100,
   updateContainerInstancesState: 10,

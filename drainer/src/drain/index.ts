@@ -4,7 +4,17 @@
  * (pacer.ts), until each has an outcome or a live leader has them. What completes an instance as drained is rules.ts
  * alone.
  *
- * Read in order: rules.ts, heartbeats.ts, deadline.ts, pacer.ts, roles.ts, listing.ts, poll.ts, then this file.
+ * Read in order:
+ * - rules.ts: the safety rules, stated in words, and the pure judgements that apply them;
+ * - state.ts: what a run knows of each instance and of the cluster (data only);
+ * - endings.ts: how an instance's drain ends, once (completing, a permanent failure, the outcome), and events.ts,
+ *   what an ending puts on EventBridge;
+ * - heartbeats.ts and deadline.ts: the two keepers, each on a timer of its own (rules 2 and 3);
+ * - pacer.ts: every ECS read at ECS_READS_PER_SECOND;
+ * - roles.ts: who leads, the leader's keeper, and the schedule of a drainer that does not lead;
+ * - listing.ts, poll.ts: one look at a set of instances, and what it may cost; diagnose.ts: why a drain waits;
+ * - then this file, which wires them.
+ * Outside drain/: blockers.ts (what blocks an instance, and why) and hook.ts (the hook's and the retention plan).
  */
 import { setMaxListeners } from "node:events";
 import { drainerPort, dryRunPort } from "../aws";
@@ -155,9 +165,9 @@ async function becomeLeader(run: Run): Promise<void> {
 }
 
 /**
- * Polls until every instance has an outcome. A leader (or a drainer alone) polls every interval; a leader's own
- * keeper (roles.ts) takes on the actions held since and checks that it still leads. A follower's first look sets its
- * instance DRAINING; one interval later, the leader still live, it leaves (or, the leader gone, leads).
+ * Polls every interval until every instance has an outcome. A leader's own keeper (roles.ts) takes on the actions
+ * held since and checks that it still leads; for a drainer that does not lead, the schedule in roles.ts says when a
+ * poll begins with a look at the registry, and whether it then leaves or leads.
  */
 async function loop(run: Run, lead: () => Promise<void>): Promise<void> {
   const { ctx } = run;

@@ -14,7 +14,7 @@ import {
   serviceNames,
   stuckKey,
 } from "../blockers";
-import { stuckMetrics } from "../telemetry";
+import { stuckMetrics, writesMetrics } from "../telemetry";
 import { publishStuck } from "./events";
 import { errorText } from "../log";
 import { InstanceState, Run, deadlineOf } from "./state";
@@ -118,7 +118,7 @@ function countStuck(run: Run, s: InstanceState, reason: StuckReason): void {
   const { config } = run.ctx;
   if (s.stuckCounted.has(reason)) return;
   s.stuckCounted.add(reason);
-  if (!config.emitMetrics || config.dryRun) return;
+  if (!writesMetrics(config)) return;
   s.log.log("info", `stuck: ${reason}`, {
     action: "stuck",
     reason,

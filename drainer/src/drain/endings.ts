@@ -6,7 +6,7 @@
 import { isNoActiveLifecycleAction } from "../aws";
 import { LifecycleResult } from "../contract";
 import { errorText } from "../log";
-import { outcomeMetrics } from "../telemetry";
+import { outcomeMetrics, writesMetrics } from "../telemetry";
 import { publishOutcome } from "./events";
 import { isPermanent, permanentFix } from "./rules";
 import { InstanceState, Outcome, Result, Run, active } from "./state";
@@ -29,15 +29,14 @@ export function settle(run: Run, s: InstanceState, outcome: Outcome): void {
  */
 function logOutcome(run: Run, s: InstanceState, outcome: Outcome): void {
   const { config } = run.ctx;
-  const metrics =
-    config.emitMetrics && !config.dryRun
-      ? outcomeMetrics(
-          outcome,
-          config.cluster,
-          config.metricsNamespace,
-          (run.ctx.epochMs ?? Date.now)(),
-        )
-      : undefined;
+  const metrics = writesMetrics(config)
+    ? outcomeMetrics(
+        outcome,
+        config.cluster,
+        config.metricsNamespace,
+        (run.ctx.epochMs ?? Date.now)(),
+      )
+    : undefined;
   const { instanceId: _id, asg: _asg, ...fields } = outcome;
   s.log.log(outcome.result === "failed" ? "error" : "info", `outcome: ${outcome.result}`, {
     action: "outcome",

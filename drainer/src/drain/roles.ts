@@ -20,7 +20,7 @@
 import { BATCH, LifecycleActionRef, LifecycleHookView, TaskView } from "../aws";
 import { HELD_BY_TERMINATE_HOOK } from "../contract";
 import { planHook, planRetention } from "../hook";
-import { orphanMetrics } from "../telemetry";
+import { orphanMetrics, writesMetrics } from "../telemetry";
 import { beatAtOnce } from "./heartbeats";
 import { terminatePath } from "./rules";
 import { errorText } from "../log";
@@ -579,15 +579,14 @@ export async function noteOrphans(run: Run): Promise<void> {
     run.adoptedAt.delete(s);
     if (ran.has(s.ref.instanceId)) continue;
     const { config } = ctx;
-    const metrics =
-      config.emitMetrics && !config.dryRun
-        ? orphanMetrics(
-            s.ref.asg,
-            config.cluster,
-            config.metricsNamespace,
-            (ctx.epochMs ?? Date.now)(),
-          )
-        : undefined;
+    const metrics = writesMetrics(config)
+      ? orphanMetrics(
+          s.ref.asg,
+          config.cluster,
+          config.metricsNamespace,
+          (ctx.epochMs ?? Date.now)(),
+        )
+      : undefined;
     s.log.log(
       "warn",
       `no drainer of its own started for this action within a heartbeat interval (${orphanGraceSeconds(run, s)} s): its launch failed or is late; the leader answers for it`,

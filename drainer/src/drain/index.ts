@@ -115,7 +115,7 @@ export async function drain(given: DrainContext): Promise<Outcome[]> {
       for (const n of config.notes) log.log("warn", n, { action: "start" });
     if (await confirmHeld(run, own)) {
       await planFor(run, own);
-      if ((await firstLook(run, own)) === "lead") await lead();
+      if (await firstLook(run, own)) await lead();
     }
   }
 

@@ -15,7 +15,9 @@
  * - When the leader dies, the next drainer that starts (an event's, or the sweep) is the oldest live one, and takes
  *   every held action over at its first look. The faces check that the hook's heartbeat timeout leaves room for that.
  * - A drainer that cannot see the registry (not an ECS task, or ECS did not answer) cannot tell: a sweep leads; an
- *   event drainer drains its own instance alone, and, as an ECS task, looks at the registry again every poll.
+ *   event drainer drains its own instance alone, and, as an ECS task, looks at the registry again at the spread's pace.
+ * When a drainer that does not lead looks at the registry is one schedule (`registryLookDue`, below), which the drain's
+ * loop asks at each poll.
  */
 import { BATCH, LifecycleActionRef, LifecycleHookView, TaskView } from "../aws";
 import { HELD_BY_TERMINATE_HOOK } from "../contract";
@@ -239,8 +241,8 @@ export interface NextStep {
   readonly lead: boolean;
 }
 
-/** The first look of an event's drainer, after the spread: it sets the run's role, and says whether it leads. */
-export async function firstLook(run: Run, own: InstanceState): Promise<"lead" | undefined> {
+/** The first look of an event's drainer, after the spread: it sets the run's role; true when this drainer leads. */
+export async function firstLook(run: Run, own: InstanceState): Promise<boolean> {
   const { ctx } = run;
   const page = await spreadFirstLook(run);
   const leader = own.outcome
@@ -255,8 +257,8 @@ export async function firstLook(run: Run, own: InstanceState): Promise<"lead" | 
       "another drainer leads the groups; setting the instance DRAINING, then leaving the action to it",
       { action: "follow", leaderTaskArn: leader },
     );
-  } else return "lead";
-  return undefined;
+  } else return true;
+  return false;
 }
 
 /** A look at the registry when `registryLookDue` says so. */

@@ -11,7 +11,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { MUST_BE_KNOWN, checkResolvedArgs, resolveArgs } from "./validation";
-import type { ScaleInDrainerArgs } from "./scaleInDrainer";
+import type { ScaleInDrainerArgs } from "./scaleInDrainerArgs";
 
 /** The AWS provider the component's children would use: the one given for `aws`, if any. */
 function awsProvider(

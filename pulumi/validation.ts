@@ -19,7 +19,7 @@ import {
 import { CpuArchitecture } from "./cpuArchitecture";
 import { DEFAULT_LAUNCH_TYPE, LaunchType } from "./launchType";
 import { clusterElsewhere, isClusterArn, resolveClusterScope } from "./policies";
-import type { ScaleInDrainerArgs } from "./scaleInDrainer";
+import type { ScaleInDrainerArgs } from "./scaleInDrainerArgs";
 
 /** One problem with one arg. */
 export interface ArgProblem {

@@ -25,7 +25,7 @@ import {
   paginateListTasks,
 } from "@aws-sdk/client-ecs";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
-import { DRAIN_EVENTS } from "./contract";
+import { DECLARED_ACTIONS, DRAIN_EVENTS } from "./contract";
 
 /** What the drainer needs to know of a container instance. */
 export interface ContainerInstanceView {
@@ -185,7 +185,7 @@ export interface DrainEvent {
   readonly detail: Record<string, unknown>;
 }
 
-/** Batch limits of the ECS API (shared/AWS-FACTS.md). */
+/** Batch limits of the ECS API (drainer/AWS-FACTS.md). */
 export const BATCH = {
   describeContainerInstances: 100,
   updateContainerInstancesState: 10,
@@ -224,6 +224,51 @@ export function drainerPort(port: AwsPort): AwsPort {
           Promise.reject(
             new Error(`${String(key)} is for status only: the drainer's roles are not granted it`),
           );
+      }
+      return Reflect.get(target, key, receiver);
+    },
+  });
+}
+
+/** The IAM actions (DECLARED_ACTIONS, OPERATOR_ACTIONS) each method of the port sends. */
+export const PORT_ACTIONS: { readonly [K in keyof AwsPort]: readonly string[] } = {
+  findContainerInstances: ["ecs:ListContainerInstances"],
+  listContainerInstances: ["ecs:ListContainerInstances"],
+  describeContainerInstances: ["ecs:DescribeContainerInstances"],
+  setDraining: ["ecs:UpdateContainerInstancesState"],
+  listTasks: ["ecs:ListTasks"],
+  describeTasks: ["ecs:DescribeTasks"],
+  describeServices: ["ecs:DescribeServices"],
+  listFamilyTasks: ["ecs:ListTasks"],
+  listClusterTasks: ["ecs:ListTasks"],
+  stopTask: ["ecs:StopTask"],
+  completeLifecycleAction: ["autoscaling:CompleteLifecycleAction"],
+  recordHeartbeat: ["autoscaling:RecordLifecycleActionHeartbeat"],
+  describeAutoScalingInstances: ["autoscaling:DescribeAutoScalingInstances"],
+  describeGroupInstances: ["autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeWarmPool"],
+  describeLifecycleHooks: ["autoscaling:DescribeLifecycleHooks"],
+  describeRetention: ["autoscaling:DescribeAutoScalingGroups"],
+  describeScalingActivities: ["autoscaling:DescribeScalingActivities"],
+  putEvents: ["events:PutEvents"],
+};
+
+/** The port's methods that change something: those that send an action DECLARED_ACTIONS marks `mutating`. */
+export const MUTATING_METHODS: readonly (keyof AwsPort)[] = (
+  Object.keys(PORT_ACTIONS) as (keyof AwsPort)[]
+).filter((m) =>
+  PORT_ACTIONS[m].some((action) => DECLARED_ACTIONS.find((a) => a.action === action)?.mutating),
+);
+
+/**
+ * The port as DRY_RUN gets it: every method that changes something (MUTATING_METHODS) resolves at once and sends
+ * nothing; reads pass through. The drain still says what it would have done (its "would ..." lines), and its own
+ * checks of DRY_RUN only choose what it does next; this is what guarantees that nothing changes.
+ */
+export function dryRunPort(port: AwsPort): AwsPort {
+  return new Proxy(port, {
+    get(target, key, receiver) {
+      if ((MUTATING_METHODS as readonly PropertyKey[]).includes(key)) {
+        return () => Promise.resolve(undefined);
       }
       return Reflect.get(target, key, receiver);
     },

@@ -135,7 +135,7 @@ export const DEFAULTS = {
 /** A CloudWatch namespace: 1-255 of these characters; AWS/ is reserved for AWS's own. */
 export const METRICS_NAMESPACE = /^(?!AWS\/)[0-9A-Za-z.\-_/#:]{1,255}$/;
 
-/** AWS limits the settings are checked against (shared/AWS-FACTS.md). */
+/** AWS limits the settings are checked against (drainer/AWS-FACTS.md). */
 export const LIMITS = {
   heartbeatTimeoutMin: 30,
   heartbeatTimeoutMax: 7200,

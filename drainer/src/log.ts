@@ -31,3 +31,9 @@ export function createLogger(
     },
   };
 }
+
+/** An error as one line of a log field: `Name: message`. */
+export function errorText(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}

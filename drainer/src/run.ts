@@ -10,8 +10,8 @@ import { parseArgs } from "node:util";
 import { AwsPort, createAwsPort } from "./aws";
 import { ConfigError, DrainerConfig, parseConfig } from "./config";
 import { DEFAULTS, ExitCode, SETTINGS } from "./contract";
-import { Outcome, drain, errorText } from "./drain";
-import { Logger, createLogger } from "./log";
+import { Outcome, drain } from "./drain";
+import { Logger, createLogger, errorText } from "./log";
 import { OwnTask, clusterName, readOwnTask } from "./metadata";
 import { DEFAULT_FAMILY, UnknownTargetError, collectStatus, formatStatusTable } from "./status";
 

@@ -26,10 +26,16 @@ import {
   HELD_BY_TERMINATE_HOOK,
   TERMINATING_TRANSITION,
 } from "./contract";
-import { Blockers, summarizeBlockers } from "./decisions";
 import { drainerTask, leaderOf } from "./drain/roles";
 import { blocksDrain, isPermanent } from "./drain/rules";
-import { StuckFinding, classifyStuck, needsOperator, serviceNames } from "./stuck";
+import {
+  Blockers,
+  StuckFinding,
+  classifyStuck,
+  needsOperator,
+  serviceNames,
+  summarizeBlockers,
+} from "./blockers";
 
 /** The states in which a group keeps an instance whose terminate hook was abandoned (instance retention). */
 export const RETAINED_STATES = ["Terminating:Retained"] as const;
@@ -102,7 +108,7 @@ export interface StatusRow {
   readonly pendingTasksCount: number;
   /** What blocks a drain, over every registration. */
   readonly blockers: Blockers;
-  /** Why the tasks that block a DRAINING instance are still there (stuck.ts), in ECS's words where it gave them. */
+  /** Why the tasks that block a DRAINING instance are still there (blockers.ts), in ECS's words where it gave them. */
   readonly stuck: readonly StuckFinding[];
   /** When the hook began to hold it (ISO): the StartTime of its latest termination scaling activity; null if unknown. */
   readonly heldSince: string | null;

@@ -7,6 +7,14 @@
  */
 import { DRAINER_METRICS } from "./contract";
 
+/** Whether a run writes metrics: EMIT_METRICS, unless DRY_RUN (a dry run neither changes nor counts anything). */
+export function writesMetrics(config: {
+  readonly emitMetrics: boolean;
+  readonly dryRun: boolean;
+}): boolean {
+  return config.emitMetrics && !config.dryRun;
+}
+
 /** The metrics of one instance's outcome, with their CloudWatch units. */
 export const OUTCOME_METRICS = {
   DrainSeconds: "Seconds",

@@ -5,7 +5,7 @@
 import { LifecycleResult } from "../../drainer/src/contract";
 import { CpuArchitecture } from "../cpuArchitecture";
 import { LaunchType } from "../launchType";
-import type { ScaleInDrainerArgs } from "../scaleInDrainer";
+import type { ScaleInDrainerArgs } from "../scaleInDrainerArgs";
 import { ARG_CHECKS, checkScaleInDrainerArgs } from "../validation";
 
 /** The config namespace: the project name in Pulumi.yaml. */

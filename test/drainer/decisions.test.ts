@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { planHook } from "../../drainer/src/decisions";
+import { planHook } from "../../drainer/src/hook";
 import { drainerTask, leaderOf, servesGroups } from "../../drainer/src/drain/roles";
 import type { DrainerTask } from "../../drainer/src/drain/state";
 

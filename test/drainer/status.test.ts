@@ -13,7 +13,7 @@ import {
   StatusRow,
   explain,
 } from "../../drainer/src/status";
-import { StuckReason } from "../../drainer/src/stuck";
+import { StuckReason } from "../../drainer/src/blockers";
 import { FAKE_CREDENTIALS } from "../sim/launchers";
 import { Simulation } from "../sim/simulation";
 import type { ContainerInstance, Task } from "../sim/world";

@@ -13,7 +13,7 @@ import {
   serviceNames,
   standaloneMarginSeconds,
   stuckKey,
-} from "../../drainer/src/stuck";
+} from "../../drainer/src/blockers";
 import { Harness, eventVars, harness } from "./world";
 
 function task(group: string, lastStatus = "RUNNING", desiredStatus = "RUNNING", n = 1): TaskView {

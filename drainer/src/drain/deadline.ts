@@ -3,7 +3,8 @@
  * instance past DRAIN_TIMEOUT_SECONDS: at the deadline it logs what blocked the drain at the last look and completes
  * the action with TIMEOUT_RESULT, trying again every poll interval until Auto Scaling takes it.
  */
-import { InstanceState, Run, active, complete, deadlineOf } from "./state";
+import { complete } from "./endings";
+import { InstanceState, Run, active, deadlineOf } from "./state";
 
 export async function keepDeadlines(run: Run): Promise<void> {
   const { ctx } = run;

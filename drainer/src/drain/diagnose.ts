@@ -1,7 +1,7 @@
 /**
  * Why a drain waits: once tasks have held a DRAINING instance for a few polls, the services they belong to are read
  * (DescribeServices, shared by every instance of the run, at most once every few polls, paced like every ECS read),
- * and stuck.ts names the reason per group. The reasons are logged when they change, kept for the deadline's line and
+ * and blockers.ts names the reason per group. The reasons are logged when they change, kept for the deadline's line and
  * the outcome, and counted once per instance and reason as a metric. Informational only: nothing here decides a
  * drain, and a failed read changes nothing but the explanation.
  */
@@ -13,10 +13,11 @@ import {
   needsOperator,
   serviceNames,
   stuckKey,
-} from "../stuck";
-import { stuckMetrics } from "../telemetry";
+} from "../blockers";
+import { stuckMetrics, writesMetrics } from "../telemetry";
 import { publishStuck } from "./events";
-import { InstanceState, Run, deadlineOf, errorText } from "./state";
+import { errorText } from "../log";
+import { InstanceState, Run, deadlineOf } from "./state";
 
 /** Poll intervals an instance stays DRAINING with tasks on it before the drainer looks into why. */
 export const STUCK_AFTER_POLLS = 3;
@@ -88,7 +89,7 @@ export async function diagnose(run: Run, states: readonly InstanceState[]): Prom
   for (const s of held) {
     if (s.outcome) continue;
     const findings = classifyStuck(s.lastBlocking!, services);
-    // Progress (a daemon, tasks shutting down, a standalone task in its time) is told but pages no one (stuck.ts).
+    // Progress (a daemon, tasks shutting down, a standalone task in its time) is told but pages no one (blockers.ts).
     // A standalone task turns to trouble as the deadline nears, so a new trouble is looked at as a change too.
     const trouble = needsOperator(findings, {
       secondsLeft: (deadlineOf(ctx.config, s) - ctx.now()) / 1000,
@@ -117,7 +118,7 @@ function countStuck(run: Run, s: InstanceState, reason: StuckReason): void {
   const { config } = run.ctx;
   if (s.stuckCounted.has(reason)) return;
   s.stuckCounted.add(reason);
-  if (!config.emitMetrics || config.dryRun) return;
+  if (!writesMetrics(config)) return;
   s.log.log("info", `stuck: ${reason}`, {
     action: "stuck",
     reason,

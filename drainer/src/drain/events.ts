@@ -7,8 +7,9 @@
  */
 import { DRAIN_EVENTS } from "../contract";
 import { clusterDimension, isDrain } from "../telemetry";
-import { type StuckFinding, serviceNames } from "../stuck";
-import { InstanceState, Outcome, Run, errorText } from "./state";
+import { type StuckFinding, serviceNames } from "../blockers";
+import { errorText } from "../log";
+import type { InstanceState, Outcome, Run } from "./state";
 
 function publish(
   run: Run,
@@ -17,7 +18,7 @@ function publish(
   detail: Record<string, unknown>,
 ): void {
   const { config } = run.ctx;
-  if (!config.publishEvents || config.dryRun) return;
+  if (!config.publishEvents) return;
   const put = run.port
     .putEvents([
       {

@@ -5,7 +5,8 @@
  * heartbeat is retried soon; only "No active Lifecycle Action" (or a permanent error) ends them.
  */
 import { isNoActiveLifecycleAction } from "../aws";
-import { InstanceState, Run, active, failed, heartbeatSeconds, outcomeOf, settle } from "./state";
+import { failed, outcomeOf, settle } from "./endings";
+import { InstanceState, Run, active, heartbeatSeconds } from "./state";
 
 /** At most this many heartbeats of one action in flight: a hung one does not stop the next, nor do they pile up. */
 const IN_FLIGHT_AT_MOST = 2;

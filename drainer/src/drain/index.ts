@@ -4,43 +4,53 @@
  * (pacer.ts), until each has an outcome or a live leader has them. What completes an instance as drained is rules.ts
  * alone.
  *
- * Read in order: rules.ts, heartbeats.ts, deadline.ts, pacer.ts, roles.ts, listing.ts, poll.ts, then this file.
+ * Read in order:
+ * - rules.ts: the safety rules, stated in words, and the pure judgements that apply them;
+ * - state.ts: what a run knows of each instance and of the cluster (data only);
+ * - endings.ts: how an instance's drain ends, once (completing, a permanent failure, the outcome), and events.ts,
+ *   what an ending puts on EventBridge;
+ * - heartbeats.ts and deadline.ts: the two keepers, each on a timer of its own (rules 2 and 3);
+ * - pacer.ts: every ECS read at ECS_READS_PER_SECOND;
+ * - roles.ts: who leads, the leader's keeper, and the schedule of a drainer that does not lead;
+ * - listing.ts, poll.ts: one look at a set of instances, and what it may cost; diagnose.ts: why a drain waits;
+ * - then this file, which wires them.
+ * Outside drain/: blockers.ts (what blocks an instance, and why) and hook.ts (the hook's and the retention plan).
  */
 import { setMaxListeners } from "node:events";
-import { BATCH, drainerPort } from "../aws";
+import { drainerPort, dryRunPort } from "../aws";
 import { DrainerConfig } from "../config";
 import { keepDeadlines } from "./deadline";
 import { keepHeartbeats } from "./heartbeats";
 import { ReadPacer, pacedReads } from "./pacer";
 import { poll } from "./poll";
 import {
-  REGISTRY_POLLS,
   adoptHeld,
   bounded,
   confirmHeld,
-  drainersPage,
   findLeader,
+  firstLook,
   handOver,
-  heldInstances,
   keepLeading,
-  looksPerSecond,
+  lookAgain,
   planFor,
+  registryLookDue,
 } from "./roles";
-import { DrainContext, Outcome, Run, active, newInstance, outcomeOf, settle } from "./state";
+import { outcomeOf, settle } from "./endings";
+import { DrainContext, Outcome, Run, active, newInstance } from "./state";
 
 export { ReadPacer } from "./pacer";
-export { errorText } from "./state";
 export type { DrainContext, Outcome, Result } from "./state";
 
 /** Drains the instances the configuration names (event mode) or finds (sweep mode). Never throws for AWS errors. */
 export async function drain(given: DrainContext): Promise<Outcome[]> {
-  const ctx: DrainContext = { ...given, port: drainerPort(given.port) };
+  const { port: givenPort, ...ctx } = given;
   const { config, log } = ctx;
+  const port = config.dryRun ? dryRunPort(drainerPort(givenPort)) : drainerPort(givenPort);
   const finished = new AbortController();
   const run: Run = {
     ctx,
     port: pacedReads(
-      ctx.port,
+      port,
       new ReadPacer(config.ecsReadsPerSecond, ctx.now, ctx.sleep, ctx.signal),
       (calls) => (run.reads += calls),
     ),
@@ -105,26 +115,7 @@ export async function drain(given: DrainContext): Promise<Outcome[]> {
       for (const n of config.notes) log.log("warn", n, { action: "start" });
     if (await confirmHeld(run, own)) {
       await planFor(run, own);
-      const page = await spreadRegistryLooks(run);
-      const leader = own.outcome
-        ? undefined
-        : await bounded(run, findLeader(run, undefined, page), REGISTRY_POLLS);
-      // Cannot tell (not an ECS task, or the registry did not answer): its own action only, and, when it is an ECS
-      // task, another look at the registry at the spread's pace. Leading without knowing would have every drainer of
-      // a large scale-in answer for every action at once.
-      if (leader === undefined) run.role = "alone";
-      else if (leader !== ctx.ownTaskArn) {
-        run.role = "follower";
-        run.leaderTaskArn = leader;
-        log.log(
-          "info",
-          "another drainer leads the groups; setting the instance DRAINING, then leaving the action to it",
-          {
-            action: "follow",
-            leaderTaskArn: leader,
-          },
-        );
-      } else await lead();
+      if (await firstLook(run, own)) await lead();
     }
   }
 
@@ -157,55 +148,6 @@ function ownRef(config: DrainerConfig) {
   };
 }
 
-/**
- * Many drainers that looked at the registry at once would spend the account's ECS reads on it, and be throttled
- * together. So each first counts the drainers that ECS shows running or starting (one ListTasks page) and, when more
- * are looking than the registry serves in a poll interval (looksPerSecond), looks at a random moment
- * within the time they need: a page of 100 means there may be more, and the actions held in its groups then bound
- * them. Meanwhile it heartbeats its own action, and the leader, which sets every held instance DRAINING at its first
- * look, takes it on. A drainer that cannot tell looks again at that pace too.
- *
- * The count, not the held actions, sizes the wait: a scale-in of 500 under a Fargate quota of 24 runs at most 24
- * drainers at once, and each of them leaves within two poll intervals of its start; 500 drainers started in the same
- * second (a raised quota) spread their looks over 20 poll intervals. Returns the page when the look follows at once.
- */
-async function spreadRegistryLooks(run: Run): Promise<string[] | undefined> {
-  const { ctx } = run;
-  if (!ctx.ownTaskArn || !ctx.ownFamily) return undefined;
-  const perPoll = looksPerSecond(ctx.config.ecsReadsPerSecond) * ctx.config.pollIntervalSeconds;
-  // The count is a read too: with more actions held than the registry serves in a poll interval, each drainer counts
-  // at a random moment within one poll interval, so that hundreds started in the same second do not count at once.
-  const held = (await heldInstances(run, ctx.config.asgs))?.length ?? 1;
-  if (held > perPoll) {
-    await ctx.sleep(
-      Math.floor((ctx.random ?? Math.random)() * ctx.config.pollIntervalSeconds * 1000),
-      run.signal,
-    );
-  }
-  let page: string[] | undefined;
-  try {
-    page = await bounded(run, drainersPage(run));
-  } catch {
-    page = undefined;
-  }
-  const looking =
-    page !== undefined && page.length < BATCH.listTasks
-      ? page.length
-      : Math.max(page?.length ?? 0, held);
-  run.spreadPolls = Math.max(1, Math.ceil(looking / perPoll));
-  if (run.spreadPolls === 1) return page;
-  const delayMs = Math.floor(
-    (ctx.random ?? Math.random)() * run.spreadPolls * ctx.config.pollIntervalSeconds * 1000,
-  );
-  ctx.log.log(
-    "info",
-    `${looking} drainers may be looking for their leader: looking in ${Math.round(delayMs / 1000)} s`,
-    { action: "follow" },
-  );
-  await ctx.sleep(delayMs, run.signal);
-  return undefined;
-}
-
 /** This drainer leads: it answers for every held action of its groups from now on. */
 async function becomeLeader(run: Run): Promise<void> {
   run.role = "leader";
@@ -223,9 +165,9 @@ async function becomeLeader(run: Run): Promise<void> {
 }
 
 /**
- * Polls until every instance has an outcome. A leader (or a drainer alone) polls every interval; a leader's own
- * keeper (roles.ts) takes on the actions held since and checks that it still leads. A follower's first look sets its
- * instance DRAINING; one interval later, the leader still live, it leaves (or, the leader gone, leads).
+ * Polls every interval until every instance has an outcome. A leader's own keeper (roles.ts) takes on the actions
+ * held since and checks that it still leads; for a drainer that does not lead, the schedule in roles.ts says when a
+ * poll begins with a look at the registry, and whether it then leaves or leads.
  */
 async function loop(run: Run, lead: () => Promise<void>): Promise<void> {
   const { ctx } = run;
@@ -248,28 +190,10 @@ async function loop(run: Run, lead: () => Promise<void>): Promise<void> {
     }
     const pollStartedAt = ctx.now();
     run.reads = 0;
-    if (run.role === "alone" && ctx.ownTaskArn && polls > 0 && polls % run.spreadPolls === 0) {
-      const leader = await bounded(run, findLeader(run), REGISTRY_POLLS);
-      if (leader !== undefined && leader !== ctx.ownTaskArn) return handOver(run, leader);
-      if (leader === ctx.ownTaskArn) await lead();
-    } else if (run.role === "follower" && polls > 0) {
-      const leader = await bounded(run, findLeader(run, run.leaderTaskArn), REGISTRY_POLLS);
-      if (leader !== undefined && leader !== ctx.ownTaskArn) return handOver(run, leader);
-      if (leader === undefined) {
-        // Cannot tell (the registry did not answer): as at the start, it does not lead on a guess. It drains its own
-        // instance alone, and looks again at the spread's pace.
-        run.role = "alone";
-        ctx.log.log(
-          "warn",
-          "cannot tell whether the leader still runs; draining this instance alone meanwhile",
-          { action: "lead" },
-        );
-      } else {
-        ctx.log.log("warn", "the drainer that led is gone; leading in its place", {
-          action: "lead",
-        });
-        await lead();
-      }
+    if (registryLookDue(run, polls)) {
+      const next = await lookAgain(run);
+      if (next.leave !== undefined) return handOver(run, next.leave);
+      if (next.lead) await lead();
     }
     for (const s of active(run)) await planFor(run, s);
     // Rule 7: a follower's only look sets its instance DRAINING, without reading it.

@@ -7,7 +7,8 @@ import { TaskView, UNDESCRIBED } from "../aws";
 import { LifecycleResult } from "../contract";
 import { pastDeadline } from "./deadline";
 import { isGone } from "./rules";
-import { InstanceState, Run, complete, failed } from "./state";
+import { complete, failed } from "./endings";
+import { InstanceState, Run } from "./state";
 
 /**
  * Above this many instances to locate or prove in one poll, the poll lists the whole cluster's container instances
@@ -19,9 +20,19 @@ export function bulkAbove(run: Run): number {
   return run.ctx.bulkAbove ?? BULK_LOCATE_ABOVE;
 }
 
-export type Step = "none" | "known" | "proof" | "learn";
+/** What the poll does next with an instance it has read. */
+export type Step =
+  /** Nothing more this poll. */
+  | "none"
+  /** It may be empty but for tasks seen not STOPPED (`InstanceState.known`): describe those again (one shared call). */
+  | "recheck"
+  /** It may be empty: its registrations afresh and a full listing, for rule 1's proof. */
+  | "proof"
+  /** List its tasks, to learn what blocks it. */
+  | "learn";
 
-export interface Planned {
+/** An instance, and the step the poll takes with it. */
+export interface InstanceStep {
   readonly s: InstanceState;
   step: Step;
   /** ECS's count of tasks to run on the instance's live registrations, in this poll. */
@@ -101,26 +112,26 @@ export function readsBudget(run: Run): number {
 }
 
 /** ListTasks (and ListContainerInstances) calls a step makes. */
-export function cost(p: Planned): number {
+export function cost(p: InstanceStep): number {
   const lists = 2 * liveRegistrations(p.s).length;
-  return p.step === "proof" || p.step === "known" ? lists + 1 : p.step === "learn" ? lists : 0;
+  return p.step === "proof" || p.step === "recheck" ? lists + 1 : p.step === "learn" ? lists : 0;
 }
 
 /**
  * Keeps the poll's lists within its budget: proofs first (the run's own instances first), then listings that learn
  * what blocks. What does not fit waits for the next poll. At least one proof always goes ahead.
  */
-export function budget(run: Run, planned: Planned[]): void {
+export function budget(run: Run, steps: InstanceStep[]): void {
   let left = readsBudget(run) - run.reads - 2;
   // Many proofs share one listing of the cluster (`listCluster`): a third of the budget, whatever their number.
-  const proofs = planned.filter((p) => p.step === "proof" || p.step === "known").length;
+  const proofs = steps.filter((p) => p.step === "proof" || p.step === "recheck").length;
   const bulk = proofs > bulkAbove(run);
   if (bulk) left -= Math.ceil(readsBudget(run) / 3);
-  const rank = (p: Planned) => (p.step === "learn" ? 2 : 0) + (p.s.own ? 0 : 1);
+  const rank = (p: InstanceStep) => (p.step === "learn" ? 2 : 0) + (p.s.own ? 0 : 1);
   // Learning a peer's tasks can wait: it takes at most half the budget, leaving room for other drainers' reads.
   let learnLeft = Math.floor(readsBudget(run) / 2);
   let first = true;
-  for (const p of [...planned].sort((a, b) => rank(a) - rank(b))) {
+  for (const p of [...steps].sort((a, b) => rank(a) - rank(b))) {
     // A proof in the cluster's listing still finds its instance's registrations on its own: one read.
     const c = bulk && p.step !== "learn" ? 1 : cost(p);
     if (c === 0) continue;
@@ -142,7 +153,7 @@ export function budget(run: Run, planned: Planned[]): void {
  */
 export async function list(
   run: Run,
-  planned: readonly Planned[],
+  steps: readonly InstanceStep[],
   forProof: boolean,
 ): Promise<Listed> {
   const { ctx } = run;
@@ -151,13 +162,13 @@ export async function list(
   const arnsOf = new Map<InstanceState, Map<string, string[]>>();
   // Many proofs at once find the registrations afresh with one listing of the cluster rather than one each.
   let registered: Map<string, string[]> | undefined;
-  if (forProof && planned.length > bulkAbove(run)) {
+  if (forProof && steps.length > bulkAbove(run)) {
     try {
       // Each instance's registrations afresh, on its own (one filtered call each): a listing of the cluster's many
       // pages can leave out a registration that is there, and a proof that never saw it would complete over its tasks.
       registered = new Map(
         await Promise.all(
-          planned.map(
+          steps.map(
             async (p) =>
               [
                 p.s.ref.instanceId,
@@ -167,23 +178,23 @@ export async function list(
         ),
       );
     } catch (err) {
-      for (const p of planned) {
+      for (const p of steps) {
         failed(run, p.s, "finding the container instances", err);
         listed.set(p.s, undefined);
       }
       return listed;
     }
   }
-  if (registered) return listCluster(run, planned, registered, listed);
+  if (registered) return listCluster(run, steps, registered, listed);
   const perBatch = Math.ceil(readsBudget(run) / 10);
-  let batch: Planned[] = [];
+  let batch: InstanceStep[] = [];
   let batchCost = 0;
   const flush = async () => {
     await Promise.all(batch.map((p) => listOne(run, p.s, forProof, arnsOf, listed)));
     batch = [];
     batchCost = 0;
   };
-  for (const p of planned) {
+  for (const p of steps) {
     if (batch.length > 0 && batchCost + cost(p) > perBatch) {
       await flush();
       await ctx.sleep((pollIntervalSeconds * 1000) / 10, run.signal);
@@ -253,13 +264,13 @@ function onRegistration(t: TaskView, reg: string): TaskView {
  */
 export async function listCluster(
   run: Run,
-  planned: readonly Planned[],
+  steps: readonly InstanceStep[],
   registered: Map<string, string[]>,
   listed: Listed,
 ): Promise<Listed> {
   const { cluster } = run.ctx.config;
   const owner = new Map<string, InstanceState>();
-  for (const p of planned) {
+  for (const p of steps) {
     if (hasNewRegistration(p.s, registered.get(p.s.ref.instanceId) ?? [])) {
       listed.set(p.s, undefined);
       continue;

@@ -9,12 +9,26 @@
  */
 import { ContainerInstanceView, TaskView, UNDESCRIBED } from "../aws";
 import { LifecycleResult } from "../contract";
-import { blockersKey, isServiceTask, summarizeBlockers } from "../decisions";
-import { blocksDrain, hasLiveRegistration, isGone, proveDrained } from "./rules";
+import {
+  blockersKey,
+  isServiceTask,
+  serviceNames,
+  serviceOfGroup,
+  summarizeBlockers,
+} from "../blockers";
+import {
+  RegistrationSeen,
+  blocksDrain,
+  countedToRun,
+  hasLiveRegistration,
+  mayBeDrained,
+  proveDrained,
+} from "./rules";
 import { diagnose, readServices } from "./diagnose";
-import { serviceNames } from "../stuck";
-import { InstanceState, Run, complete, errorText, failed, outcomeOf, settle } from "./state";
-import { Planned, budget, list, liveRegistrations, locate, lookable } from "./listing";
+import { errorText } from "../log";
+import { complete, failed, outcomeOf, settle } from "./endings";
+import { InstanceState, Registration, Run } from "./state";
+import { InstanceStep, budget, list, liveRegistrations, locate, lookable } from "./listing";
 
 /** Polls at least between two listings prompted by a change of ECS's counters (to log what blocks). */
 export const LISTING_EVERY_POLLS = 3;
@@ -52,7 +66,7 @@ async function look(
     looked = await watch(run, looked);
   }
   if (looked.length === 0 || !(await describe(run, looked))) return;
-  const planned: Planned[] = [];
+  const steps: InstanceStep[] = [];
   for (const s of looked) {
     if (!lookable(run, s)) continue;
     const views = s.registrations!.map((r) => r.view!);
@@ -65,25 +79,25 @@ async function look(
       continue;
     }
     s.pollsSinceListing++;
-    planned.push(plan(run, s, pollStartedAt));
+    steps.push(chooseStep(run, s, pollStartedAt));
   }
   await setDraining(
     run,
-    planned.map((p) => p.s),
+    steps.map((p) => p.s),
   );
-  budget(run, planned);
+  budget(run, steps);
   await describeKnown(
     run,
-    planned.filter((p) => p.step === "known"),
+    steps.filter((p) => p.step === "recheck"),
   );
   await prove(
     run,
-    planned.filter((p) => p.step === "proof"),
+    steps.filter((p) => p.step === "proof"),
     pollStartedAt,
   );
   await learn(
     run,
-    planned.filter((p) => p.step === "learn"),
+    steps.filter((p) => p.step === "learn"),
   );
 }
 
@@ -101,14 +115,8 @@ function watching(run: Run, s: InstanceState): boolean {
     !run.ctx.config.dryRun &&
     s.known.size > 0 &&
     regs.length > 0 &&
-    regs.every(
-      (r) =>
-        r.view !== undefined &&
-        (isGone(r.view) ||
-          (r.view.status === "DRAINING" &&
-            r.drainingSeenAt !== undefined &&
-            r.view.runningTasksCount + r.view.pendingTasksCount === 0)),
-    )
+    regs.every((r) => r.view !== undefined) &&
+    mayBeDrained(seen(regs), Infinity, 0)
   );
 }
 
@@ -118,27 +126,23 @@ function watching(run: Run, s: InstanceState): boolean {
  * as for any instance, with ECS's counters and a fresh full listing, before anything is concluded.
  */
 async function watch(run: Run, states: InstanceState[]): Promise<InstanceState[]> {
-  const planned: Planned[] = states.map((s) => ({ s, step: "known", counted: 0 }));
-  await describeKnown(run, planned);
-  return planned.filter((p) => p.step === "proof").map((p) => p.s);
+  const steps: InstanceStep[] = states.map((s) => ({ s, step: "recheck", counted: 0 }));
+  await describeKnown(run, steps);
+  return steps.filter((p) => p.step === "proof").map((p) => p.s);
 }
 
-function plan(run: Run, s: InstanceState, pollStartedAt: number): Planned {
+/** Registrations already read, as rules.ts takes them. */
+function seen(regs: readonly Registration[]): RegistrationSeen[] {
+  return regs.map((r) => ({ view: r.view!, drainingSeenAt: r.drainingSeenAt }));
+}
+
+function chooseStep(run: Run, s: InstanceState, pollStartedAt: number): InstanceStep {
   const { config } = run.ctx;
   const live = liveRegistrations(s);
-  const counted = live.reduce(
-    (n, r) => n + r.view!.runningTasksCount + r.view!.pendingTasksCount,
-    0,
-  );
+  const counted = countedToRun(live.map((r) => r.view!));
   if (config.dryRun) return { s, step: "learn", counted };
-  const mayBeEmpty =
-    live.every(
-      (r) =>
-        r.view!.status === "DRAINING" &&
-        r.drainingSeenAt !== undefined &&
-        r.drainingSeenAt < pollStartedAt,
-    ) && counted <= (s.ownTaskHere ? 1 : 0);
-  if (mayBeEmpty) return { s, step: s.known.size > 0 ? "known" : "proof", counted };
+  if (mayBeDrained(seen(live), pollStartedAt, s.ownTaskHere ? 1 : 0))
+    return { s, step: s.known.size > 0 ? "recheck" : "proof", counted };
   // Every instance the run serves is listed once, to learn its tasks (so that, once ECS counts none to run, a shared
   // DescribeTasks of those still stopping is the whole look); its own instances, and with STOP_STANDALONE_TASKS its
   // peers', again when ECS's counters change, to log what blocks and to see when only standalone tasks remain.
@@ -241,12 +245,12 @@ async function setDraining(
 }
 
 /** Describes the known tasks of instances that may be empty; those whose known tasks have all stopped go on to a proof. */
-async function describeKnown(run: Run, planned: Planned[]): Promise<void> {
-  if (planned.length === 0) return;
+async function describeKnown(run: Run, steps: InstanceStep[]): Promise<void> {
+  if (steps.length === 0) return;
   const { ctx } = run;
   let tasks: Map<string, TaskView>;
   try {
-    const arns = planned.flatMap((p) => [...p.s.known]);
+    const arns = steps.flatMap((p) => [...p.s.known]);
     // One ECS does not describe (MISSING) is left to the proof's fresh listing, which lists and describes again.
     tasks = new Map(
       (await run.port.describeTasks(ctx.config.cluster, arns))
@@ -254,10 +258,10 @@ async function describeKnown(run: Run, planned: Planned[]): Promise<void> {
         .map((t) => [t.arn, t]),
     );
   } catch (err) {
-    for (const p of planned) failed(run, p.s, "describing the instance's tasks", err);
+    for (const p of steps) failed(run, p.s, "describing the instance's tasks", err);
     return;
   }
-  for (const p of planned) {
+  for (const p of steps) {
     const mine = [...p.s.known].map((a) => tasks.get(a)).filter((t) => t !== undefined);
     // ECS forgets stopped tasks after a while: a known task it no longer describes has stopped.
     for (const a of p.s.known) if (!tasks.has(a)) p.s.known.delete(a);
@@ -269,11 +273,11 @@ async function describeKnown(run: Run, planned: Planned[]): Promise<void> {
 }
 
 /** Rule 1: the registrations afresh, a full listing of each, and the verdict of `proveDrained`. */
-async function prove(run: Run, planned: Planned[], pollStartedAt: number): Promise<void> {
-  if (planned.length === 0) return;
+async function prove(run: Run, steps: InstanceStep[], pollStartedAt: number): Promise<void> {
+  if (steps.length === 0) return;
   const { ctx } = run;
-  const listed = await list(run, planned, true);
-  for (const p of planned) {
+  const listed = await list(run, steps, true);
+  for (const p of steps) {
     const byRegistration = listed.get(p.s);
     if (byRegistration === undefined || p.s.outcome) continue;
     const tasks = recordListing(run, p, byRegistration);
@@ -299,10 +303,10 @@ async function prove(run: Run, planned: Planned[], pollStartedAt: number): Promi
 }
 
 /** Lists what blocks instances with tasks still to stop, to log it (and to stop standalone tasks when asked to). */
-async function learn(run: Run, planned: Planned[]): Promise<void> {
-  if (planned.length === 0) return;
-  const listed = await list(run, planned, false);
-  for (const p of planned) {
+async function learn(run: Run, steps: InstanceStep[]): Promise<void> {
+  if (steps.length === 0) return;
+  const listed = await list(run, steps, false);
+  for (const p of steps) {
     const byRegistration = listed.get(p.s);
     if (byRegistration === undefined || p.s.outcome) continue;
     const tasks = recordListing(run, p, byRegistration);
@@ -325,7 +329,11 @@ async function learn(run: Run, planned: Planned[]): Promise<void> {
 }
 
 /** Notes a listing of the instance: its tasks, and ECS's count at that moment. Returns every task listed. */
-function recordListing(run: Run, p: Planned, byRegistration: Map<string, TaskView[]>): TaskView[] {
+function recordListing(
+  run: Run,
+  p: InstanceStep,
+  byRegistration: Map<string, TaskView[]>,
+): TaskView[] {
   const tasks = [...byRegistration.values()].flat();
   remember(run, p.s, tasks);
   p.s.countsAtListing = p.counted;
@@ -367,7 +375,7 @@ async function stopStandalone(
   counted: number,
 ): Promise<void> {
   const { ctx } = run;
-  if (!ctx.config.stopStandaloneTasks || ctx.config.dryRun) return;
+  if (!ctx.config.stopStandaloneTasks) return;
   const blocking = tasks.filter((t) => blocksDrain(t, ctx.ownTaskArn));
   if (blocking.length === 0 || blocking.every(isServiceTask)) return;
   if (blocking.filter((t) => t.desiredStatus === "RUNNING").length < counted) return;
@@ -377,7 +385,7 @@ async function stopStandalone(
   if (serviceTasks.length > 0) {
     const services = await readServices(run, serviceNames(serviceTasks), Infinity);
     const daemon = (t: TaskView) =>
-      services.get(t.group.slice("service:".length))?.schedulingStrategy === "DAEMON";
+      services.get(serviceOfGroup(t.group)!)?.schedulingStrategy === "DAEMON";
     if (!serviceTasks.every(daemon)) return;
   }
   for (const t of blocking) {

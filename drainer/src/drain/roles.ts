@@ -15,29 +15,22 @@
  * - When the leader dies, the next drainer that starts (an event's, or the sweep) is the oldest live one, and takes
  *   every held action over at its first look. The faces check that the hook's heartbeat timeout leaves room for that.
  * - A drainer that cannot see the registry (not an ECS task, or ECS did not answer) cannot tell: a sweep leads; an
- *   event drainer drains its own instance alone, and, as an ECS task, looks at the registry again every poll.
+ *   event drainer drains its own instance alone, and, as an ECS task, looks at the registry again at the spread's pace.
+ * When a drainer that does not lead looks at the registry is one schedule (`registryLookDue`, below), which the drain's
+ * loop asks at each poll.
  */
 import { BATCH, LifecycleActionRef, LifecycleHookView, TaskView } from "../aws";
 import { HELD_BY_TERMINATE_HOOK } from "../contract";
-import { planHook, planRetention } from "../decisions";
-import { orphanMetrics } from "../telemetry";
+import { planHook, planRetention } from "../hook";
+import { orphanMetrics, writesMetrics } from "../telemetry";
 import { beatAtOnce } from "./heartbeats";
 import { terminatePath } from "./rules";
-import {
-  DrainerTask,
-  InstanceState,
-  Run,
-  active,
-  errorText,
-  failed,
-  heartbeatSeconds,
-  newInstance,
-  outcomeOf,
-  settle,
-} from "./state";
+import { errorText } from "../log";
+import { failed, outcomeOf, settle } from "./endings";
+import { DrainerTask, InstanceState, Run, active, heartbeatSeconds, newInstance } from "./state";
 
 /**
- * The drainers of a scale-in look at the registry at about this many a second (index.ts spreads them): a look costs two
+ * The drainers of a scale-in look at the registry at about this many a second (spreadFirstLook spreads them): a look costs two
  * ECS reads (findLeader), so their looks together spend a third of one drainer's read budget. With ECS_READS_PER_SECOND
  * at its default of 15, that is 2.5 looks and 5 reads a second: what a leader's 15 leave of ECS's 20.
  */
@@ -223,6 +216,129 @@ export async function bounded<T>(run: Run, read: Promise<T>, polls = 1): Promise
   }
 }
 
+/**
+ * The schedule of a drainer that does not lead: when it looks at the registry, and what it does with what it sees. The
+ * drain's loop asks it at each poll; a leader's own looks are its keeper's (`keepLeading`).
+ * - Before its first look, the spread (`spreadFirstLook`): many drainers of a large scale-in look at random moments
+ *   over the polls the registry needs to serve them all.
+ * - The first look (`firstLook`) makes it a leader, a follower, or, when it cannot tell, a drainer alone.
+ * - A follower's first poll sets its instance DRAINING without reading it (rule 7); its next looks at the registry
+ *   again: the leader still live, it leaves; the leader gone, it leads in its place; no answer, it drains alone.
+ * - A drainer alone that is an ECS task looks again every `spreadPolls` polls (the spread's pace): a live leader found,
+ *   it leaves; itself the oldest, it leads. Leading without knowing would have every drainer of a large scale-in
+ *   answer for every action at once.
+ */
+export function registryLookDue(run: Run, polls: number): boolean {
+  if (polls === 0) return false;
+  if (run.role === "follower") return true;
+  return run.role === "alone" && !!run.ctx.ownTaskArn && polls % run.spreadPolls === 0;
+}
+
+/** What a look at the registry tells a drainer that does not lead: leave its actions to `leave`, lead, or go on. */
+export interface NextStep {
+  /** The live leader to leave the run's actions to. */
+  readonly leave?: string;
+  readonly lead: boolean;
+}
+
+/** The first look of an event's drainer, after the spread: it sets the run's role; true when this drainer leads. */
+export async function firstLook(run: Run, own: InstanceState): Promise<boolean> {
+  const { ctx } = run;
+  const page = await spreadFirstLook(run);
+  const leader = own.outcome
+    ? undefined
+    : await bounded(run, findLeader(run, undefined, page), REGISTRY_POLLS);
+  // Cannot tell (not an ECS task, or the registry did not answer): its own action only, and looks again on schedule.
+  if (leader === undefined) run.role = "alone";
+  else if (leader !== ctx.ownTaskArn) {
+    run.role = "follower";
+    run.leaderTaskArn = leader;
+    ctx.log.log(
+      "info",
+      "another drainer leads the groups; setting the instance DRAINING, then leaving the action to it",
+      { action: "follow", leaderTaskArn: leader },
+    );
+  } else return true;
+  return false;
+}
+
+/** A look at the registry when `registryLookDue` says so. */
+export async function lookAgain(run: Run): Promise<NextStep> {
+  const { ctx } = run;
+  const follower = run.role === "follower";
+  const leader = await bounded(
+    run,
+    follower ? findLeader(run, run.leaderTaskArn) : findLeader(run),
+    REGISTRY_POLLS,
+  );
+  if (leader !== undefined && leader !== ctx.ownTaskArn) return { leave: leader, lead: false };
+  if (follower && leader === undefined) {
+    // Cannot tell (the registry did not answer): as at the first look, it does not lead on a guess. It drains its own
+    // instance alone, and looks again at the spread's pace.
+    run.role = "alone";
+    ctx.log.log(
+      "warn",
+      "cannot tell whether the leader still runs; draining this instance alone meanwhile",
+      { action: "lead" },
+    );
+    return { lead: false };
+  }
+  if (follower) {
+    ctx.log.log("warn", "the drainer that led is gone; leading in its place", { action: "lead" });
+    return { lead: true };
+  }
+  return { lead: leader === ctx.ownTaskArn };
+}
+
+/**
+ * Many drainers that looked at the registry at once would spend the account's ECS reads on it, and be throttled
+ * together. So each first counts the drainers that ECS shows running or starting (one ListTasks page) and, when more
+ * are looking than the registry serves in a poll interval (looksPerSecond), looks at a random moment
+ * within the time they need: a page of 100 means there may be more, and the actions held in its groups then bound
+ * them. Meanwhile it heartbeats its own action, and the leader, which sets every held instance DRAINING at its first
+ * look, takes it on. A drainer that cannot tell looks again at that pace too.
+ *
+ * The count, not the held actions, sizes the wait: a scale-in of 500 under a Fargate quota of 24 runs at most 24
+ * drainers at once, and each of them leaves within two poll intervals of its start; 500 drainers started in the same
+ * second (a raised quota) spread their looks over 20 poll intervals. Returns the page when the look follows at once.
+ */
+async function spreadFirstLook(run: Run): Promise<string[] | undefined> {
+  const { ctx } = run;
+  if (!ctx.ownTaskArn || !ctx.ownFamily) return undefined;
+  const perPoll = looksPerSecond(ctx.config.ecsReadsPerSecond) * ctx.config.pollIntervalSeconds;
+  // The count is a read too: with more actions held than the registry serves in a poll interval, each drainer counts
+  // at a random moment within one poll interval, so that hundreds started in the same second do not count at once.
+  const held = (await heldInstances(run, ctx.config.asgs))?.length ?? 1;
+  if (held > perPoll) {
+    await ctx.sleep(
+      Math.floor((ctx.random ?? Math.random)() * ctx.config.pollIntervalSeconds * 1000),
+      run.signal,
+    );
+  }
+  let page: string[] | undefined;
+  try {
+    page = await bounded(run, drainersPage(run));
+  } catch {
+    page = undefined;
+  }
+  const looking =
+    page !== undefined && page.length < BATCH.listTasks
+      ? page.length
+      : Math.max(page?.length ?? 0, held);
+  run.spreadPolls = Math.max(1, Math.ceil(looking / perPoll));
+  if (run.spreadPolls === 1) return page;
+  const delayMs = Math.floor(
+    (ctx.random ?? Math.random)() * run.spreadPolls * ctx.config.pollIntervalSeconds * 1000,
+  );
+  ctx.log.log(
+    "info",
+    `${looking} drainers may be looking for their leader: looking in ${Math.round(delayMs / 1000)} s`,
+    { action: "follow" },
+  );
+  await ctx.sleep(delayMs, run.signal);
+  return undefined;
+}
+
 /** A live leader answers for every action this run holds: the run leaves them to it, and ends. */
 export function handOver(run: Run, leader: string): void {
   run.role = "follower";
@@ -266,7 +382,7 @@ export async function planFor(run: Run, s: InstanceState): Promise<void> {
   let hooks: LifecycleHookView[] = [];
   if (!plan) {
     try {
-      hooks = await ctx.port.describeLifecycleHooks(s.ref.asg);
+      hooks = await run.port.describeLifecycleHooks(s.ref.asg);
       plan = planHook({
         hookName: ctx.config.hook,
         hooks,
@@ -305,7 +421,7 @@ async function planRetentionFor(
   const { ctx } = run;
   let terminateHookAbandon: string | undefined;
   try {
-    terminateHookAbandon = await ctx.port.describeRetention(asg);
+    terminateHookAbandon = await run.port.describeRetention(asg);
   } catch (err) {
     ctx.log.log("warn", "could not read the group's instance lifecycle policy", {
       action: "plan",
@@ -337,7 +453,7 @@ export async function confirmHeld(run: Run, s: InstanceState): Promise<boolean> 
   for (;;) {
     if (s.outcome || run.signal.aborted) return false;
     try {
-      const [found] = await ctx.port.describeAutoScalingInstances([s.ref.instanceId]);
+      const [found] = await run.port.describeAutoScalingInstances([s.ref.instanceId]);
       const path = terminatePath(found?.lifecycleState);
       const fields = { lifecycleState: found?.lifecycleState ?? null, event };
       if (path === "drain") {
@@ -372,7 +488,7 @@ export async function heldInstances(
 ): Promise<LifecycleActionRef[] | undefined> {
   const { ctx } = run;
   try {
-    const all = await ctx.port.describeGroupInstances(asgs);
+    const all = await run.port.describeGroupInstances(asgs);
     return all
       .filter((i) => (HELD_BY_TERMINATE_HOOK as readonly string[]).includes(i.lifecycleState))
       .map((i) => ({ asg: i.asg, hook: ctx.config.hook, instanceId: i.instanceId }));
@@ -401,7 +517,7 @@ export async function adoptHeld(run: Run): Promise<number | undefined> {
   if (gone.length > 0) {
     try {
       const found = new Map(
-        (await ctx.port.describeAutoScalingInstances(gone.map((s) => s.ref.instanceId))).map(
+        (await run.port.describeAutoScalingInstances(gone.map((s) => s.ref.instanceId))).map(
           (i) => [i.instanceId, i.lifecycleState],
         ),
       );
@@ -486,15 +602,14 @@ export async function noteOrphans(run: Run): Promise<void> {
     run.adoptedAt.delete(s);
     if (ran.has(s.ref.instanceId)) continue;
     const { config } = ctx;
-    const metrics =
-      config.emitMetrics && !config.dryRun
-        ? orphanMetrics(
-            s.ref.asg,
-            config.cluster,
-            config.metricsNamespace,
-            (ctx.epochMs ?? Date.now)(),
-          )
-        : undefined;
+    const metrics = writesMetrics(config)
+      ? orphanMetrics(
+          s.ref.asg,
+          config.cluster,
+          config.metricsNamespace,
+          (ctx.epochMs ?? Date.now)(),
+        )
+      : undefined;
     s.log.log(
       "warn",
       `no drainer of its own started for this action within a heartbeat interval (${orphanGraceSeconds(run, s)} s): its launch failed or is late; the leader answers for it`,

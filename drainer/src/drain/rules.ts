@@ -41,16 +41,47 @@ export function blocksDrain(task: TaskView, ownTaskArn: string | undefined): boo
 }
 
 /** One container instance registered for the EC2 instance, as this poll saw it. */
-export interface RegistrationInPoll {
-  /** DescribeContainerInstances in this poll. */
-  readonly view: ContainerInstanceView;
-  /** When this drainer first saw it DRAINING (and has not seen it ACTIVE since); undefined if never. */
-  readonly drainingSeenAt: number | undefined;
+export interface RegistrationInPoll extends RegistrationSeen {
   /**
    * The tasks of a fresh full listing made in this poll, after the view was read: ListTasks with desiredStatus
    * RUNNING and with STOPPED, every listed task described. Undefined when this poll did not list it.
    */
   readonly listed: readonly TaskView[] | undefined;
+}
+
+/** A registration as the drainer last saw it: its view, and when it first saw it DRAINING (undefined if never). */
+export interface RegistrationSeen {
+  readonly view: ContainerInstanceView;
+  readonly drainingSeenAt: number | undefined;
+}
+
+/** Rule 1's first condition for one registration: DRAINING, and seen so by this drainer before `before`. */
+export function seenDrainingBefore(r: RegistrationSeen, before: number): boolean {
+  return (
+    r.view.status === "DRAINING" && r.drainingSeenAt !== undefined && r.drainingSeenAt < before
+  );
+}
+
+/** ECS's count of tasks to run (running and pending) on the registrations. */
+export function countedToRun(views: readonly ContainerInstanceView[]): number {
+  return views.reduce((n, v) => n + v.runningTasksCount + v.pendingTasksCount, 0);
+}
+
+/**
+ * Whether an instance may be drained, before any listing: every live registration seen DRAINING before `before`,
+ * and ECS counting no task to run on them but the drainer's own (`ownTasks`, 0 or 1). It decides only that the poll
+ * looks closer; `proveDrained`, with a fresh full listing, decides that the instance is drained.
+ */
+export function mayBeDrained(
+  registrations: readonly RegistrationSeen[],
+  before: number,
+  ownTasks: number,
+): boolean {
+  const live = registrations.filter((r) => !isGone(r.view));
+  return (
+    live.every((r) => seenDrainingBefore(r, before)) &&
+    countedToRun(live.map((r) => r.view)) <= ownTasks
+  );
 }
 
 export type Proof =
@@ -74,7 +105,7 @@ export function proveDrained(input: {
       why ??= `container instance ${r.view.arn} is ${r.view.status}, not DRAINING`;
       continue;
     }
-    if (r.drainingSeenAt === undefined || r.drainingSeenAt >= input.pollStartedAt) {
+    if (!seenDrainingBefore(r, input.pollStartedAt)) {
       why ??= "the poll began before this drainer saw the container instance DRAINING";
       continue;
     }
@@ -83,7 +114,7 @@ export function proveDrained(input: {
       continue;
     }
     const own = r.listed.some((t) => t.arn === input.ownTaskArn && t.lastStatus !== "STOPPED");
-    const counted = r.view.runningTasksCount + r.view.pendingTasksCount - (own ? 1 : 0);
+    const counted = countedToRun([r.view]) - (own ? 1 : 0);
     if (counted > 0) why ??= `ECS counts ${counted} task(s) to run on it`;
     blocking.push(...r.listed.filter((t) => blocksDrain(t, input.ownTaskArn)));
   }

@@ -1,23 +1,18 @@
 /**
- * A run's bookkeeping: what it knows of each instance, how an instance's drain ends (an outcome, once), and the two
- * ways it ends by the drainer's hand: completing the lifecycle action, or a permanent failure.
+ * A run's bookkeeping: what it knows of each instance and of the cluster, as data. No I/O, and nothing from drain/:
+ * how an instance's drain ends is endings.ts.
  */
-import {
+import type {
   AwsPort,
   ContainerInstanceView,
   LifecycleActionRef,
   ServiceView,
   TaskView,
-  isNoActiveLifecycleAction,
 } from "../aws";
-import { DrainerConfig } from "../config";
-import { LIMITS, LifecycleResult } from "../contract";
-import { Blockers, HookPlan, RetentionPlan } from "../decisions";
-import { Logger } from "../log";
-import type { StuckFinding } from "../stuck";
-import { publishOutcome } from "./events";
-import { outcomeMetrics } from "../telemetry";
-import { isPermanent, permanentFix } from "./rules";
+import type { DrainerConfig } from "../config";
+import type { Blockers, StuckFinding } from "../blockers";
+import type { Logger } from "../log";
+import { type HookPlan, type RetentionPlan, heartbeatInterval } from "../hook";
 
 /** How a run ended for one instance. */
 export type Result =
@@ -55,7 +50,7 @@ export interface Outcome {
   /** The drainer task that answers for the action now (`handed-over`). */
   readonly leaderTaskArn?: string;
   readonly error?: string;
-  /** Why the drain was stuck at its end, when it was (stuck.ts). */
+  /** Why the drain was stuck at its end, when it was (blockers.ts). */
   readonly stuck?: readonly StuckFinding[];
 }
 
@@ -155,9 +150,18 @@ export interface InstanceState {
   outcome?: Outcome;
 }
 
+/**
+ * The run's context: the drain's, without its port. Drain code reaches AWS only through `Run.port`, so that every ECS
+ * read is paced and DRY_RUN changes nothing (index.ts wires them).
+ */
+export type RunContext = Omit<DrainContext, "port">;
+
 export interface Run {
-  readonly ctx: DrainContext;
-  /** The context's port, pacing and counting ECS reads (`reads`). */
+  readonly ctx: RunContext;
+  /**
+   * The context's port as the drain uses it: operator-only reads refused, under DRY_RUN every change withheld
+   * (aws.ts), and ECS reads paced and counted (`reads`, pacer.ts).
+   */
   readonly port: AwsPort;
   reads: number;
   role: Role;
@@ -175,7 +179,7 @@ export interface Run {
   readonly drainerTasks: Map<string, DrainerTask>;
   /** The actions a leader took on, and when: checked once for a drainer of their own (orphans). */
   readonly adoptedAt: Map<InstanceState, number>;
-  /** Poll intervals over which the registry looks of a large scale-in's drainers are spread (index.ts). */
+  /** Poll intervals over which the registry looks of a large scale-in's drainers are spread (roles.ts, spreadFirstLook). */
   spreadPolls: number;
   /** The drainer this run found leading (a follower looks at it again before it leaves). */
   leaderTaskArn?: string;
@@ -218,133 +222,12 @@ export function newInstance(run: Run, ref: LifecycleActionRef, own: boolean): In
   return state;
 }
 
-/** Ends an instance's drain, once, and logs its outcome. The run finishes when every instance has ended. */
-export function settle(run: Run, s: InstanceState, outcome: Outcome): void {
-  if (s.outcome) return;
-  s.outcome = s.own ? outcome : { ...outcome, forPeer: true };
-  logOutcome(run, s, s.outcome);
-  publishOutcome(run, s, s.outcome);
-  // A leader ends only once a look at its groups finds nothing held (roles.ts): a follower may have just left an
-  // action to it.
-  if (active(run).length === 0 && run.role !== "leader") run.finished.abort();
-}
-
-/**
- * One line per instance outcome, with the outcome's fields; with EMIT_METRICS, also its CloudWatch metrics (Embedded
- * Metric Format) when the outcome is a drain that counts (telemetry.ts). A peer's drain is counted by the leader that
- * completed it, once: its own drainer then finds the action already complete, which is not counted.
- */
-function logOutcome(run: Run, s: InstanceState, outcome: Outcome): void {
-  const { config } = run.ctx;
-  const metrics =
-    config.emitMetrics && !config.dryRun
-      ? outcomeMetrics(
-          outcome,
-          config.cluster,
-          config.metricsNamespace,
-          (run.ctx.epochMs ?? Date.now)(),
-        )
-      : undefined;
-  const { instanceId: _id, asg: _asg, ...fields } = outcome;
-  s.log.log(outcome.result === "failed" ? "error" : "info", `outcome: ${outcome.result}`, {
-    action: "outcome",
-    ...fields,
-    ...metrics,
-  });
-}
-
-export function outcomeOf(
-  run: Run,
-  s: InstanceState,
-  result: Result,
-  lifecycleResult?: string,
-  error?: string,
-): Outcome {
-  return {
-    instanceId: s.ref.instanceId,
-    asg: s.ref.asg,
-    result,
-    drainSeconds: Math.round((run.ctx.now() - s.startedAt) / 10) / 100,
-    tasksAtStart: s.tasksAtStart,
-    ...(lifecycleResult ? { lifecycleResult } : {}),
-    ...(error ? { error } : {}),
-    ...(s.stuck && s.stuck.length > 0 && result !== "completed" ? { stuck: s.stuck } : {}),
-  };
-}
-
 /** Seconds between heartbeats: the plan's, or until the hook is known, the shortest the hook may need. */
 export function heartbeatSeconds(config: DrainerConfig, s: InstanceState): number {
-  return (
-    s.plan?.heartbeatIntervalSeconds ??
-    config.heartbeatIntervalSeconds ??
-    LIMITS.heartbeatTimeoutMin / 2
-  );
+  return s.plan?.heartbeatIntervalSeconds ?? heartbeatInterval(config.heartbeatIntervalSeconds);
 }
 
 /** When the run gives up waiting for the instance (rule 3). */
 export function deadlineOf(config: DrainerConfig, s: InstanceState): number {
   return s.startedAt + (s.plan?.deadlineSeconds ?? config.drainTimeoutSeconds) * 1000;
-}
-
-/** Completes the instance's lifecycle action, unless another completion is in flight or it has ended. */
-export async function complete(
-  run: Run,
-  s: InstanceState,
-  result: LifecycleResult,
-  as: Result,
-): Promise<void> {
-  const { ctx } = run;
-  if (s.outcome || s.closing) return;
-  if (ctx.config.dryRun) {
-    s.log.log("info", `would complete the lifecycle action with ${result}`, { action: "complete" });
-    settle(run, s, outcomeOf(run, s, "dry-run"));
-    return;
-  }
-  s.closing = true;
-  try {
-    // A peer's action is completed by instance ID: only its own drainer has the token.
-    await run.port.completeLifecycleAction(s.own ? s.ref : { ...s.ref, token: undefined }, result);
-    s.log.log("info", `completed the lifecycle action with ${result}`, {
-      action: "complete",
-      lifecycleResult: result,
-      ...(s.own ? {} : { forPeer: true }),
-    });
-    settle(run, s, outcomeOf(run, s, as, result));
-  } catch (err) {
-    if (isNoActiveLifecycleAction(err)) {
-      s.log.log("info", "the lifecycle action was already complete", { action: "complete" });
-      settle(run, s, outcomeOf(run, s, "already-complete"));
-    } else {
-      failed(run, s, "completing the lifecycle action", err);
-    }
-  } finally {
-    s.closing = false;
-  }
-}
-
-/**
- * A failed step (rule 4): logged and retried at the next look, until the deadline. Only a permanent error ends the
- * instance's drain early, with the fix in the message.
- */
-export function failed(run: Run, s: InstanceState, doing: string, err: unknown): void {
-  s.consecutiveFailures += 1;
-  if (isPermanent(err)) {
-    const fix = permanentFix(err);
-    s.log.log("error", `${doing} failed, and retrying will not help: ${fix}`, {
-      action: "error",
-      error: errorText(err),
-    });
-    settle(run, s, outcomeOf(run, s, "failed", undefined, `${doing}: ${errorText(err)}; ${fix}`));
-    return;
-  }
-  s.log.log("warn", `${doing} failed; will retry`, {
-    action: "error",
-    error: errorText(err),
-    consecutiveFailures: s.consecutiveFailures,
-  });
-}
-
-export function errorText(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${err.message}`;
-  return String(err);
 }

@@ -1,49 +1,19 @@
 /**
- * Pure decisions that are not safety rules (those are drain/rules.ts): what blocks an instance, in the form logs show,
- * and how the hook's settings bound heartbeats and the deadline. No I/O, no clock.
+ * The lifecycle hook's plan (how its settings bound heartbeats and the deadline) and the retention plan (what
+ * becomes of an instance whose drain times out). Pure: no I/O, no clock.
  */
-import type { LifecycleHookView, TaskView } from "./aws";
+import type { LifecycleHookView } from "./aws";
 import { ECS_MANAGED_DRAINING_HOOK, LIMITS, TERMINATING_TRANSITION } from "./contract";
 
-/** A service task's group is `service:NAME`. Anything else was started by RunTask: a standalone task. */
-export function isServiceTask(task: TaskView): boolean {
-  return task.group.startsWith("service:");
-}
-
-export function isStopping(task: TaskView): boolean {
-  return task.desiredStatus === "STOPPED" && task.lastStatus !== "STOPPED";
-}
-
-/** What still holds an instance, in the form logs and `status` show. */
-export interface Blockers {
-  /** Tasks still on the instance that block the drain. */
-  readonly total: number;
-  /** Per service or task group (`service:web`, `family:nightly-job`), how many tasks block. */
-  readonly groups: Readonly<Record<string, number>>;
-  /** How many of them are standalone tasks (not owned by a service). */
-  readonly standalone: number;
-  /** How many of them are already shutting down (desiredStatus STOPPED, lastStatus not yet STOPPED). */
-  readonly stopping: number;
-}
-
-export function summarizeBlockers(blocking: readonly TaskView[]): Blockers {
-  const groups: Record<string, number> = {};
-  for (const t of blocking) {
-    const key = t.group || "(no group)";
-    groups[key] = (groups[key] ?? 0) + 1;
-  }
-  const sorted = Object.fromEntries(Object.entries(groups).sort(([a], [b]) => a.localeCompare(b)));
-  return {
-    total: blocking.length,
-    groups: sorted,
-    standalone: blocking.filter((t) => !isServiceTask(t)).length,
-    stopping: blocking.filter(isStopping).length,
-  };
-}
-
-/** A stable key for "did what blocks the drain change?", so the drainer logs only changes. */
-export function blockersKey(b: Blockers): string {
-  return JSON.stringify([b.groups, b.stopping]);
+/**
+ * Seconds between heartbeats: HEARTBEAT_INTERVAL_SECONDS when set, else half the hook's HeartbeatTimeout (a
+ * heartbeat restarts that timeout). Until the hook is read, the run assumes the shortest timeout a hook may have.
+ */
+export function heartbeatInterval(
+  configured: number | undefined,
+  heartbeatTimeoutSeconds: number = LIMITS.heartbeatTimeoutMin,
+): number {
+  return configured ?? heartbeatTimeoutSeconds / 2;
 }
 
 /** The hook's settings that bound the drain, and a warning when another drainer is acting too. */
@@ -89,12 +59,12 @@ export function planHook(input: {
     hook && hook.globalTimeout > 0
       ? hook.globalTimeout
       : Math.min(LIMITS.globalTimeoutMaxSeconds, LIMITS.globalTimeoutHeartbeatFactor * timeout);
-  let heartbeat = input.heartbeatIntervalSeconds ?? timeout / 2;
+  let heartbeat = heartbeatInterval(input.heartbeatIntervalSeconds, timeout);
   if (heartbeat >= timeout) {
     warnings.push(
-      `HEARTBEAT_INTERVAL_SECONDS (${heartbeat}) is not shorter than the hook's heartbeat timeout (${timeout} s); using ${timeout / 2}`,
+      `HEARTBEAT_INTERVAL_SECONDS (${heartbeat}) is not shorter than the hook's heartbeat timeout (${timeout} s); using ${heartbeatInterval(undefined, timeout)}`,
     );
-    heartbeat = timeout / 2;
+    heartbeat = heartbeatInterval(undefined, timeout);
   }
   if (input.requestTimeoutSeconds !== undefined && input.requestTimeoutSeconds >= heartbeat) {
     warnings.push(

@@ -1,11 +1,62 @@
 /**
- * Why a drain is stuck, in ECS's own words where ECS said it. Pure: it reads the tasks that block a DRAINING instance
- * and the services they belong to (DescribeServices), and names, per task group, what holds it. No I/O, no clock.
+ * What blocks an instance's drain, and why: which tasks hold it (service or standalone, stopping or not), their
+ * summary in the form logs and `status` show, and why a drain is stuck, in ECS's own words where ECS said it (the
+ * services the blocking tasks belong to, from DescribeServices). Shared by the drain and by `status`. Pure: no I/O,
+ * no clock.
  *
- * It never decides anything about a drain: only rules.ts does. It explains a wait.
+ * It never decides anything about a drain: only drain/rules.ts does. It explains a wait.
  */
 import type { ServiceView, TaskView } from "./aws";
-import { isServiceTask, isStopping } from "./decisions";
+
+/** A service task's group is `service:NAME`. Anything else was started by RunTask: a standalone task. */
+export const SERVICE_GROUP_PREFIX = "service:";
+
+/** The service a task group names (`service:web` is `web`), or undefined for a standalone task's group. */
+export function serviceOfGroup(group: string): string | undefined {
+  return group.startsWith(SERVICE_GROUP_PREFIX)
+    ? group.slice(SERVICE_GROUP_PREFIX.length)
+    : undefined;
+}
+
+export function isServiceTask(task: TaskView): boolean {
+  return serviceOfGroup(task.group) !== undefined;
+}
+
+export function isStopping(task: TaskView): boolean {
+  return task.desiredStatus === "STOPPED" && task.lastStatus !== "STOPPED";
+}
+
+/** What still holds an instance, in the form logs and `status` show. */
+export interface Blockers {
+  /** Tasks still on the instance that block the drain. */
+  readonly total: number;
+  /** Per service or task group (`service:web`, `family:nightly-job`), how many tasks block. */
+  readonly groups: Readonly<Record<string, number>>;
+  /** How many of them are standalone tasks (not owned by a service). */
+  readonly standalone: number;
+  /** How many of them are already shutting down (desiredStatus STOPPED, lastStatus not yet STOPPED). */
+  readonly stopping: number;
+}
+
+export function summarizeBlockers(blocking: readonly TaskView[]): Blockers {
+  const groups: Record<string, number> = {};
+  for (const t of blocking) {
+    const key = t.group || "(no group)";
+    groups[key] = (groups[key] ?? 0) + 1;
+  }
+  const sorted = Object.fromEntries(Object.entries(groups).sort(([a], [b]) => a.localeCompare(b)));
+  return {
+    total: blocking.length,
+    groups: sorted,
+    standalone: blocking.filter((t) => !isServiceTask(t)).length,
+    stopping: blocking.filter(isStopping).length,
+  };
+}
+
+/** A stable key for "did what blocks the drain change?", so the drainer logs only changes. */
+export function blockersKey(b: Blockers): string {
+  return JSON.stringify([b.groups, b.stopping]);
+}
 
 export enum StuckReason {
   /** ECS's latest word on the service: it was unable to place a replacement task (CPU, memory, ports, constraints). */
@@ -46,12 +97,12 @@ const UNHEALTHY =
 export function serviceNames(
   items: readonly { readonly group: string; readonly reason?: StuckReason }[],
 ): string[] {
-  const prefix = "service:";
   return [
     ...new Set(
       items
-        .filter((t) => t.group.startsWith(prefix) && t.reason !== StuckReason.Daemon)
-        .map((t) => t.group.slice(prefix.length)),
+        .filter((t) => t.reason !== StuckReason.Daemon)
+        .map((t) => serviceOfGroup(t.group))
+        .filter((name) => name !== undefined),
     ),
   ].sort();
 }
@@ -142,14 +193,15 @@ export function classifyStuck(
     if (running.length === 0) continue;
     const finding = (reason: StuckReason, detail: string) =>
       findings.push({ reason, group, tasks: running.length, detail });
-    if (!group.startsWith("service:")) {
+    const serviceName = serviceOfGroup(group);
+    if (serviceName === undefined) {
       finding(
         StuckReason.Standalone,
         "started outside a service (RunTask): DRAINING never stops it; it ends by itself, or STOP_STANDALONE_TASKS stops it once only standalone tasks remain",
       );
       continue;
     }
-    const service = services.get(group.slice("service:".length));
+    const service = services.get(serviceName);
     if (!service) continue;
     const latest = service.events[0]?.message ?? "";
     if (service.schedulingStrategy === "DAEMON") {

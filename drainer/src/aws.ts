@@ -123,6 +123,12 @@ export interface LifecycleActionRef {
 /** Everything the drainer asks of AWS. Tests and the simulator can implement it; `createAwsPort` uses the SDK. */
 export interface AwsPort {
   findContainerInstances(cluster: string, ec2InstanceId: string): Promise<string[]>;
+  /**
+   * The registrations of up to BATCH.findContainerInstancesIn EC2 instances, with one filtered ListContainerInstances
+   * (`ec2InstanceId in [...]`): one page, unlike a listing of the whole cluster. Which instance each belongs to takes a
+   * DescribeContainerInstances.
+   */
+  findContainerInstancesIn(cluster: string, ec2InstanceIds: readonly string[]): Promise<string[]>;
   /** Every container instance of the cluster (all states but INACTIVE), for locating many instances at once. */
   listContainerInstances(cluster: string): Promise<string[]>;
   describeContainerInstances(
@@ -191,6 +197,8 @@ export const BATCH = {
   updateContainerInstancesState: 10,
   describeTasks: 100,
   describeServices: 10,
+  /** EC2 instance IDs in one `ec2InstanceId in [...]` filter: 20 instances with up to 5 registrations each fill a page. */
+  findContainerInstancesIn: 20,
   /** ListTasks' largest page (maxResults). */
   listTasks: 100,
   /** DescribeScalingActivities' largest page (MaxRecords; also its default). */
@@ -233,6 +241,7 @@ export function drainerPort(port: AwsPort): AwsPort {
 /** The IAM actions (DECLARED_ACTIONS, OPERATOR_ACTIONS) each method of the port sends. */
 export const PORT_ACTIONS: { readonly [K in keyof AwsPort]: readonly string[] } = {
   findContainerInstances: ["ecs:ListContainerInstances"],
+  findContainerInstancesIn: ["ecs:ListContainerInstances"],
   listContainerInstances: ["ecs:ListContainerInstances"],
   describeContainerInstances: ["ecs:DescribeContainerInstances"],
   setDraining: ["ecs:UpdateContainerInstancesState"],
@@ -296,6 +305,19 @@ export function createAwsPort(
         abort,
       );
       for await (const page of pages) arns.push(...(page.containerInstanceArns ?? []));
+      return arns;
+    },
+
+    async findContainerInstancesIn(cluster, ec2InstanceIds) {
+      const arns: string[] = [];
+      for (const ids of chunks(ec2InstanceIds, BATCH.findContainerInstancesIn)) {
+        const pages = paginateListContainerInstances(
+          { client: ecs, pageSize: 100 },
+          { cluster, filter: `ec2InstanceId in [${ids.join(", ")}]` },
+          abort,
+        );
+        for await (const page of pages) arns.push(...(page.containerInstanceArns ?? []));
+      }
       return arns;
     },
 

@@ -369,6 +369,17 @@ export class Model implements AwsPort {
     );
   }
 
+  findContainerInstancesIn(_cluster: string, ec2InstanceIds: readonly string[]) {
+    return this.call(
+      "findContainerInstancesIn",
+      () =>
+        [...this.registrations.values()]
+          .filter((r) => ec2InstanceIds.includes(r.instanceId) && r.status !== "INACTIVE")
+          .map((r) => r.arn),
+      true,
+    );
+  }
+
   listContainerInstances() {
     return this.call(
       "listContainerInstances",

@@ -73,6 +73,7 @@ const faultSpec = fc.record({
     "listTasks",
     "describeTasks",
     "findContainerInstances",
+    "findContainerInstancesIn",
     "setDraining",
     "recordHeartbeat",
     "listContainerInstances",
@@ -465,10 +466,12 @@ describe("the safety rules over random worlds and fault schedules (fast-check)",
     // Its registrations come from the listing of the whole cluster, which can leave one out ("skips" faults).
     const broken = (p: AwsPort): AwsPort => {
       const port = Object.create(p) as AwsPort;
-      port.findContainerInstances = async (c, id) => {
+      const fromListing = async (c: string, ids: readonly string[]) => {
         const views = await p.describeContainerInstances(c, await p.listContainerInstances(c));
-        return views.filter((v) => v.ec2InstanceId === id).map((v) => v.arn);
+        return views.filter((v) => ids.includes(v.ec2InstanceId!)).map((v) => v.arn);
       };
+      port.findContainerInstances = (c, id) => fromListing(c, [id]);
+      port.findContainerInstancesIn = fromListing;
       return port;
     };
     const { details, replay } = await check("paged registrations", holds(broken), "control");

@@ -233,6 +233,7 @@ describe("rule 1 and what ECS does: a listing of many pages can miss an instance
   it("negative control: a drainer that trusts the listing's absence completes the instance with its task running", async () => {
     const { h, port } = world();
     port.findContainerInstances = async () => [];
+    port.findContainerInstancesIn = async () => [];
     const [out] = await h.run({ ...eventVars(id), ...FAST }, { port, bulkAbove: 0 });
     assert.equal(out.result, "not-in-cluster");
     assert.equal(h.world.killedAtCompletion(id).length, 1);

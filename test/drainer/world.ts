@@ -255,9 +255,16 @@ export class FakeWorld {
         const all = [...this.instances.values()].filter((i) => this.ecsStatus(i));
         return { containerInstanceArns: all.map((i) => this.ciArn(i.instanceId)) };
       }
-      const id = /^ec2InstanceId == (i-[0-9a-f]+)$/.exec(input.filter)?.[1];
-      const i = id ? this.instances.get(id) : undefined;
-      return { containerInstanceArns: i && this.ecsStatus(i) ? [this.ciArn(i.instanceId)] : [] };
+      const list = /^ec2InstanceId in \[([^\]]*)\]$/.exec(input.filter)?.[1];
+      const ids = list
+        ? list.split(",").map((x) => x.trim())
+        : [/^ec2InstanceId == (i-[0-9a-f]+)$/.exec(input.filter)?.[1]];
+      return {
+        containerInstanceArns: ids
+          .map((id) => (id ? this.instances.get(id) : undefined))
+          .filter((i) => i !== undefined && this.ecsStatus(i))
+          .map((i) => this.ciArn(i!.instanceId)),
+      };
     });
     e.on(DescribeContainerInstancesCommand).callsFake((input) => {
       this.record("DescribeContainerInstancesCommand");

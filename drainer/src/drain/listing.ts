@@ -3,7 +3,7 @@
  * instance at a time, or the whole cluster at once when many are proven in one poll), and the read budget that decides
  * which listings go ahead in a poll. Listings tell the poll what there is; the poll's decisions are in poll.ts.
  */
-import { TaskView, UNDESCRIBED } from "../aws";
+import { BATCH, TaskView, UNDESCRIBED } from "../aws";
 import { LifecycleResult } from "../contract";
 import { pastDeadline } from "./deadline";
 import { isGone } from "./rules";
@@ -62,9 +62,10 @@ export async function locate(run: Run, states: readonly InstanceState[]): Promis
     if (need.length > bulkAbove(run)) {
       for (const [id, arns] of await registrationsInCluster(run)) found.set(id, arns);
       // Absence from a listing of many pages proves nothing: pages read seconds apart, while instances leave the
-      // cluster, can skip one that is there. Each instance the listing did not show is looked for on its own (one
-      // filtered call), and only that answer completes it as not in the cluster.
-      await Promise.all(need.filter((s) => !found.has(s.ref.instanceId)).map(one));
+      // cluster, can skip one that is there. The instances the listing did not show are looked for on their own
+      // (filtered calls), and only that answer completes one as not in the cluster.
+      const unseen = need.filter((s) => !found.has(s.ref.instanceId)).map((s) => s.ref.instanceId);
+      for (const [id, arns] of await registrationsOf(run, unseen)) found.set(id, arns);
     } else {
       await Promise.all(need.map(one));
     }
@@ -90,6 +91,31 @@ export async function locate(run: Run, states: readonly InstanceState[]): Promis
       { action: "locate", containerInstanceArns: arns },
     );
   }
+}
+
+/**
+ * The registrations of each of these EC2 instances, found on their own rather than in a listing of the whole cluster:
+ * one filtered ListContainerInstances per 20 instances, and a DescribeContainerInstances to tell whose each is. When a
+ * registration cannot be told apart (ECS did not describe it yet), each instance is looked for by itself.
+ */
+export async function registrationsOf(
+  run: Run,
+  ids: readonly string[],
+): Promise<Map<string, string[]>> {
+  const { cluster } = run.ctx.config;
+  const found = new Map<string, string[]>(ids.map((id) => [id, []]));
+  if (ids.length === 0) return found;
+  const arns = await run.port.findContainerInstancesIn(cluster, ids);
+  const views = arns.length > 0 ? await run.port.describeContainerInstances(cluster, arns) : [];
+  const whose = new Map(views.map((v) => [v.arn, v.ec2InstanceId]));
+  if (arns.some((a) => whose.get(a) === undefined || !found.has(whose.get(a)!))) {
+    await Promise.all(
+      ids.map(async (id) => found.set(id, await run.port.findContainerInstances(cluster, id))),
+    );
+    return found;
+  }
+  for (const a of arns) found.get(whose.get(a)!)!.push(a);
+  return found;
 }
 
 /** Every registration in the cluster (all states but INACTIVE), by EC2 instance: two reads for 100. */
@@ -132,8 +158,8 @@ export function budget(run: Run, steps: InstanceStep[]): void {
   let learnLeft = Math.floor(readsBudget(run) / 2);
   let first = true;
   for (const p of [...steps].sort((a, b) => rank(a) - rank(b))) {
-    // A proof in the cluster's listing still finds its instance's registrations on its own: one read.
-    const c = bulk && p.step !== "learn" ? 1 : cost(p);
+    // A proof in the cluster's listing still finds its instance's registrations on their own: two reads for 20.
+    const c = bulk && p.step !== "learn" ? 2 / BATCH.findContainerInstancesIn : cost(p);
     if (c === 0) continue;
     const peerLearn = p.step === "learn" && !p.s.own;
     // The first step goes ahead even when it costs more than the whole budget: the pacer then spreads its reads over
@@ -166,16 +192,9 @@ export async function list(
     try {
       // Each instance's registrations afresh, on its own (one filtered call each): a listing of the cluster's many
       // pages can leave out a registration that is there, and a proof that never saw it would complete over its tasks.
-      registered = new Map(
-        await Promise.all(
-          steps.map(
-            async (p) =>
-              [
-                p.s.ref.instanceId,
-                await run.port.findContainerInstances(cluster, p.s.ref.instanceId),
-              ] as const,
-          ),
-        ),
+      registered = await registrationsOf(
+        run,
+        steps.map((p) => p.s.ref.instanceId),
       );
     } catch (err) {
       for (const p of steps) {

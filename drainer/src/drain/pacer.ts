@@ -79,6 +79,15 @@ export function pacedReads(
     describeScalingActivities: (asg, pages, enough) =>
       port.describeScalingActivities(asg, pages, enough),
     findContainerInstances: (cluster, id) => listed(() => port.findContainerInstances(cluster, id)),
+    // One filtered call per 20 instances, each waiting for its own token.
+    findContainerInstancesIn: async (cluster, ids) =>
+      (
+        await Promise.all(
+          chunks(ids, BATCH.findContainerInstancesIn).map((c) =>
+            listed(() => port.findContainerInstancesIn(cluster, c)),
+          ),
+        )
+      ).flat(),
     listContainerInstances: (cluster) => listed(() => port.listContainerInstances(cluster)),
     // A describe of many ids is many calls of 100: each waits for its own token, so that a large batch is paced too.
     describeContainerInstances: async (cluster, arns) =>

@@ -26,7 +26,9 @@ import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge
 import { AwsStub, mockClient } from "aws-sdk-client-mock";
 import { AwsPort, createAwsPort } from "../../drainer/src/aws";
 import {
+  DECLARED_ACTIONS,
   ECS_MANAGED_DRAINING_HOOK,
+  OPERATOR_ACTIONS,
   HELD_BY_TERMINATE_HOOK,
   TERMINATING_TRANSITION,
 } from "../../drainer/src/contract";
@@ -81,9 +83,8 @@ export interface FakeInstance {
 /** The wall-clock time of the test clock's second 0, for the timestamps AWS gives (scaling activities). */
 export const EPOCH_MS = Date.UTC(2026, 10, 25, 10, 0, 0);
 
-/** Every call any drainer test made, by SDK command name: the declared-actions test reads it. */
-export const commandsSeen = new Set<string>();
-export let worldsCreated = 0;
+/** The commands the drainer and status declare: the world answers no other, in any test. */
+const DECLARED_COMMANDS = new Set([...DECLARED_ACTIONS, ...OPERATOR_ACTIONS].map((a) => a.command));
 
 /** Errors shaped like the SDK's. */
 export function awsError(name: string, message: string, httpStatusCode = 400): Error {
@@ -129,7 +130,6 @@ export class FakeWorld {
   readonly failures = new Map<string, Error[]>();
 
   constructor(now: () => number) {
-    worldsCreated++;
     this.now = now;
     this.ecsMock = mockClient(this.ecs);
     this.asMock = mockClient(this.autoscaling);
@@ -241,7 +241,8 @@ export class FakeWorld {
   readonly calls: { name: string; at: number }[] = [];
 
   private record(name: string): void {
-    commandsSeen.add(name);
+    if (!DECLARED_COMMANDS.has(name))
+      throw new Error(`${name} is not a declared action (contract.ts)`);
     this.calls.push({ name, at: this.now() });
     this.fail(name);
   }

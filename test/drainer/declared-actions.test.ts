@@ -13,7 +13,8 @@ import {
   STATUS_ACTIONS,
 } from "../../drainer/src/contract";
 import { collectStatus } from "../../drainer/src/status";
-import { CLUSTER, FakeWorld, eventVars, harness } from "./world";
+import { CLUSTER, FakeWorld } from "../doubles/scripted";
+import { eventVars, harness } from "./harness";
 
 /** Every command the port may send: the drainer's, and status's operator-only reads. */
 const ALL_COMMANDS = [...DECLARED_ACTIONS, ...OPERATOR_ACTIONS].map((a) => a.command).sort();

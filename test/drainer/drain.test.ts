@@ -13,9 +13,8 @@ import {
 import { strict as assert } from "node:assert";
 import { AwsPort } from "../../drainer/src/aws";
 import { DECLARED_ACTIONS } from "../../drainer/src/contract";
-import { FAMILY, awsError, eventVars, harness } from "./world";
-
-const FAST = { POLL_INTERVAL_SECONDS: "10" };
+import { FAMILY, awsError } from "../doubles/scripted";
+import { FAST, eventVars, harness } from "./harness";
 
 describe("drain (event mode)", () => {
   it("sets the instance DRAINING and completes with CONTINUE once its service tasks have stopped", async () => {
@@ -44,7 +43,7 @@ describe("drain (event mode)", () => {
       [["i-0000000000000001", "CONTINUE"]],
     );
     assert.equal(h.world.instances.get("i-0000000000000001")!.ecsStatus, "DRAINING");
-    assert.deepEqual(h.world.killedAtCompletion("i-0000000000000001"), []);
+    assert.deepEqual(h.world.killed("i-0000000000000001"), []);
     // Completed at the first poll after the last task stopped (25 s): 30 s.
     assert.equal(h.world.completions[0].at, 30);
     const set = h.world.ecsMock.commandCalls(UpdateContainerInstancesStateCommand);
@@ -76,7 +75,7 @@ describe("drain (event mode)", () => {
       70,
       "completes at the first poll after the task reached STOPPED",
     );
-    assert.deepEqual(h.world.killedAtCompletion("i-0000000000000002"), []);
+    assert.deepEqual(h.world.killed("i-0000000000000002"), []);
     const waits = h.lines.filter((l) => l.action === "wait");
     assert.ok(
       waits.some((l) => l.blockers.stopping === 1),
@@ -122,7 +121,7 @@ describe("drain (event mode)", () => {
         [75, "STOPPED", "STOPPED"],
       );
     await h.run({ ...eventVars("i-0000000000000003"), ...FAST });
-    assert.deepEqual(h.world.killedAtCompletion("i-0000000000000003"), []);
+    assert.deepEqual(h.world.killed("i-0000000000000003"), []);
     assert.equal(h.world.completions[0].at, 80);
   });
 
@@ -139,7 +138,7 @@ describe("drain (event mode)", () => {
       );
     await h.run({ ...eventVars("i-0000000000000003"), ...FAST });
     assert.equal(h.world.completions[0].at, 20);
-    assert.deepEqual(h.world.killedAtCompletion("i-0000000000000003"), []);
+    assert.deepEqual(h.world.killed("i-0000000000000003"), []);
   });
 
   it("waits for the counters and the listing to agree before completing", async () => {
@@ -202,7 +201,7 @@ describe("drain (event mode)", () => {
       50,
       "waits for web-2, which the first listing missed, to stop",
     );
-    assert.deepEqual(h.world.killedAtCompletion("i-0000000000000025"), []);
+    assert.deepEqual(h.world.killed("i-0000000000000025"), []);
   });
 
   it("logs what blocks the drain only when it changes, with counts per service and group", async () => {
@@ -512,7 +511,7 @@ describe("drain (event mode)", () => {
       40,
       "completes after the stopped task reached STOPPED (32 s)",
     );
-    assert.deepEqual(h.world.killedAtCompletion("i-0000000000000012"), []);
+    assert.deepEqual(h.world.killed("i-0000000000000012"), []);
   });
 
   it("takes 'No active Lifecycle Action' on a heartbeat as done and stops waiting", async () => {
@@ -663,7 +662,7 @@ describe("drain (event mode)", () => {
     h.world.failures.set("ListTasksCommand", [awsError("ServerException", "internal", 500)]);
     const [out] = await h.run({ ...eventVars("i-0000000000000022"), ...FAST });
     assert.equal(out.result, "completed");
-    assert.deepEqual(h.world.killedAtCompletion("i-0000000000000022"), []);
+    assert.deepEqual(h.world.killed("i-0000000000000022"), []);
   });
 
   it("stops without completing when its signal aborts (SIGTERM)", async () => {
@@ -713,7 +712,7 @@ describe("drain (event mode)", () => {
     );
     assert.ok(reactivated);
     assert.equal(h.world.count(UpdateContainerInstancesStateCommand), 2);
-    assert.deepEqual(h.world.killedAtCompletion("i-0000000000000024"), []);
+    assert.deepEqual(h.world.killed("i-0000000000000024"), []);
   });
 
   it("lists again when ECS counts more tasks than it listed, even if it never saw the instance ACTIVE", async () => {
@@ -738,7 +737,7 @@ describe("drain (event mode)", () => {
         [45, "STOPPED", "STOPPED"],
       );
     await h.run({ ...eventVars("i-0000000000000025"), ...FAST });
-    assert.deepEqual(h.world.killedAtCompletion("i-0000000000000025"), []);
+    assert.deepEqual(h.world.killed("i-0000000000000025"), []);
     assert.equal(h.world.completions[0].at, 50);
   });
 });
@@ -856,7 +855,7 @@ describe("drain (sweep mode)", () => {
     const lists = h.world.ecsMock.commandCalls(ListContainerInstancesCommand);
     assert.equal(lists.filter((c) => c.args[0].input.filter !== undefined).length, 120);
     assert.ok(lists.filter((c) => c.args[0].input.filter === undefined).length < 10);
-    for (const id of h.world.instances.keys()) assert.deepEqual(h.world.killedAtCompletion(id), []);
+    for (const id of h.world.instances.keys()) assert.deepEqual(h.world.killed(id), []);
     const updates = h.world.ecsMock.commandCalls(UpdateContainerInstancesStateCommand);
     assert.equal(updates.length, 12);
     assert.ok(updates.every((u) => u.args[0].input.containerInstances!.length <= 10));
@@ -953,7 +952,7 @@ describe("drain (leadership: any running drainer answers for its whole group)", 
         [ids[2], "completed", true],
       ],
     );
-    for (const id of ids) assert.deepEqual(h.world.killedAtCompletion(id), []);
+    for (const id of ids) assert.deepEqual(h.world.killed(id), []);
     // Every held action heartbeated at the leader's first look (rule 2), whoever's drainer launched.
     for (const id of ids) {
       assert.equal(
@@ -1016,7 +1015,7 @@ describe("drain (leadership: any running drainer answers for its whole group)", 
     h.world.addDrainerTask(SELF, { instanceId: ids[2], createdAt: 1, startedAt: 1 });
     const outs = await h.run({ ...eventVars(ids[2]), ...FAST }, asTask(SELF));
     assert.deepEqual(outs.map((o) => o.result).sort(), ["completed", "completed", "completed"]);
-    for (const id of ids) assert.deepEqual(h.world.killedAtCompletion(id), []);
+    for (const id of ids) assert.deepEqual(h.world.killed(id), []);
     assert.ok(h.lines.some((l) => l.action === "lead" && /gone/.test(l.msg)));
   });
 
@@ -1041,7 +1040,7 @@ describe("drain (leadership: any running drainer answers for its whole group)", 
     );
     assert.ok(outs.some((o) => o.result === "handed-over" && o.leaderTaskArn === LEADER));
     assert.ok(outs.every((o) => o.result === "handed-over" || o.result === "completed"));
-    for (const id of ids) assert.deepEqual(h.world.killedAtCompletion(id), []);
+    for (const id of ids) assert.deepEqual(h.world.killed(id), []);
   });
 
   it("a drainer of a large scale-in under a Fargate quota looks for its leader at once: the drainers running, not the actions held, size the spread", async () => {
@@ -1157,7 +1156,7 @@ describe("drain (leadership: any running drainer answers for its whole group)", 
     const adopted = h.lines.find((l) => l.action === "lead" && (l.peers ?? []).includes(ids[1]));
     assert.ok(adopted, "it says which actions it took on");
     assert.ok(firstBeat <= 10, `heartbeat at ${firstBeat}`);
-    assert.deepEqual(h.world.killedAtCompletion(ids[1]), []);
+    assert.deepEqual(h.world.killed(ids[1]), []);
   });
 
   it("a leader counts each held action whose own drainer never started (OrphanedActions), and not one whose drainer ran", async () => {
@@ -1226,7 +1225,7 @@ describe("drain (leadership: any running drainer answers for its whole group)", 
     );
     assert.equal(outs.length, 40);
     assert.ok(outs.every((o) => o.result === "completed"));
-    for (const id of h.world.instances.keys()) assert.deepEqual(h.world.killedAtCompletion(id), []);
+    for (const id of h.world.instances.keys()) assert.deepEqual(h.world.killed(id), []);
     // 10 ECS reads a 10 s poll, whatever the leader has to locate, learn or prove.
     const perPoll = h.world.ecsReadsPer(10);
     assert.ok(Math.max(...perPoll.values()) <= 10, JSON.stringify([...perPoll]));
@@ -1245,6 +1244,6 @@ describe("drain (leadership: any running drainer answers for its whole group)", 
     );
     assert.ok(outs.every((o) => o.result === "completed"));
     assert.deepEqual(h.world.stopped.map((s) => s.arn.split("/").pop()).sort(), ["job-1", "job-2"]);
-    for (const id of ids) assert.deepEqual(h.world.killedAtCompletion(id), []);
+    for (const id of ids) assert.deepEqual(h.world.killed(id), []);
   });
 });

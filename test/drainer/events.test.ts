@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { DRAIN_EVENTS } from "../../drainer/src/contract";
-import { eventVars, harness } from "./world";
+import { eventVars, harness } from "./harness";
 
 const ID = "i-0000000000000041";
 

@@ -1,6 +1,6 @@
 /**
  * The safety rules (drainer/src/drain/rules.ts), checked over random worlds and fault schedules with fast-check, on
- * the virtual clock, against the adversarial model in model.ts:
+ * the virtual clock, against the adversarial model in test/doubles/model.ts:
  * - no action is completed with CONTINUE (the drainer's "drained") while a task of the instance is not STOPPED;
  * - every action a live drainer answers for ends by that drainer's deadline plus one poll interval;
  * - no hook expires while a drainer that answers for it runs (Auto Scaling answers in these worlds);
@@ -18,8 +18,8 @@ import { AwsPort } from "../../drainer/src/aws";
 import { parseConfig } from "../../drainer/src/config";
 import { Outcome, drain } from "../../drainer/src/drain";
 import { createLogger } from "../../drainer/src/log";
-import { CLUSTER, DRAINER_FAMILY, Fault, Model } from "./model";
-import { virtualClock } from "./world";
+import { CLUSTER, DRAINER_FAMILY, Fault, Model } from "../doubles/model";
+import { virtualClock } from "../doubles/clock";
 
 const S = 1000;
 const POLL_S = 10;
@@ -305,7 +305,7 @@ function violation({
   for (const a of model.actions.values()) {
     // A task placed after the completing drainer's proof read landed in an ACTIVE window someone opened after it.
     const proofAt = a.endedBy === "CONTINUE" ? model.proofReadAt(a) : undefined;
-    const killed = (a.live ?? []).filter(
+    const killed = (a.killed ?? []).filter(
       (t) => proofAt === undefined || model.tasks.get(t)!.placedAt <= proofAt,
     );
     if (a.endedBy === "CONTINUE" && killed.length > 0) {

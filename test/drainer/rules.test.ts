@@ -7,13 +7,14 @@ import { AddressInfo } from "node:net";
 import { AwsPort, ContainerInstanceView, TaskView } from "../../drainer/src/aws";
 import { proveDrained, isPermanent, terminatePath } from "../../drainer/src/drain/rules";
 import { createSdkPort } from "../../drainer/src/run";
-import { CLUSTER as MODEL_CLUSTER, Model } from "./model";
-import { awsError, eventVars, harness, virtualClock } from "./world";
+import { CLUSTER as MODEL_CLUSTER, Model } from "../doubles/model";
+import { virtualClock } from "../doubles/clock";
+import { awsError } from "../doubles/scripted";
+import { FAST, eventVars, harness } from "./harness";
 import { drain } from "../../drainer/src/drain";
 import { parseConfig } from "../../drainer/src/config";
 import { createLogger } from "../../drainer/src/log";
 
-const FAST = { POLL_INTERVAL_SECONDS: "10" };
 const S = 1000;
 
 const view = (status: string, running = 0, pending = 0, arn = "ci-1"): ContainerInstanceView => ({
@@ -32,7 +33,7 @@ const task = (arn: string, lastStatus: string, desiredStatus = "STOPPED"): TaskV
   startedBy: undefined,
 });
 
-/** A drain against the adversarial model (model.ts), on the virtual clock. */
+/** A drain against the adversarial model (test/doubles/model.ts), on the virtual clock. */
 async function modelDrain(
   build: (m: Model) => void,
   vars: Record<string, string>,
@@ -142,7 +143,7 @@ describe("rule 1, completion: drained only on a fresh full listing of every regi
       action.endedAt! >= 100 * S,
       `completed at ${action.endedAt} ms, after the task stopped`,
     );
-    assert.deepEqual(action.live, []);
+    assert.deepEqual(action.killed, []);
     assert.ok([...model.registrations.values()].every((r) => r.status === "DRAINING"));
   });
 
@@ -160,7 +161,7 @@ describe("rule 1, completion: drained only on a fresh full listing of every regi
       { EC2_INSTANCE_ID: "i-00000000000000f2", AUTOSCALING_GROUP_NAME: "asg-a" },
     );
     const action = model.actions.get("i-00000000000000f2")!;
-    assert.deepEqual(action.live, [], "nothing was running when the action completed");
+    assert.deepEqual(action.killed, [], "nothing was running when the action completed");
     assert.ok(action.endedAt! >= 84 * S, "it waited for the task from the window to stop");
   });
 });
@@ -190,7 +191,7 @@ describe("rule 1 and what ECS does: a task DescribeTasks cannot describe yet (MI
     const { h } = world();
     const [out] = await h.run({ ...eventVars(id), ...FAST });
     assert.equal(out.result, "completed");
-    assert.deepEqual(h.world.killedAtCompletion(id), []);
+    assert.deepEqual(h.world.killed(id), []);
     assert.ok(h.world.completions[0].at >= 60, `completed at ${h.world.completions[0].at} s`);
     const describes = h.world.calls
       .filter((c) => c.name === "DescribeTasksCommand")
@@ -205,7 +206,7 @@ describe("rule 1 and what ECS does: a task DescribeTasks cannot describe yet (MI
       (await h.world.port.listTasks(c, ci, status)).filter((a) => a !== arn);
     const [out] = await h.run({ ...eventVars(id), ...FAST }, { port });
     assert.equal(out.result, "completed");
-    assert.deepEqual(h.world.killedAtCompletion(id).length, 1);
+    assert.deepEqual(h.world.killed(id).length, 1);
   });
 });
 
@@ -226,7 +227,7 @@ describe("rule 1 and what ECS does: a listing of many pages can miss an instance
     const { h, port } = world();
     const [out] = await h.run({ ...eventVars(id), ...FAST }, { port, bulkAbove: 0 });
     assert.equal(out.result, "completed");
-    assert.deepEqual(h.world.killedAtCompletion(id), []);
+    assert.deepEqual(h.world.killed(id), []);
     assert.equal(h.world.instances.get(id)!.ecsStatus, "DRAINING");
   });
 
@@ -235,7 +236,7 @@ describe("rule 1 and what ECS does: a listing of many pages can miss an instance
     port.findContainerInstances = async () => [];
     const [out] = await h.run({ ...eventVars(id), ...FAST }, { port, bulkAbove: 0 });
     assert.equal(out.result, "not-in-cluster");
-    assert.equal(h.world.killedAtCompletion(id).length, 1);
+    assert.equal(h.world.killed(id).length, 1);
   });
 });
 
@@ -265,7 +266,7 @@ describe("a read budget smaller than one listing slows the listing, never skips 
       h.lines.some((l) => l.action === "wait" && l.blockers?.total > 0),
       "blockers learnt",
     );
-    assert.deepEqual(h.world.killedAtCompletion(id), []);
+    assert.deepEqual(h.world.killed(id), []);
   });
 });
 
@@ -519,7 +520,7 @@ describe("rule 6, every terminate path", () => {
       EVENT_ACTION: "ReplaceRootVolume",
     });
     assert.equal(out.result, "completed");
-    assert.deepEqual(h.world.killedAtCompletion("i-0000000000000071"), []);
+    assert.deepEqual(h.world.killed("i-0000000000000071"), []);
     const precheck = h.lines.find((l) => l.action === "precheck");
     assert.deepEqual(precheck?.event, {
       origin: "AutoScalingGroup",
@@ -545,7 +546,7 @@ describe("rule 6, every terminate path", () => {
     assert.equal(unregistered.result, "not-in-cluster");
     const [registered] = await h.run({ ...eventVars("i-0000000000000073", "asg-v"), ...FAST });
     assert.equal(registered.result, "completed");
-    assert.deepEqual(h.world.killedAtCompletion("i-0000000000000073"), []);
+    assert.deepEqual(h.world.killed("i-0000000000000073"), []);
   });
 
   it("the sweep picks up all three, warm-pool instances through DescribeWarmPool", async () => {

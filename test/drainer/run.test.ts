@@ -4,7 +4,7 @@ import { createServer } from "node:http";
 import { AddressInfo } from "node:net";
 import { ExitCode, SETTINGS } from "../../drainer/src/contract";
 import { createSdkPort, runDrainer, version } from "../../drainer/src/run";
-import { CLUSTER, FakeWorld, HOOK } from "./world";
+import { CLUSTER, FakeWorld, HOOK } from "../doubles/scripted";
 
 /** A world on the real clock, for runs through the command line. */
 function realWorld() {
@@ -103,7 +103,7 @@ describe("the command line", () => {
     assert.equal(summary.results[0].result, "completed");
     assert.equal(summary.results[0].tasksAtStart, 1);
     assert.ok(summary.results[0].drainSeconds > 0);
-    assert.deepEqual(world.killedAtCompletion("i-0000000000000101"), []);
+    assert.deepEqual(world.killed("i-0000000000000101"), []);
   });
 
   it("exits 1 when an AWS failure leaves the instance not completed", async () => {

@@ -14,7 +14,7 @@ import {
   standaloneMarginSeconds,
   stuckKey,
 } from "../../drainer/src/stuck";
-import { Harness, eventVars, harness } from "./world";
+import { Harness, eventVars, harness } from "./harness";
 
 function task(group: string, lastStatus = "RUNNING", desiredStatus = "RUNNING", n = 1): TaskView {
   return {

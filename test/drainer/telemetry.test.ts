@@ -8,7 +8,7 @@
  */
 import { strict as assert } from "node:assert";
 import { OUTCOME_METRICS, outcomeMetrics } from "../../drainer/src/telemetry";
-import { eventVars, harness } from "./world";
+import { eventVars, harness } from "./harness";
 
 const UNITS = new Set(["Seconds", "Count"]);
 

@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from "node:events";
 import { ECS_MANAGED_DRAINING_HOOK, TERMINATING_TRANSITION } from "../../drainer/src/contract";
+import { killedTasks } from "../doubles/killed";
 import { SimClock } from "./clock";
 import { Fargate } from "./fargate";
 import { Rng } from "./random";
@@ -1219,13 +1220,13 @@ export class World extends EventEmitter {
     });
   }
 
-  /** Whatever still runs or is still stopping on the container instance is killed, and recorded. */
+  /** Whatever is not STOPPED on the container instance as its instance goes is killed (test/doubles/README.md). */
   private killTasks(instance: Ec2Instance, ci: ContainerInstance): void {
     const now = this.clock.now();
     const rec = this.recorder.instances.get(instance.id);
     {
       const killed: KilledTask[] = [];
-      for (const t of this.liveTasks(ci)) {
+      for (const t of killedTasks(ci.tasks, (task) => task.lastStatus)) {
         killed.push({
           taskArn: t.arn,
           group: t.group,

@@ -7,19 +7,19 @@
  * - no drainer returns while an action it answers for is still waiting, unless it was stopped.
  *
  * `npm test` runs PROPERTY_RUNS (default 300) worlds; `npm run test:properties` runs 5000. A failure prints the
- * seed and path: replay it with PROPERTY_SEED=<seed> PROPERTY_PATH=<path> npx mocha test/drainer/properties.test.ts.
+ * seed and path: replay it with PROPERTY_SEED=<seed> PROPERTY_PATH=<path> npx mocha test/drainer/drain/properties.test.ts.
  * The negative controls run the same worlds against deliberately broken views of ECS (a drainer that does not list
  * STOPPED-desired tasks; one that completes from a remembered listing) and expect the properties to catch them.
  */
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
 import { setMaxListeners } from "node:events";
-import { AwsPort } from "../../drainer/src/aws";
-import { parseConfig } from "../../drainer/src/config";
-import { Outcome, drain } from "../../drainer/src/drain";
-import { createLogger } from "../../drainer/src/log";
-import { CLUSTER, DRAINER_FAMILY, Fault, Model } from "../doubles/model";
-import { virtualClock } from "../doubles/clock";
+import { AwsPort } from "../../../drainer/src/aws";
+import { parseConfig } from "../../../drainer/src/config";
+import { Outcome, drain } from "../../../drainer/src/drain";
+import { createLogger } from "../../../drainer/src/log";
+import { CLUSTER, DRAINER_FAMILY, Fault, Model } from "../../doubles/model";
+import { virtualClock } from "../../doubles/clock";
 
 const S = 1000;
 const POLL_S = 10;

@@ -4,8 +4,8 @@
  */
 import { strict as assert } from "node:assert";
 import { DescribeServicesCommand } from "@aws-sdk/client-ecs";
-import { STUCK_AFTER_POLLS } from "../../drainer/src/drain/diagnose";
-import { eventVars, harness } from "./harness";
+import { STUCK_AFTER_POLLS } from "../../../drainer/src/drain/diagnose";
+import { eventVars, harness } from "../harness";
 
 const ID = "i-0000000000000031";
 const POLL = 10;

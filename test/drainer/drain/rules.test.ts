@@ -4,16 +4,16 @@ import { strict as assert } from "node:assert";
 import { once } from "node:events";
 import { createServer } from "node:http";
 import { AddressInfo } from "node:net";
-import { AwsPort, ContainerInstanceView, TaskView } from "../../drainer/src/aws";
-import { proveDrained, isPermanent, terminatePath } from "../../drainer/src/drain/rules";
-import { createSdkPort } from "../../drainer/src/run";
-import { CLUSTER as MODEL_CLUSTER, Model } from "../doubles/model";
-import { virtualClock } from "../doubles/clock";
-import { awsError } from "../doubles/scripted";
-import { FAST, eventVars, harness } from "./harness";
-import { drain } from "../../drainer/src/drain";
-import { parseConfig } from "../../drainer/src/config";
-import { createLogger } from "../../drainer/src/log";
+import { AwsPort, ContainerInstanceView, TaskView } from "../../../drainer/src/aws";
+import { proveDrained, isPermanent, terminatePath } from "../../../drainer/src/drain/rules";
+import { createSdkPort } from "../../../drainer/src/run";
+import { CLUSTER as MODEL_CLUSTER, Model } from "../../doubles/model";
+import { virtualClock } from "../../doubles/clock";
+import { awsError } from "../../doubles/scripted";
+import { FAST, eventVars, harness } from "../harness";
+import { drain } from "../../../drainer/src/drain";
+import { parseConfig } from "../../../drainer/src/config";
+import { createLogger } from "../../../drainer/src/log";
 
 const S = 1000;
 

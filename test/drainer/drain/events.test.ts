@@ -5,8 +5,8 @@
  */
 import { strict as assert } from "node:assert";
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
-import { DRAIN_EVENTS } from "../../drainer/src/contract";
-import { eventVars, harness } from "./harness";
+import { DRAIN_EVENTS } from "../../../drainer/src/contract";
+import { eventVars, harness } from "../harness";
 
 const ID = "i-0000000000000041";
 

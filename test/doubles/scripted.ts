@@ -42,6 +42,13 @@ export const HOOK = "drain-hook";
 /** [time in seconds, lastStatus, desiredStatus] */
 export type Step = readonly [number, string, string];
 
+/** A task's timeline, step by step: from second `at` it runs, */
+export const running = (at = 0): Step => [at, "RUNNING", "RUNNING"];
+/** is told to stop and shuts down, */
+export const stopping = (at: number): Step => [at, "DEACTIVATING", "STOPPED"];
+/** or has stopped. */
+export const stopped = (at: number): Step => [at, "STOPPED", "STOPPED"];
+
 export interface FakeTask {
   readonly arn: string;
   readonly instanceId: string;

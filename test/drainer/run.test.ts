@@ -4,7 +4,7 @@ import { createServer } from "node:http";
 import { AddressInfo } from "node:net";
 import { ExitCode, SETTINGS } from "../../drainer/src/contract";
 import { createSdkPort, runDrainer, version } from "../../drainer/src/run";
-import { CLUSTER, FakeWorld, HOOK } from "../doubles/scripted";
+import { CLUSTER, FakeWorld, HOOK, running, stopped, stopping } from "../doubles/scripted";
 
 /** A world on the real clock, for runs through the command line. */
 function realWorld() {
@@ -87,13 +87,7 @@ describe("the command line", () => {
     const world = realWorld();
     world
       .addInstance("i-0000000000000101", "asg-a")
-      .addTask(
-        "web-1",
-        "i-0000000000000101",
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [0.05, "STOPPED", "STOPPED"],
-      );
+      .addTask("web-1", "i-0000000000000101", "service:web", running(), stopped(0.05));
     const r = await cli([], EVENT_ENV, world);
     assert.equal(r.code, ExitCode.Ok);
     const summary = r.json[r.json.length - 1];
@@ -124,7 +118,7 @@ describe("the command line", () => {
     const world = realWorld();
     world
       .addInstance("i-0000000000000101", "asg-a")
-      .addTask("web-1", "i-0000000000000101", "service:web", [0, "RUNNING", "RUNNING"]);
+      .addTask("web-1", "i-0000000000000101", "service:web", running());
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
     const r = await cli([], EVENT_ENV, world, { signal: controller.signal });
@@ -137,7 +131,7 @@ describe("the command line", () => {
     const world = realWorld();
     world
       .addInstance("i-0000000000000101", "asg-a")
-      .addTask("self", "i-0000000000000101", "family:drainer", [0, "RUNNING", "RUNNING"]);
+      .addTask("self", "i-0000000000000101", "family:drainer", running());
     const own = world.tasks[0].arn;
     const fetched: string[] = [];
     const fakeFetch = (async (url: string) => {
@@ -172,10 +166,10 @@ describe("the command line", () => {
       .addInstance("i-0000000000000201", "asg-a", "DRAINING")
       .addInstance("i-0000000000000202", "asg-b", null)
       .addInstance("i-0000000000000203", "asg-a", "ACTIVE", "InService")
-      .addTask("web-1", "i-0000000000000201", "service:web", [0, "RUNNING", "RUNNING"])
-      .addTask("web-2", "i-0000000000000201", "service:web", [0, "DEACTIVATING", "STOPPED"])
-      .addTask("job-1", "i-0000000000000201", "family:nightly", [0, "RUNNING", "RUNNING"])
-      .addTask("old", "i-0000000000000201", "service:web", [0, "STOPPED", "STOPPED"]);
+      .addTask("web-1", "i-0000000000000201", "service:web", running())
+      .addTask("web-2", "i-0000000000000201", "service:web", stopping(0))
+      .addTask("job-1", "i-0000000000000201", "family:nightly", running())
+      .addTask("old", "i-0000000000000201", "service:web", stopped(0));
     // The fake world lists every task for a family; here no drainer runs.
     const noDrainer = { port: { ...world.port, listFamilyTasks: async () => [] } };
     const table = await cli(

@@ -4,7 +4,7 @@
  */
 import { DescribeAutoScalingGroupsCommand } from "@aws-sdk/client-auto-scaling";
 import { strict as assert } from "node:assert";
-import { awsError } from "../../doubles/scripted";
+import { awsError, running, stopped, stopping } from "../../doubles/scripted";
 import { FAST, eventVars, harness } from "../harness";
 
 describe("drain (event mode)", () => {
@@ -12,14 +12,8 @@ describe("drain (event mode)", () => {
     const h = harness();
     h.world
       .addInstance("i-0000000000000010", "asg-a")
-      .addTask(
-        "web-1",
-        "i-0000000000000010",
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [5, "DEACTIVATING", "STOPPED"],
-      )
-      .addTask("job-1", "i-0000000000000010", "family:batch", [0, "RUNNING", "RUNNING"]);
+      .addTask("web-1", "i-0000000000000010", "service:web", running(), stopping(5))
+      .addTask("job-1", "i-0000000000000010", "family:batch", running());
     const [out] = await h.run({
       ...eventVars("i-0000000000000010"),
       ...FAST,
@@ -48,7 +42,7 @@ describe("drain (event mode)", () => {
       if (retention) h.world.retention.set("asg-a", retention);
       h.world
         .addInstance("i-0000000000000011", "asg-a")
-        .addTask("job-1", "i-0000000000000011", "family:batch", [0, "RUNNING", "RUNNING"]);
+        .addTask("job-1", "i-0000000000000011", "family:batch", running());
       const [out] = await h.run({
         ...eventVars("i-0000000000000011"),
         ...FAST,
@@ -100,13 +94,7 @@ describe("drain (event mode)", () => {
         .rejects(awsError("AccessDenied", "not allowed", 403));
       h.world
         .addInstance("i-0000000000000012", "asg-a")
-        .addTask(
-          "web-1",
-          "i-0000000000000012",
-          "service:web",
-          [0, "RUNNING", "RUNNING"],
-          [15, "STOPPED", "STOPPED"],
-        );
+        .addTask("web-1", "i-0000000000000012", "service:web", running(), stopped(15));
       const [out] = await h.run({ ...eventVars("i-0000000000000012"), ...FAST });
       assert.equal(out.result, "completed");
       const warn = h.lines.find(
@@ -120,7 +108,7 @@ describe("drain (event mode)", () => {
     const h = harness();
     h.world
       .addInstance("i-0000000000000027", "asg-a")
-      .addTask("web-1", "i-0000000000000027", "service:web", [0, "RUNNING", "RUNNING"]);
+      .addTask("web-1", "i-0000000000000027", "service:web", running());
     h.world.failures.set("CompleteLifecycleActionCommand", [
       awsError("ServiceUnavailable", "try later", 503),
       awsError("ServiceUnavailable", "try later", 503),

@@ -4,13 +4,14 @@
 import { strict as assert } from "node:assert";
 import { DECLARED_ACTIONS } from "../../../drainer/src/contract";
 import { eventVars, harness } from "../harness";
+import { running } from "../../doubles/scripted";
 
 describe("drain (DRY_RUN)", () => {
   it("sends no mutating command and says what it would do", async () => {
     const h = harness();
     h.world
       .addInstance("i-0000000000000031", "asg-a")
-      .addTask("web-1", "i-0000000000000031", "service:web", [0, "RUNNING", "RUNNING"]);
+      .addTask("web-1", "i-0000000000000031", "service:web", running());
     const [out] = await h.run({ ...eventVars("i-0000000000000031"), DRY_RUN: "true" });
     assert.equal(out.result, "dry-run");
     const mutating = DECLARED_ACTIONS.filter((a) => a.mutating).map((a) => a.command);

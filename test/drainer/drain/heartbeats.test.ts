@@ -3,7 +3,7 @@
  */
 import { CompleteLifecycleActionCommand } from "@aws-sdk/client-auto-scaling";
 import { strict as assert } from "node:assert";
-import { awsError } from "../../doubles/scripted";
+import { awsError, running, stopped } from "../../doubles/scripted";
 import { FAST, eventVars, harness } from "../harness";
 
 describe("drain (event mode)", () => {
@@ -11,13 +11,7 @@ describe("drain (event mode)", () => {
     const h = harness();
     h.world
       .addInstance("i-0000000000000008", "asg-a")
-      .addTask(
-        "web-1",
-        "i-0000000000000008",
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [1000, "STOPPED", "STOPPED"],
-      );
+      .addTask("web-1", "i-0000000000000008", "service:web", running(), stopped(1000));
     h.world.hooks.set("asg-a", [{ name: "drain-hook", heartbeatTimeout: 300 }]);
     await h.run({ ...eventVars("i-0000000000000008"), POLL_INTERVAL_SECONDS: "7" });
     assert.deepEqual(
@@ -32,13 +26,7 @@ describe("drain (event mode)", () => {
     const h = harness();
     h.world
       .addInstance("i-0000000000000026", "asg-a")
-      .addTask(
-        "web-1",
-        "i-0000000000000026",
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [100, "STOPPED", "STOPPED"],
-      );
+      .addTask("web-1", "i-0000000000000026", "service:web", running(), stopped(100));
     h.world.hooks.set("asg-a", [{ name: "drain-hook", heartbeatTimeout: 30 }]);
     // Every DescribeContainerInstances takes 40 s (the SDK retrying a throttled call), longer than the hook's timeout.
     const original = h.world.port.describeContainerInstances.bind(h.world.port);
@@ -64,13 +52,7 @@ describe("drain (event mode)", () => {
     const h = harness();
     h.world
       .addInstance("i-0000000000000009", "asg-a")
-      .addTask(
-        "web-1",
-        "i-0000000000000009",
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [100, "STOPPED", "STOPPED"],
-      );
+      .addTask("web-1", "i-0000000000000009", "service:web", running(), stopped(100));
     await h.run({ ...eventVars("i-0000000000000009"), ...FAST, HEARTBEAT_INTERVAL_SECONDS: "40" });
     assert.deepEqual(
       h.world.heartbeats.map((b) => b.at),
@@ -82,7 +64,7 @@ describe("drain (event mode)", () => {
     const h = harness();
     h.world
       .addInstance("i-0000000000000013", "asg-a")
-      .addTask("web-1", "i-0000000000000013", "service:web", [0, "RUNNING", "RUNNING"]);
+      .addTask("web-1", "i-0000000000000013", "service:web", running());
     h.world.failures.set("RecordLifecycleActionHeartbeatCommand", [
       undefined as unknown as Error, // the first, at once, goes through
       awsError(

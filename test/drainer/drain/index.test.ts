@@ -7,7 +7,7 @@ import {
   UpdateContainerInstancesStateCommand,
 } from "@aws-sdk/client-ecs";
 import { strict as assert } from "node:assert";
-import { awsError } from "../../doubles/scripted";
+import { awsError, running, stopped } from "../../doubles/scripted";
 import { FAST, eventVars, harness } from "../harness";
 
 describe("drain (event mode)", () => {
@@ -37,13 +37,7 @@ describe("drain (event mode)", () => {
     const h = harness();
     h.world
       .addInstance("i-0000000000000016", "asg-a")
-      .addTask(
-        "web-1",
-        "i-0000000000000016",
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [15, "STOPPED", "STOPPED"],
-      );
+      .addTask("web-1", "i-0000000000000016", "service:web", running(), stopped(15));
     const outs = await Promise.all([
       h.run({ ...eventVars("i-0000000000000016"), ...FAST }),
       h.run({ ...eventVars("i-0000000000000016"), ...FAST }),
@@ -98,13 +92,7 @@ describe("drain (event mode)", () => {
     const h = harness();
     h.world
       .addInstance("i-0000000000000022", "asg-a")
-      .addTask(
-        "web-1",
-        "i-0000000000000022",
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [15, "STOPPED", "STOPPED"],
-      );
+      .addTask("web-1", "i-0000000000000022", "service:web", running(), stopped(15));
     h.world.failures.set("ListTasksCommand", [awsError("ServerException", "internal", 500)]);
     const [out] = await h.run({ ...eventVars("i-0000000000000022"), ...FAST });
     assert.equal(out.result, "completed");
@@ -115,7 +103,7 @@ describe("drain (event mode)", () => {
     const h = harness();
     h.world
       .addInstance("i-0000000000000023", "asg-a")
-      .addTask("web-1", "i-0000000000000023", "service:web", [0, "RUNNING", "RUNNING"]);
+      .addTask("web-1", "i-0000000000000023", "service:web", running());
     const controller = new AbortController();
     let sleeps = 0;
     const [out] = await h.run(
@@ -140,21 +128,9 @@ describe("drain (sweep mode)", () => {
       .addInstance("i-00000000000000a2", "asg-a", "ACTIVE", "InService")
       .addInstance("i-00000000000000b1", "asg-b")
       .addInstance("i-00000000000000b2", "asg-b", "ACTIVE", "Terminating:Proceed")
-      .addTask(
-        "web-1",
-        "i-00000000000000a1",
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [15, "STOPPED", "STOPPED"],
-      )
-      .addTask(
-        "web-2",
-        "i-00000000000000b1",
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [25, "STOPPED", "STOPPED"],
-      )
-      .addTask("web-3", "i-00000000000000a2", "service:web", [0, "RUNNING", "RUNNING"]);
+      .addTask("web-1", "i-00000000000000a1", "service:web", running(), stopped(15))
+      .addTask("web-2", "i-00000000000000b1", "service:web", running(), stopped(25))
+      .addTask("web-3", "i-00000000000000a2", "service:web", running());
     const outs = await h.run({ AUTOSCALING_GROUP_NAMES: "asg-a, asg-b", ...FAST });
     assert.deepEqual(
       outs.map((o) => [o.instanceId, o.asg, o.result]),

@@ -11,6 +11,7 @@ import {
 } from "@aws-sdk/client-ecs";
 import { strict as assert } from "node:assert";
 import { FAST, harness } from "../harness";
+import { running, stopped } from "../../doubles/scripted";
 
 describe("drain (sweep mode)", () => {
   it("batches DescribeContainerInstances by 100 and UpdateContainerInstancesState by 10", async () => {
@@ -69,13 +70,7 @@ describe("drain (sweep mode)", () => {
     const h = harness();
     h.world
       .addInstance("i-00000000000000c1", "asg-a")
-      .addTask(
-        "job-1",
-        "i-00000000000000c1",
-        "family:batch",
-        [0, "RUNNING", "RUNNING"],
-        [200, "STOPPED", "STOPPED"],
-      );
+      .addTask("job-1", "i-00000000000000c1", "family:batch", running(), stopped(200));
     await h.run({ AUTOSCALING_GROUP_NAMES: "asg-a", ...FAST });
     const polls = h.world.count(DescribeContainerInstancesCommand);
     assert.equal(polls, 21);

@@ -10,26 +10,15 @@ import {
 } from "@aws-sdk/client-ecs";
 import { strict as assert } from "node:assert";
 import { FAST, eventVars, harness } from "../harness";
+import { running, stopped, stopping } from "../../doubles/scripted";
 
 describe("drain (event mode)", () => {
   it("sets the instance DRAINING and completes with CONTINUE once its service tasks have stopped", async () => {
     const h = harness();
     h.world
       .addInstance("i-0000000000000001", "asg-a")
-      .addTask(
-        "web-1",
-        "i-0000000000000001",
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [15, "STOPPED", "STOPPED"],
-      )
-      .addTask(
-        "api-1",
-        "i-0000000000000001",
-        "service:api",
-        [0, "RUNNING", "RUNNING"],
-        [25, "STOPPED", "STOPPED"],
-      );
+      .addTask("web-1", "i-0000000000000001", "service:web", running(), stopped(15))
+      .addTask("api-1", "i-0000000000000001", "service:api", running(), stopped(25));
     const [out] = await h.run({ ...eventVars("i-0000000000000001"), ...FAST });
     assert.equal(out.result, "completed");
     assert.equal(out.tasksAtStart, 2);
@@ -58,10 +47,10 @@ describe("drain (event mode)", () => {
         "web-1",
         "i-0000000000000002",
         "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [5, "DEACTIVATING", "STOPPED"],
+        running(),
+        stopping(5),
         [48, "STOPPING", "STOPPED"],
-        [61, "STOPPED", "STOPPED"],
+        stopped(61),
       );
     const [out] = await h.run({ ...eventVars("i-0000000000000002"), ...FAST });
     assert.equal(out.result, "completed");
@@ -97,24 +86,10 @@ describe("drain (event mode)", () => {
     const h = harness();
     h.world
       .addInstance("i-0000000000000003", "asg-a")
-      .addTask(
-        "web-1",
-        "i-0000000000000003",
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [5, "DEACTIVATING", "STOPPED"],
-        [45, "STOPPED", "STOPPED"],
-      )
+      .addTask("web-1", "i-0000000000000003", "service:web", running(), stopping(5), stopped(45))
       // Placed while someone had the instance ACTIVE for a moment between two polls, and already stopping when
       // the drainer next reads ECS's counters, which show nothing to run.
-      .addTask(
-        "job-2",
-        "i-0000000000000003",
-        "family:job",
-        [22, "RUNNING", "RUNNING"],
-        [26, "DEACTIVATING", "STOPPED"],
-        [75, "STOPPED", "STOPPED"],
-      );
+      .addTask("job-2", "i-0000000000000003", "family:job", running(22), stopping(26), stopped(75));
     await h.run({ ...eventVars("i-0000000000000003"), ...FAST });
     assert.deepEqual(h.world.killed("i-0000000000000003"), []);
     assert.equal(h.world.completions[0].at, 80);
@@ -129,7 +104,7 @@ describe("drain (event mode)", () => {
         "i-0000000000000003",
         "service:web",
         [0, "PENDING", "RUNNING"],
-        [12, "STOPPED", "STOPPED"],
+        stopped(12),
       );
     await h.run({ ...eventVars("i-0000000000000003"), ...FAST });
     assert.equal(h.world.completions[0].at, 20);
@@ -164,21 +139,8 @@ describe("drain (event mode)", () => {
     const h = harness();
     h.world
       .addInstance("i-0000000000000025", "asg-a")
-      .addTask(
-        "web-1",
-        "i-0000000000000025",
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [15, "STOPPED", "STOPPED"],
-      )
-      .addTask(
-        "web-2",
-        "i-0000000000000025",
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [5, "DEACTIVATING", "STOPPED"],
-        [45, "STOPPED", "STOPPED"],
-      );
+      .addTask("web-1", "i-0000000000000025", "service:web", running(), stopped(15))
+      .addTask("web-2", "i-0000000000000025", "service:web", running(), stopping(5), stopped(45));
     // The first ListTasks misses web-2 (ListTasks is eventually consistent); the counters still count it.
     let lists = 0;
     h.world.ecsMock.on(ListTasksCommand).callsFake((input) => {
@@ -203,27 +165,9 @@ describe("drain (event mode)", () => {
     const h = harness();
     h.world
       .addInstance("i-0000000000000005", "asg-a")
-      .addTask(
-        "web-1",
-        "i-0000000000000005",
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [35, "STOPPED", "STOPPED"],
-      )
-      .addTask(
-        "web-2",
-        "i-0000000000000005",
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [35, "STOPPED", "STOPPED"],
-      )
-      .addTask(
-        "job-1",
-        "i-0000000000000005",
-        "family:nightly",
-        [0, "RUNNING", "RUNNING"],
-        [55, "STOPPED", "STOPPED"],
-      );
+      .addTask("web-1", "i-0000000000000005", "service:web", running(), stopped(35))
+      .addTask("web-2", "i-0000000000000005", "service:web", running(), stopped(35))
+      .addTask("job-1", "i-0000000000000005", "family:nightly", running(), stopped(55));
     await h.run({ ...eventVars("i-0000000000000005"), ...FAST });
     // (The lines that say why it is stuck, once it waits a while, are diagnose.test.ts's.)
     const waits = h.lines.filter((l) => l.action === "wait" && !l.stuck).map((l) => l.blockers);
@@ -256,7 +200,7 @@ describe("drain (event mode)", () => {
     const h = harness();
     h.world
       .addInstance("i-0000000000000007", "asg-a")
-      .addTask("web-1", "i-0000000000000007", "service:web", [0, "RUNNING", "RUNNING"]);
+      .addTask("web-1", "i-0000000000000007", "service:web", running());
     h.world.instances.get("i-0000000000000007")!.goneAt = 22;
     const [out] = await h.run({ ...eventVars("i-0000000000000007"), ...FAST });
     assert.equal(out.result, "not-in-cluster");
@@ -267,13 +211,7 @@ describe("drain (event mode)", () => {
     const h = harness();
     h.world
       .addInstance("i-0000000000000011", "asg-a")
-      .addTask(
-        "job-1",
-        "i-0000000000000011",
-        "family:batch",
-        [0, "RUNNING", "RUNNING"],
-        [95, "STOPPED", "STOPPED"],
-      );
+      .addTask("job-1", "i-0000000000000011", "family:batch", running(), stopped(95));
     await h.run({ ...eventVars("i-0000000000000011"), ...FAST });
     assert.equal(h.world.count(StopTaskCommand), 0);
     assert.equal(h.world.completions[0].at, 100);
@@ -283,14 +221,8 @@ describe("drain (event mode)", () => {
     const h = harness();
     h.world
       .addInstance("i-0000000000000012", "asg-a")
-      .addTask(
-        "web-1",
-        "i-0000000000000012",
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [25, "STOPPED", "STOPPED"],
-      )
-      .addTask("job-1", "i-0000000000000012", "family:batch", [0, "RUNNING", "RUNNING"]);
+      .addTask("web-1", "i-0000000000000012", "service:web", running(), stopped(25))
+      .addTask("job-1", "i-0000000000000012", "family:batch", running());
     const [out] = await h.run({
       ...eventVars("i-0000000000000012"),
       ...FAST,
@@ -313,7 +245,7 @@ describe("drain (event mode)", () => {
     const h = harness();
     h.world
       .addInstance("i-0000000000000017", "asg-a")
-      .addTask("drainer", "i-0000000000000017", "family:drainer", [0, "RUNNING", "RUNNING"]);
+      .addTask("drainer", "i-0000000000000017", "family:drainer", running());
     const own = h.world.tasks[0].arn;
     const [out] = await h.run({ ...eventVars("i-0000000000000017"), ...FAST }, { ownTaskArn: own });
     assert.equal(out.result, "completed");
@@ -328,13 +260,7 @@ describe("drain (event mode)", () => {
     const h = harness();
     h.world
       .addInstance("i-0000000000000018", "asg-a")
-      .addTask(
-        "other",
-        "i-0000000000000018",
-        "family:drainer",
-        [0, "RUNNING", "RUNNING"],
-        [30, "STOPPED", "STOPPED"],
-      );
+      .addTask("other", "i-0000000000000018", "family:drainer", running(), stopped(30));
     await h.run({ ...eventVars("i-0000000000000018"), ...FAST });
     assert.equal(h.world.completions[0].at, 30);
   });
@@ -343,13 +269,7 @@ describe("drain (event mode)", () => {
     const h = harness();
     h.world
       .addInstance("i-0000000000000024", "asg-a")
-      .addTask(
-        "web-1",
-        "i-0000000000000024",
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [25, "STOPPED", "STOPPED"],
-      );
+      .addTask("web-1", "i-0000000000000024", "service:web", running(), stopped(25));
     let reactivated = false;
     await h.run(
       { ...eventVars("i-0000000000000024"), ...FAST },
@@ -377,19 +297,12 @@ describe("drain (event mode)", () => {
         "web-1",
         "i-0000000000000025",
         "service:web",
-        [0, "RUNNING", "RUNNING"],
+        running(),
         [12, "RUNNING", "STOPPED"],
-        [15, "STOPPED", "STOPPED"],
+        stopped(15),
       )
       // Placed between two polls, while someone had the instance ACTIVE for a moment; it then shuts down slowly.
-      .addTask(
-        "job-2",
-        "i-0000000000000025",
-        "family:job",
-        [5, "RUNNING", "RUNNING"],
-        [18, "DEACTIVATING", "STOPPED"],
-        [45, "STOPPED", "STOPPED"],
-      );
+      .addTask("job-2", "i-0000000000000025", "family:job", running(5), stopping(18), stopped(45));
     await h.run({ ...eventVars("i-0000000000000025"), ...FAST });
     assert.deepEqual(h.world.killed("i-0000000000000025"), []);
     assert.equal(h.world.completions[0].at, 50);

@@ -5,7 +5,7 @@ import { CompleteLifecycleActionCommand } from "@aws-sdk/client-auto-scaling";
 import { DescribeContainerInstancesCommand } from "@aws-sdk/client-ecs";
 import { strict as assert } from "node:assert";
 import { AwsPort } from "../../../drainer/src/aws";
-import { FAMILY, awsError } from "../../doubles/scripted";
+import { FAMILY, awsError, running, stopped } from "../../doubles/scripted";
 import { FAST, eventVars, harness } from "../harness";
 
 describe("drain (leadership: any running drainer answers for its whole group)", () => {
@@ -18,13 +18,7 @@ describe("drain (leadership: any running drainer answers for its whole group)", 
     for (const [n, id] of ids.entries()) {
       h.world
         .addInstance(id, "asg-a")
-        .addTask(
-          `web-${n}`,
-          id,
-          "service:web",
-          [0, "RUNNING", "RUNNING"],
-          [15 + 10 * n, "STOPPED", "STOPPED"],
-        );
+        .addTask(`web-${n}`, id, "service:web", running(), stopped(15 + 10 * n));
     }
     return h;
   }
@@ -68,7 +62,7 @@ describe("drain (leadership: any running drainer answers for its whole group)", 
   it("the leader enforces every held action's deadline, not only its own (rule 3)", async () => {
     const h = harness();
     h.world.addInstance(ids[0], "asg-a").addInstance(ids[1], "asg-a");
-    h.world.addTask("stuck", ids[1], "service:web", [0, "RUNNING", "RUNNING"]);
+    h.world.addTask("stuck", ids[1], "service:web", running());
     h.world.addDrainerTask(SELF, { instanceId: ids[0] });
     const outs = await h.run(
       { ...eventVars(ids[0]), ...FAST, DRAIN_TIMEOUT_SECONDS: "60", TIMEOUT_RESULT: "ABANDON" },
@@ -114,7 +108,7 @@ describe("drain (leadership: any running drainer answers for its whole group)", 
 
   it("a leader that finds an older live leader steps down and leaves its actions to it", async () => {
     const h = group();
-    h.world.addTask("stuck", ids[0], "service:api", [0, "RUNNING", "RUNNING"]);
+    h.world.addTask("stuck", ids[0], "service:api", running());
     h.world.addDrainerTask(SELF, { instanceId: ids[0], createdAt: 0, startedAt: 0 });
     // An older drainer that ECS showed only later (eventual consistency): both led for a while.
     h.world.addDrainerTask(LEADER, { instanceId: ids[1], createdAt: 0, startedAt: 0 });
@@ -211,21 +205,9 @@ describe("drain (leadership: any running drainer answers for its whole group)", 
     const h = harness();
     h.world
       .addInstance(ids[0], "asg-a")
-      .addTask(
-        "web-0",
-        ids[0],
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [35, "STOPPED", "STOPPED"],
-      )
+      .addTask("web-0", ids[0], "service:web", running(), stopped(35))
       .addInstance(ids[1], "asg-b", "ACTIVE", "InService")
-      .addTask(
-        "web-1",
-        ids[1],
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [25, "STOPPED", "STOPPED"],
-      );
+      .addTask("web-1", ids[1], "service:web", running(), stopped(25));
     h.world.addDrainerTask(SELF, { instanceId: ids[0] });
     let sleeps = 0;
     const outs = await h.run(
@@ -259,13 +241,7 @@ describe("drain (leadership: any running drainer answers for its whole group)", 
     for (const id of [ids[0], orphan, served]) {
       h.world
         .addInstance(id, "asg-a")
-        .addTask(
-          `web-${id}`,
-          id,
-          "service:web",
-          [0, "RUNNING", "RUNNING"],
-          [300, "STOPPED", "STOPPED"],
-        );
+        .addTask(`web-${id}`, id, "service:web", running(), stopped(300));
     }
     h.world.addDrainerTask(SELF, { instanceId: ids[0] });
     // `served`'s drainer ran and left; `orphan`'s failed to start (no free IP).
@@ -303,13 +279,7 @@ describe("drain (leadership: any running drainer answers for its whole group)", 
       const id = `i-${(0x400 + i).toString(16).padStart(17, "0")}`;
       h.world
         .addInstance(id, "asg-a")
-        .addTask(
-          `web-${i}`,
-          id,
-          "service:web",
-          [0, "RUNNING", "RUNNING"],
-          [95, "STOPPED", "STOPPED"],
-        );
+        .addTask(`web-${i}`, id, "service:web", running(), stopped(95));
     }
     h.world.addDrainerTask(SELF, { instanceId: leader });
     const outs = await h.run(
@@ -328,8 +298,8 @@ describe("drain (leadership: any running drainer answers for its whole group)", 
     const h = group();
     // A standalone job on the second instance, alone from the start, and one that outlives a service on the third.
     h.world
-      .addTask("job-1", ids[1], "family:batch", [0, "RUNNING", "RUNNING"])
-      .addTask("job-2", ids[2], "family:batch", [0, "RUNNING", "RUNNING"]);
+      .addTask("job-1", ids[1], "family:batch", running())
+      .addTask("job-2", ids[2], "family:batch", running());
     h.world.addDrainerTask(SELF, { instanceId: ids[0] });
     const outs = await h.run(
       { ...eventVars(ids[0]), ...FAST, STOP_STANDALONE_TASKS: "true" },

@@ -9,7 +9,7 @@ import { proveDrained, isPermanent, terminatePath } from "../../../drainer/src/d
 import { createSdkPort } from "../../../drainer/src/run";
 import { CLUSTER as MODEL_CLUSTER, Model } from "../../doubles/model";
 import { virtualClock } from "../../doubles/clock";
-import { awsError } from "../../doubles/scripted";
+import { awsError, running, stopped, stopping } from "../../doubles/scripted";
 import { FAST, eventVars, harness } from "../harness";
 import { drain } from "../../../drainer/src/drain";
 import { parseConfig } from "../../../drainer/src/config";
@@ -173,14 +173,7 @@ describe("rule 1 and what ECS does: a task DescribeTasks cannot describe yet (MI
     h.world
       .addInstance(id, "asg-a")
       // Shutting down from 5 s to 60 s: ECS's counters no longer count it, ListTasks (STOPPED) lists it.
-      .addTask(
-        "slow",
-        id,
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [5, "DEACTIVATING", "STOPPED"],
-        [60, "STOPPED", "STOPPED"],
-      );
+      .addTask("slow", id, "service:web", running(), stopping(5), stopped(60));
     const arn = h.world.tasks[0].arn;
     // DescribeTasks answers it in failures (MISSING) until 45 s.
     h.world.missingUntil.set(arn, 45);
@@ -214,9 +207,7 @@ describe("rule 1 and what ECS does: a listing of many pages can miss an instance
   const id = "i-00000000000000fa";
   function world() {
     const h = harness();
-    h.world
-      .addInstance(id, "asg-a")
-      .addTask("web", id, "service:web", [0, "RUNNING", "RUNNING"], [60, "STOPPED", "STOPPED"]);
+    h.world.addInstance(id, "asg-a").addTask("web", id, "service:web", running(), stopped(60));
     // The cluster-wide listing (pages read seconds apart while instances leave the cluster) skipped it.
     const port = Object.create(h.world.port) as AwsPort;
     port.listContainerInstances = async () => [];
@@ -246,8 +237,8 @@ describe("a read budget smaller than one listing slows the listing, never skips 
     const id = "i-0000000000000013";
     h.world
       .addInstance(id, "asg-a")
-      .addTask("web-1", id, "service:web", [0, "RUNNING", "RUNNING"], [5, "STOPPED", "STOPPED"])
-      .addTask("job-1", id, "family:batch", [0, "RUNNING", "RUNNING"]);
+      .addTask("web-1", id, "service:web", running(), stopped(5))
+      .addTask("job-1", id, "family:batch", running());
     const [out] = await h.run({
       ...eventVars(id),
       POLL_INTERVAL_SECONDS: "0.2",
@@ -288,13 +279,7 @@ describe("rule 2, heartbeats: at once, then every interval, each on its own", ()
     const h = harness();
     h.world
       .addInstance("i-0000000000000042", "asg-a")
-      .addTask(
-        "web",
-        "i-0000000000000042",
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [100, "STOPPED", "STOPPED"],
-      );
+      .addTask("web", "i-0000000000000042", "service:web", running(), stopped(100));
     h.world.hooks.set("asg-a", [{ name: "drain-hook", heartbeatTimeout: 30 }]);
     let calls = 0;
     const port = Object.create(h.world.port) as AwsPort;
@@ -314,7 +299,7 @@ describe("rule 2, heartbeats: at once, then every interval, each on its own", ()
     const h = harness();
     h.world
       .addInstance("i-0000000000000043", "asg-a")
-      .addTask("web", "i-0000000000000043", "service:web", [0, "RUNNING", "RUNNING"]);
+      .addTask("web", "i-0000000000000043", "service:web", running());
     h.world.hooks.set("asg-a", [{ name: "drain-hook", heartbeatTimeout: 60 }]);
     h.world.failures.set("RecordLifecycleActionHeartbeatCommand", [
       undefined as unknown as Error,
@@ -342,7 +327,7 @@ describe("rule 3, deadline: enforced on its own timer, even while a request hang
     const h = harness();
     h.world
       .addInstance("i-0000000000000051", "asg-a")
-      .addTask("web", "i-0000000000000051", "service:web", [0, "RUNNING", "RUNNING"]);
+      .addTask("web", "i-0000000000000051", "service:web", running());
     const port = Object.create(h.world.port) as AwsPort;
     port.describeContainerInstances = (c, arns) =>
       h.clock.now() >= 20_000
@@ -370,7 +355,7 @@ describe("rule 3, deadline: enforced on its own timer, even while a request hang
     const h = harness();
     h.world
       .addInstance("i-0000000000000054", "asg-a")
-      .addTask("web", "i-0000000000000054", "service:web", [0, "RUNNING", "RUNNING"]);
+      .addTask("web", "i-0000000000000054", "service:web", running());
     const port = Object.create(h.world.port) as AwsPort;
     // The completion takes 30 s to answer (a slow Auto Scaling, retries).
     port.completeLifecycleAction = async (ref, result) => {
@@ -401,9 +386,7 @@ describe("rule 3, deadline: enforced on its own timer, even while a request hang
   it("a follower enforces its own deadline while its instance still has tasks counted", async () => {
     const h = harness();
     for (const id of ["i-0000000000000052", "i-0000000000000053"]) {
-      h.world
-        .addInstance(id, "asg-a")
-        .addTask(`web-${id}`, id, "service:web", [0, "RUNNING", "RUNNING"]);
+      h.world.addInstance(id, "asg-a").addTask(`web-${id}`, id, "service:web", running());
     }
     const [out] = await h.run(
       { ...eventVars("i-0000000000000053"), ...FAST, DRAIN_TIMEOUT_SECONDS: "90" },
@@ -505,13 +488,7 @@ describe("rule 6, every terminate path", () => {
     const h = harness();
     h.world
       .addInstance("i-0000000000000071", "asg-a", "ACTIVE", "ReplacingRootVolume:Wait")
-      .addTask(
-        "web",
-        "i-0000000000000071",
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [15, "STOPPED", "STOPPED"],
-      );
+      .addTask("web", "i-0000000000000071", "service:web", running(), stopped(15));
     const [out] = await h.run({
       ...eventVars("i-0000000000000071"),
       ...FAST,
@@ -535,13 +512,7 @@ describe("rule 6, every terminate path", () => {
     h.world.addInstance("i-0000000000000072", "asg-w", null, "Warmed:Terminating:Wait");
     h.world
       .addInstance("i-0000000000000073", "asg-v", "ACTIVE", "Warmed:Terminating:Wait")
-      .addTask(
-        "web",
-        "i-0000000000000073",
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [25, "STOPPED", "STOPPED"],
-      );
+      .addTask("web", "i-0000000000000073", "service:web", running(), stopped(25));
     const [unregistered] = await h.run(eventVars("i-0000000000000072", "asg-w"));
     assert.equal(unregistered.result, "not-in-cluster");
     const [registered] = await h.run({ ...eventVars("i-0000000000000073", "asg-v"), ...FAST });

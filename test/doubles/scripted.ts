@@ -212,7 +212,7 @@ export class FakeWorld {
   }
 
   /**
-   * The tasks killed on an instance (README: a killed task): those not STOPPED when its action was completed, if that
+   * The tasks killed on an instance (test/doubles/README.md): those not STOPPED when its action was completed, if that
    * completion terminated it (CONTINUE, or ABANDON where the group does not retain it).
    */
   killed(instanceId: string): string[] {

@@ -269,7 +269,7 @@ describe("the image release", () => {
     for (const path of [
       "node_modules/esbuild/package.json",
       ".git/HEAD",
-      "test/drainer/world.ts",
+      "test/doubles/scripted.ts",
       "dist/drainer.js",
       "terraform-module/main.tf",
       "drainer/Dockerfile",

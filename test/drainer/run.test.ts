@@ -4,7 +4,7 @@ import { createServer } from "node:http";
 import { AddressInfo } from "node:net";
 import { ExitCode, SETTINGS } from "../../drainer/src/contract";
 import { createSdkPort, runDrainer, version } from "../../drainer/src/run";
-import { CLUSTER, FakeWorld, HOOK } from "./world";
+import { CLUSTER, FakeWorld, HOOK, running, stopped, stopping } from "../doubles/scripted";
 import { METADATA_ATTEMPTS, readOwnTask } from "../../drainer/src/metadata";
 
 /** A world on the real clock, for runs through the command line. */
@@ -88,13 +88,7 @@ describe("the command line", () => {
     const world = realWorld();
     world
       .addInstance("i-0000000000000101", "asg-a")
-      .addTask(
-        "web-1",
-        "i-0000000000000101",
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [0.05, "STOPPED", "STOPPED"],
-      );
+      .addTask("web-1", "i-0000000000000101", "service:web", running(), stopped(0.05));
     const r = await cli([], EVENT_ENV, world);
     assert.equal(r.code, ExitCode.Ok);
     const summary = r.json[r.json.length - 1];
@@ -104,7 +98,7 @@ describe("the command line", () => {
     assert.equal(summary.results[0].result, "completed");
     assert.equal(summary.results[0].tasksAtStart, 1);
     assert.ok(summary.results[0].drainSeconds > 0);
-    assert.deepEqual(world.killedAtCompletion("i-0000000000000101"), []);
+    assert.deepEqual(world.killed("i-0000000000000101"), []);
   });
 
   it("exits 1 when an AWS failure leaves the instance not completed", async () => {
@@ -125,7 +119,7 @@ describe("the command line", () => {
     const world = realWorld();
     world
       .addInstance("i-0000000000000101", "asg-a")
-      .addTask("web-1", "i-0000000000000101", "service:web", [0, "RUNNING", "RUNNING"]);
+      .addTask("web-1", "i-0000000000000101", "service:web", running());
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
     const r = await cli([], EVENT_ENV, world, { signal: controller.signal });
@@ -138,7 +132,7 @@ describe("the command line", () => {
     const world = realWorld();
     world
       .addInstance("i-0000000000000101", "asg-a")
-      .addTask("self", "i-0000000000000101", "family:drainer", [0, "RUNNING", "RUNNING"]);
+      .addTask("self", "i-0000000000000101", "family:drainer", running());
     const own = world.tasks[0].arn;
     const fetched: string[] = [];
     const fakeFetch = (async (url: string) => {
@@ -197,10 +191,10 @@ describe("the command line", () => {
       .addInstance("i-0000000000000201", "asg-a", "DRAINING")
       .addInstance("i-0000000000000202", "asg-b", null)
       .addInstance("i-0000000000000203", "asg-a", "ACTIVE", "InService")
-      .addTask("web-1", "i-0000000000000201", "service:web", [0, "RUNNING", "RUNNING"])
-      .addTask("web-2", "i-0000000000000201", "service:web", [0, "DEACTIVATING", "STOPPED"])
-      .addTask("job-1", "i-0000000000000201", "family:nightly", [0, "RUNNING", "RUNNING"])
-      .addTask("old", "i-0000000000000201", "service:web", [0, "STOPPED", "STOPPED"]);
+      .addTask("web-1", "i-0000000000000201", "service:web", running())
+      .addTask("web-2", "i-0000000000000201", "service:web", stopping(0))
+      .addTask("job-1", "i-0000000000000201", "family:nightly", running())
+      .addTask("old", "i-0000000000000201", "service:web", stopped(0));
     // The fake world lists every task for a family; here no drainer runs.
     const noDrainer = { port: { ...world.port, listFamilyTasks: async () => [] } };
     const table = await cli(

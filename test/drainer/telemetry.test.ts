@@ -8,7 +8,8 @@
  */
 import { strict as assert } from "node:assert";
 import { OUTCOME_METRICS, outcomeMetrics } from "../../drainer/src/telemetry";
-import { eventVars, harness } from "./world";
+import { eventVars, harness } from "./harness";
+import { running, stopped } from "../doubles/scripted";
 
 const UNITS = new Set(["Seconds", "Count"]);
 
@@ -89,13 +90,7 @@ describe("metrics (Embedded Metric Format in outcome lines)", () => {
     const h = harness();
     h.world
       .addInstance("i-0000000000000001", "asg-a")
-      .addTask(
-        "web-1",
-        "i-0000000000000001",
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [15, "STOPPED", "STOPPED"],
-      );
+      .addTask("web-1", "i-0000000000000001", "service:web", running(), stopped(15));
     const [out] = await h.run({ ...eventVars("i-0000000000000001"), ...vars });
     return { out, outcomes: h.lines.filter((l) => l.action === "outcome") };
   }

@@ -1,4 +1,4 @@
-/** The sample lifecycle event of shared/AWS-FACTS.md, verbatim (group `my-asg`, hook `my-hook`). */
+/** The sample lifecycle event of drainer/AWS-FACTS.md, verbatim (group `my-asg`, hook `my-hook`). */
 export const SAMPLE_EVENT = {
   version: "0",
   id: "12345678-1234-1234-1234-123456789012",

@@ -5,7 +5,7 @@
  *
  * Without a launch model (the default) a RunTask is always accepted and the task is RUNNING at once: existing
  * scenarios and the demo keep their timings. With one (`LaunchModelOptions`), launches behave as
- * shared/AWS-FACTS.md "EventBridge -> ECS task target" describes: the account's Fargate vCPU quota and "Capacity is
+ * drainer/AWS-FACTS.md "EventBridge -> ECS task target" describes: the account's Fargate vCPU quota and "Capacity is
  * unavailable" answer HTTP 200 with `failures[]` (EventBridge does not retry those), RunTask is throttled at 20 calls
  * a second (EventBridge retries those with back-off), a task takes 20-60 s to reach RUNNING, and a subnet with no
  * free IP lets RunTask accept a task that then stops with TaskFailedToStart. Draws come from a seeded generator, so a

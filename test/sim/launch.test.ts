@@ -1,5 +1,5 @@
 /**
- * The launch model of the drainers' tasks (fargate.ts, shared/AWS-FACTS.md "EventBridge -> ECS task target"), driven
+ * The launch model of the drainers' tasks (fargate.ts, drainer/AWS-FACTS.md "EventBridge -> ECS task target"), driven
  * through the EventBridge step and the real SDK: the Fargate vCPU quota and "Capacity is unavailable" answered with
  * HTTP 200 and `failures[]` and never retried, RunTask's throttle and EventBridge's back-off, the start latency, the
  * subnet's free IPs (TaskFailedToStart), the sweep under the same quota, and DescribeTasks' MISSING. Each behaviour

@@ -1,6 +1,6 @@
 /**
  * The simulator itself, driven with the real AWS SDK v3 clients: its wire protocols, its model of ECS draining and
- * lifecycle hooks (shared/AWS-FACTS.md), its faults and what it records.
+ * lifecycle hooks (drainer/AWS-FACTS.md), its faults and what it records.
  */
 import {
   AutoScalingClient,

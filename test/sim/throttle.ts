@@ -10,7 +10,7 @@ export interface BucketSpec {
   readonly refillPerSecond: number;
 }
 
-/** shared/AWS-FACTS.md: ECS throttles per account and region. */
+/** drainer/AWS-FACTS.md: ECS throttles per account and region. */
 export const ECS_BUCKETS = {
   /** DescribeContainerInstances, DescribeTasks, ListContainerInstances, ListTasks. */
   clusterReads: { burst: 100, refillPerSecond: 20 },

@@ -1,12 +1,13 @@
 /**
  * The simulated world: one ECS cluster whose container instances belong to Auto Scaling groups with lifecycle hooks,
- * and the tasks on them. It behaves as shared/AWS-FACTS.md describes ECS draining and lifecycle hooks; the API
+ * and the tasks on them. It behaves as drainer/AWS-FACTS.md describes ECS draining and lifecycle hooks; the API
  * handlers (ecs-api.ts, autoscaling-api.ts) only translate wire requests into calls on it.
  *
  * All durations here are simulated seconds (see clock.ts).
  */
 import { EventEmitter } from "node:events";
 import { ECS_MANAGED_DRAINING_HOOK, TERMINATING_TRANSITION } from "../../drainer/src/contract";
+import { killedTasks } from "../doubles/killed";
 import { SimClock } from "./clock";
 import { Fargate } from "./fargate";
 import { Rng } from "./random";
@@ -278,7 +279,7 @@ export interface LifecycleAction {
   timer?: { cancel(): void };
 }
 
-/** The lifecycle event EventBridge receives (shared/AWS-FACTS.md). */
+/** The lifecycle event EventBridge receives (drainer/AWS-FACTS.md). */
 export interface LifecycleEvent {
   readonly version: "0";
   readonly id: string;
@@ -771,7 +772,7 @@ export class World extends EventEmitter {
 
   /**
    * A daemon service: a task on each ACTIVE instance; on a draining one it stops last. AWS says daemon tasks stop
-   * "after all replica tasks have stopped", and standalone tasks are outside that order (shared/AWS-FACTS.md); this
+   * "after all replica tasks have stopped", and standalone tasks are outside that order (drainer/AWS-FACTS.md); this
    * world takes the worst reading of it: a daemon task waits for every other task, standalone ones included.
    */
   private reconcileDaemon(s: Service): void {
@@ -1219,13 +1220,13 @@ export class World extends EventEmitter {
     });
   }
 
-  /** Whatever still runs or is still stopping on the container instance is killed, and recorded. */
+  /** Whatever is not STOPPED on the container instance as its instance goes is killed (test/doubles/README.md). */
   private killTasks(instance: Ec2Instance, ci: ContainerInstance): void {
     const now = this.clock.now();
     const rec = this.recorder.instances.get(instance.id);
     {
       const killed: KilledTask[] = [];
-      for (const t of this.liveTasks(ci)) {
+      for (const t of killedTasks(ci.tasks, (task) => task.lastStatus)) {
         killed.push({
           taskArn: t.arn,
           group: t.group,

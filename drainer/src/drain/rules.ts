@@ -1,7 +1,7 @@
 /**
  * The drainer's safety rules. Everything else in drain/ (roles, pacing, shared reads, when to look) is an optimisation
  * that decides *when* the drainer looks; these decide *what it concludes*. Each rule has a test named after it
- * (test/drainer/rules.test.ts) and is checked over random fault schedules (test/drainer/properties.test.ts).
+ * (test/drainer/drain/rules.test.ts) and is checked over random fault schedules (test/drainer/drain/properties.test.ts).
  *
  * 1. Completion. An instance is completed as drained only when one poll that began after this drainer saw the
  *    container instance DRAINING shows ECS's counters at 0, and a fresh full listing of the instance (RUNNING- and

@@ -5,8 +5,9 @@
  */
 import { strict as assert } from "node:assert";
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
-import { DRAIN_EVENTS } from "../../drainer/src/contract";
-import { eventVars, harness } from "./world";
+import { DRAIN_EVENTS } from "../../../drainer/src/contract";
+import { eventVars, harness } from "../harness";
+import { running, stopped } from "../../doubles/scripted";
 
 const ID = "i-0000000000000041";
 
@@ -19,13 +20,7 @@ function world() {
 describe("drain events on EventBridge", () => {
   it("puts one outcome event for a completed drain, on the default bus, with the documented source and detail", async () => {
     const h = world();
-    h.world.addTask(
-      "web-1",
-      ID,
-      "service:web",
-      [0, "RUNNING", "RUNNING"],
-      [15, "STOPPED", "STOPPED"],
-    );
+    h.world.addTask("web-1", ID, "service:web", running(), stopped(15));
     const [out] = await h.run({ ...eventVars(ID), POLL_INTERVAL_SECONDS: "10" });
     assert.equal(out.result, "completed");
     assert.equal(h.world.published.length, 1);
@@ -55,7 +50,7 @@ describe("drain events on EventBridge", () => {
       deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 100 },
       events: [],
     });
-    h.world.addTask("api-1", ID, "service:api", [0, "RUNNING", "RUNNING"]);
+    h.world.addTask("api-1", ID, "service:api", running());
     await h.run({ ...eventVars(ID), POLL_INTERVAL_SECONDS: "10", DRAIN_TIMEOUT_SECONDS: "120" });
     assert.deepEqual(
       h.world.published.map((e) => [e.detailType, e.detail.result]),
@@ -72,7 +67,7 @@ describe("drain events on EventBridge", () => {
 
   it("negative case: with PUBLISH_EVENTS=false, no PutEvents call at all", async () => {
     const h = world();
-    h.world.addTask("job-1", ID, "family:nightly", [0, "RUNNING", "RUNNING"]);
+    h.world.addTask("job-1", ID, "family:nightly", running());
     await h.run({
       ...eventVars(ID),
       POLL_INTERVAL_SECONDS: "10",
@@ -93,13 +88,7 @@ describe("drain events on EventBridge", () => {
     h.world.eventsMock
       .on(PutEventsCommand)
       .rejects(Object.assign(new Error("denied"), { name: "AccessDeniedException" }));
-    h.world.addTask(
-      "web-1",
-      ID,
-      "service:web",
-      [0, "RUNNING", "RUNNING"],
-      [15, "STOPPED", "STOPPED"],
-    );
+    h.world.addTask("web-1", ID, "service:web", running(), stopped(15));
     const [out] = await h.run({ ...eventVars(ID), POLL_INTERVAL_SECONDS: "10" });
     assert.equal(out.result, "completed");
     assert.deepEqual(

@@ -1,6 +1,6 @@
 /**
  * An adversarial model of ECS and Auto Scaling for the property tests, written from the API references and the user
- * guides (shared/AWS-FACTS.md), not from the drainer: it implements the drainer's AwsPort directly, on the virtual
+ * guides (drainer/AWS-FACTS.md), not from the drainer: it implements the drainer's AwsPort directly, on the virtual
  * clock, with the adversity real clusters produce.
  *
  * - Tasks are placed at any moment, pend, run, and when told to stop spend a shutdown in DEACTIVATING/STOPPING.
@@ -15,8 +15,9 @@
  *   DRAINING again. A stale second registration may exist for an EC2 instance, with tasks of its own.
  * - Every call takes a latency; calls fail (5xx, throttling) in fault windows, or hang: a hung call fails after
  *   `hangMs` (the SDK's request timeout and retries), or never answers at all.
- * - A lifecycle action ends by CompleteLifecycleAction, or when its heartbeat timeout passes (DefaultResult). At that
- *   moment every task of the instance not STOPPED is recorded: killed unless the action ended with ABANDON.
+ * - A lifecycle action ends by CompleteLifecycleAction, or when its heartbeat timeout passes (DefaultResult). Either
+ *   way the instance terminates (no group here retains one), and every task of the instance not STOPPED at that
+ *   moment is recorded as killed (killed.ts).
  * - The drainers are ECS tasks of one task definition revision (the registry leadership reads): RUNNING from when they
  *   start until they end or are killed, then STOPPED. ListTasks by family is eventually consistent like any ListTasks
  *   (a drainer is listed `lagMs` after it started), so two drainers may each miss the other for a while.
@@ -32,6 +33,7 @@ import {
 } from "../../drainer/src/aws";
 import { setMaxListeners } from "node:events";
 import { TERMINATING_TRANSITION } from "../../drainer/src/contract";
+import { killedTasks, terminatesInstance } from "./killed";
 
 export const CLUSTER = "prod";
 
@@ -54,6 +56,9 @@ export interface ModelDrainer {
   stoppedAt?: number;
 }
 
+/** The hook's DefaultResult: how an action that expires ends. */
+const DEFAULT_RESULT = "CONTINUE";
+
 export const DRAINER_FAMILY = "ecs-scale-in-drainer";
 const DRAINER_REVISION = `arn:aws:ecs:us-west-2:123456789012:task-definition/${DRAINER_FAMILY}:1`;
 
@@ -73,8 +78,8 @@ export interface ModelAction {
   endedBy?: "CONTINUE" | "ABANDON" | "expired";
   /** The drainer whose CompleteLifecycleAction ended it. */
   endedWho?: string;
-  /** Tasks not STOPPED when the action ended. */
-  live?: string[];
+  /** The tasks killed when the action ended (killed.ts). */
+  killed?: string[];
 }
 
 export interface Fault {
@@ -304,10 +309,14 @@ export class Model implements AwsPort {
   private end(a: ModelAction, by: ModelAction["endedBy"], at: number): void {
     a.endedAt = at;
     a.endedBy = by;
-    a.live = [...this.tasks.values()]
-      .filter((t) => this.registrations.get(t.registration)!.instanceId === a.instanceId)
-      .filter((t) => t.placedAt <= at && this.lastStatus(t, at) !== "STOPPED")
-      .map((t) => t.arn);
+    const tasks = [...this.tasks.values()].filter(
+      (t) => this.registrations.get(t.registration)!.instanceId === a.instanceId,
+    );
+    a.killed = terminatesInstance(by === "expired" ? DEFAULT_RESULT : by!)
+      ? killedTasks(tasks, (t) => (t.placedAt <= at ? this.lastStatus(t, at) : undefined)).map(
+          (t) => t.arn,
+        )
+      : [];
   }
 
   // ----- calls -----
@@ -583,7 +592,7 @@ export class Model implements AwsPort {
         transition: TERMINATING_TRANSITION,
         heartbeatTimeout: this.opts.heartbeatTimeoutMs / 1000,
         globalTimeout: (this.opts.heartbeatTimeoutMs / 1000) * 100,
-        defaultResult: "CONTINUE",
+        defaultResult: DEFAULT_RESULT,
       },
     ]);
   }

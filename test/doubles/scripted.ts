@@ -1,6 +1,7 @@
 /**
  * A scripted ECS cluster and Auto Scaling groups behind aws-sdk-client-mock, for the drainer's unit tests.
- * Tasks follow timelines on a clock the test controls, so every test is deterministic.
+ * Tasks follow timelines on a clock the test controls, so every test is deterministic. test/drainer/harness.ts runs
+ * the drainer against it.
  */
 import {
   AutoScalingClient,
@@ -26,13 +27,13 @@ import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge
 import { AwsStub, mockClient } from "aws-sdk-client-mock";
 import { AwsPort, createAwsPort } from "../../drainer/src/aws";
 import {
+  DECLARED_ACTIONS,
   ECS_MANAGED_DRAINING_HOOK,
+  OPERATOR_ACTIONS,
   HELD_BY_TERMINATE_HOOK,
   TERMINATING_TRANSITION,
 } from "../../drainer/src/contract";
-import { DrainContext, Outcome, drain } from "../../drainer/src/drain";
-import { createLogger } from "../../drainer/src/log";
-import { DrainerConfig, parseConfig } from "../../drainer/src/config";
+import { killedTasks, terminatesInstance } from "./killed";
 
 export const CLUSTER = "prod";
 export const CLUSTER_ARN = "arn:aws:ecs:us-west-2:123456789012:cluster/prod";
@@ -40,6 +41,13 @@ export const HOOK = "drain-hook";
 
 /** [time in seconds, lastStatus, desiredStatus] */
 export type Step = readonly [number, string, string];
+
+/** A task's timeline, step by step: from second `at` it runs, */
+export const running = (at = 0): Step => [at, "RUNNING", "RUNNING"];
+/** is told to stop and shuts down, */
+export const stopping = (at: number): Step => [at, "DEACTIVATING", "STOPPED"];
+/** or has stopped. */
+export const stopped = (at: number): Step => [at, "STOPPED", "STOPPED"];
 
 export interface FakeTask {
   readonly arn: string;
@@ -81,9 +89,8 @@ export interface FakeInstance {
 /** The wall-clock time of the test clock's second 0, for the timestamps AWS gives (scaling activities). */
 export const EPOCH_MS = Date.UTC(2026, 10, 25, 10, 0, 0);
 
-/** Every call any drainer test made, by SDK command name: the declared-actions test reads it. */
-export const commandsSeen = new Set<string>();
-export let worldsCreated = 0;
+/** The commands the drainer and status declare: the world answers no other, in any test. */
+const DECLARED_COMMANDS = new Set([...DECLARED_ACTIONS, ...OPERATOR_ACTIONS].map((a) => a.command));
 
 /** Errors shaped like the SDK's. */
 export function awsError(name: string, message: string, httpStatusCode = 400): Error {
@@ -129,7 +136,6 @@ export class FakeWorld {
   readonly failures = new Map<string, Error[]>();
 
   constructor(now: () => number) {
-    worldsCreated++;
     this.now = now;
     this.ecsMock = mockClient(this.ecs);
     this.asMock = mockClient(this.autoscaling);
@@ -205,19 +211,20 @@ export class FakeWorld {
     return `arn:aws:ecs:us-west-2:123456789012:container-instance/prod/${instanceId.replace("i-", "ci")}`;
   }
 
-  /** The first moment a completion arrived while a task on the instance was not STOPPED: a killed task. */
-  killedAtCompletion(instanceId: string): string[] {
+  /**
+   * The tasks killed on an instance (test/doubles/README.md): those not STOPPED when its action was completed, if that
+   * completion terminated it (CONTINUE, or ABANDON where the group does not retain it).
+   */
+  killed(instanceId: string): string[] {
     const done = this.completions.find((c) => c.instanceId === instanceId);
-    if (!done) return [];
+    const asg = this.instances.get(instanceId)?.asg;
+    if (!done || !terminatesInstance(done.result, asg && this.retention.get(asg))) return [];
     const saved = this.now;
     this.now = () => done.at;
-    const killed = this.tasks
-      .filter((t) => t.instanceId === instanceId)
-      .filter((t) => {
-        const s = this.taskState(t);
-        return s !== undefined && s[0] !== "STOPPED";
-      })
-      .map((t) => t.arn);
+    const killed = killedTasks(
+      this.tasks.filter((t) => t.instanceId === instanceId),
+      (t) => this.taskState(t)?.[0],
+    ).map((t) => t.arn);
     this.now = saved;
     return killed;
   }
@@ -241,7 +248,8 @@ export class FakeWorld {
   readonly calls: { name: string; at: number }[] = [];
 
   private record(name: string): void {
-    commandsSeen.add(name);
+    if (!DECLARED_COMMANDS.has(name))
+      throw new Error(`${name} is not a declared action (contract.ts)`);
     this.calls.push({ name, at: this.now() });
     this.fail(name);
   }
@@ -534,100 +542,4 @@ export class FakeWorld {
     }
     return per;
   }
-}
-
-/**
- * A virtual clock for concurrent sleepers (the drain loop and its heartbeat timer): once every pending promise has
- * settled, it jumps to the earliest wake-up and resolves that sleeper, one at a time, so tests are deterministic and
- * take no real time.
- */
-export function virtualClock() {
-  let ms = 0;
-  const sleepers: { at: number; seq: number; resolve: () => void }[] = [];
-  let seq = 0;
-  let scheduled = false;
-  const tick = () => {
-    scheduled = false;
-    if (sleepers.length === 0) return;
-    sleepers.sort((a, b) => a.at - b.at || a.seq - b.seq);
-    const next = sleepers.shift()!;
-    ms = Math.max(ms, next.at);
-    next.resolve();
-    schedule();
-  };
-  const schedule = () => {
-    if (scheduled) return;
-    scheduled = true;
-    setImmediate(tick);
-  };
-  return {
-    seconds: () => ms / 1000,
-    now: () => ms,
-    sleep: (wait: number, signal: AbortSignal): Promise<void> => {
-      if (signal.aborted) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        const onAbort = () => {
-          const i = sleepers.indexOf(entry);
-          if (i >= 0) sleepers.splice(i, 1);
-          resolve();
-        };
-        const entry = {
-          at: ms + wait,
-          seq: seq++,
-          resolve: () => {
-            signal.removeEventListener("abort", onAbort);
-            resolve();
-          },
-        };
-        sleepers.push(entry);
-        signal.addEventListener("abort", onAbort, { once: true });
-        schedule();
-      });
-    },
-  };
-}
-
-export interface Harness {
-  world: FakeWorld;
-  clock: ReturnType<typeof virtualClock>;
-  lines: Record<string, any>[];
-  run(vars: Record<string, string>, extra?: Partial<DrainContext>): Promise<Outcome[]>;
-}
-
-/** A world on a virtual clock and a drain() runner whose log lines are parsed for assertions. */
-export function harness(): Harness {
-  const clock = virtualClock();
-  const world = new FakeWorld(clock.seconds);
-  const lines: Record<string, any>[] = [];
-  return {
-    world,
-    clock,
-    lines,
-    async run(vars, extra = {}) {
-      const config: DrainerConfig = parseConfig({
-        ECS_CLUSTER: CLUSTER,
-        LIFECYCLE_HOOK_NAME: HOOK,
-        ...vars,
-      });
-      const log = createLogger((l) => lines.push(JSON.parse(l)), {
-        cluster: config.cluster,
-        asg: config.asg ?? null,
-        hook: config.hook,
-        instanceId: config.instanceId ?? null,
-      });
-      return drain({
-        port: world.port,
-        config,
-        log,
-        signal: new AbortController().signal,
-        now: clock.now,
-        sleep: clock.sleep,
-        ...extra,
-      });
-    },
-  };
-}
-
-export function eventVars(instanceId: string, asg = "asg-a"): Record<string, string> {
-  return { EC2_INSTANCE_ID: instanceId, AUTOSCALING_GROUP_NAME: asg, LIFECYCLE_HOOK_NAME: HOOK };
 }

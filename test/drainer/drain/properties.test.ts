@@ -1,25 +1,25 @@
 /**
  * The safety rules (drainer/src/drain/rules.ts), checked over random worlds and fault schedules with fast-check, on
- * the virtual clock, against the adversarial model in model.ts:
+ * the virtual clock, against the adversarial model in test/doubles/model.ts:
  * - no action is completed with CONTINUE (the drainer's "drained") while a task of the instance is not STOPPED;
  * - every action a live drainer answers for ends by that drainer's deadline plus one poll interval;
  * - no hook expires while a drainer that answers for it runs (Auto Scaling answers in these worlds);
  * - no drainer returns while an action it answers for is still waiting, unless it was stopped.
  *
  * `npm test` runs PROPERTY_RUNS (default 300) worlds; `npm run test:properties` runs 5000. A failure prints the
- * seed and path: replay it with PROPERTY_SEED=<seed> PROPERTY_PATH=<path> npx mocha test/drainer/properties.test.ts.
+ * seed and path: replay it with PROPERTY_SEED=<seed> PROPERTY_PATH=<path> npx mocha test/drainer/drain/properties.test.ts.
  * The negative controls run the same worlds against deliberately broken views of ECS (a drainer that does not list
  * STOPPED-desired tasks; one that completes from a remembered listing) and expect the properties to catch them.
  */
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
 import { setMaxListeners } from "node:events";
-import { AwsPort } from "../../drainer/src/aws";
-import { parseConfig } from "../../drainer/src/config";
-import { Outcome, drain } from "../../drainer/src/drain";
-import { createLogger } from "../../drainer/src/log";
-import { CLUSTER, DRAINER_FAMILY, Fault, Model } from "./model";
-import { virtualClock } from "./world";
+import { AwsPort } from "../../../drainer/src/aws";
+import { parseConfig } from "../../../drainer/src/config";
+import { Outcome, drain } from "../../../drainer/src/drain";
+import { createLogger } from "../../../drainer/src/log";
+import { CLUSTER, DRAINER_FAMILY, Fault, Model } from "../../doubles/model";
+import { virtualClock } from "../../doubles/clock";
 
 const S = 1000;
 const POLL_S = 10;
@@ -306,7 +306,7 @@ function violation({
   for (const a of model.actions.values()) {
     // A task placed after the completing drainer's proof read landed in an ACTIVE window someone opened after it.
     const proofAt = a.endedBy === "CONTINUE" ? model.proofReadAt(a) : undefined;
-    const killed = (a.live ?? []).filter(
+    const killed = (a.killed ?? []).filter(
       (t) => proofAt === undefined || model.tasks.get(t)!.placedAt <= proofAt,
     );
     if (a.endedBy === "CONTINUE" && killed.length > 0) {

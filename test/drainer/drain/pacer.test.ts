@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
-import { ReadPacer } from "../../drainer/src/drain";
-import { virtualClock } from "./world";
+import { ReadPacer } from "../../../drainer/src/drain";
+import { virtualClock } from "../../doubles/clock";
 
 describe("ReadPacer (ECS_READS_PER_SECOND)", () => {
   it("lets a burst of one second's worth through, then paces every further read at the rate", async () => {

@@ -4,8 +4,9 @@
  */
 import { strict as assert } from "node:assert";
 import { DescribeServicesCommand } from "@aws-sdk/client-ecs";
-import { STUCK_AFTER_POLLS } from "../../drainer/src/drain/diagnose";
-import { eventVars, harness } from "./world";
+import { STUCK_AFTER_POLLS } from "../../../drainer/src/drain/diagnose";
+import { eventVars, harness } from "../harness";
+import { Step, running, stopped, stopping } from "../../doubles/scripted";
 
 const ID = "i-0000000000000031";
 const POLL = 10;
@@ -27,7 +28,7 @@ describe("why a drain waits", () => {
         deployments: [{ status: "PRIMARY", failedTasks: 0 }],
       },
     });
-    h.world.addTask("api-1", ID, "service:api", [0, "RUNNING", "RUNNING"]);
+    h.world.addTask("api-1", ID, "service:api", running());
     const [out] = await h.run({
       ...eventVars(ID),
       POLL_INTERVAL_SECONDS: String(POLL),
@@ -59,21 +60,8 @@ describe("why a drain waits", () => {
   it("a drain held only by progress (a daemon waiting its turn, tasks shutting down) is told, at info, but not counted as stuck", async () => {
     const h = stuckWorld({ agent: { schedulingStrategy: "DAEMON", events: [] } });
     h.world
-      .addTask(
-        "agent-1",
-        ID,
-        "service:agent",
-        [0, "RUNNING", "RUNNING"],
-        [80, "STOPPED", "STOPPED"],
-      )
-      .addTask(
-        "web-1",
-        ID,
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [5, "DEACTIVATING", "STOPPED"],
-        [70, "STOPPED", "STOPPED"],
-      );
+      .addTask("agent-1", ID, "service:agent", running(), stopped(80))
+      .addTask("web-1", ID, "service:web", running(), stopping(5), stopped(70));
     const [out] = await h.run({ ...eventVars(ID), POLL_INTERVAL_SECONDS: String(POLL) });
     assert.equal(out.result, "completed");
     const waits = h.lines.filter((l) => l.action === "wait" && l.stuck);
@@ -93,13 +81,11 @@ describe("why a drain waits", () => {
 
   it("looks only after the instance has waited STUCK_AFTER_POLLS polls: a drain that finishes sooner reads no service", async () => {
     const h = stuckWorld({ web: { schedulingStrategy: "REPLICA", events: [] } });
-    h.world.addTask(
-      "web-1",
-      ID,
-      "service:web",
-      [0, "RUNNING", "RUNNING"],
-      [(STUCK_AFTER_POLLS - 1) * POLL, "STOPPED", "STOPPED"],
-    );
+    h.world.addTask("web-1", ID, "service:web", running(), [
+      (STUCK_AFTER_POLLS - 1) * POLL,
+      "STOPPED",
+      "STOPPED",
+    ]);
     const [out] = await h.run({ ...eventVars(ID), POLL_INTERVAL_SECONDS: String(POLL) });
     assert.equal(out.result, "completed");
     assert.equal(h.world.ecsMock.commandCalls(DescribeServicesCommand).length, 0);
@@ -108,7 +94,7 @@ describe("why a drain waits", () => {
 
   it("with EMIT_METRICS=false the reason is still told, but no metric is written", async () => {
     const h = stuckWorld({});
-    h.world.addTask("job-1", ID, "family:nightly", [0, "RUNNING", "RUNNING"]);
+    h.world.addTask("job-1", ID, "family:nightly", running());
     await h.run({
       ...eventVars(ID),
       POLL_INTERVAL_SECONDS: String(POLL),
@@ -124,13 +110,7 @@ describe("why a drain waits", () => {
     h.world.ecsMock
       .on(DescribeServicesCommand)
       .rejects(Object.assign(new Error("boom"), { name: "ServerException" }));
-    h.world.addTask(
-      "api-1",
-      ID,
-      "service:api",
-      [0, "RUNNING", "RUNNING"],
-      [60, "STOPPED", "STOPPED"],
-    );
+    h.world.addTask("api-1", ID, "service:api", running(), stopped(60));
     const [out] = await h.run({ ...eventVars(ID), POLL_INTERVAL_SECONDS: String(POLL) });
     assert.equal(out.result, "completed");
     assert.ok(h.lines.some((l) => l.level === "warn" && /could not read the services/.test(l.msg)));
@@ -142,8 +122,8 @@ describe("STOP_STANDALONE_TASKS beside a daemon task", () => {
   function daemonWorld(daemon: boolean) {
     const h = stuckWorld(daemon ? { agent: { schedulingStrategy: "DAEMON", events: [] } } : {});
     h.world
-      .addTask("agent-1", ID, "service:agent", [0, "RUNNING", "RUNNING"])
-      .addTask("job-1", ID, "family:nightly", [0, "RUNNING", "RUNNING"]);
+      .addTask("agent-1", ID, "service:agent", running())
+      .addTask("job-1", ID, "family:nightly", running());
     return h;
   }
 
@@ -154,7 +134,7 @@ describe("STOP_STANDALONE_TASKS beside a daemon task", () => {
     const stopAgentAfterJob = setInterval(() => {
       if (h.world.stopped.some((s) => s.arn.endsWith("job-1")) && agent.steps.length === 1) {
         const at = h.world.stopped[0].at + 5;
-        (agent.steps as [number, string, string][]).push([at, "STOPPED", "STOPPED"]);
+        (agent.steps as Step[]).push(stopped(at));
       }
     }, 1);
     try {

@@ -4,16 +4,17 @@ import { strict as assert } from "node:assert";
 import { once } from "node:events";
 import { createServer } from "node:http";
 import { AddressInfo } from "node:net";
-import { AwsPort, ContainerInstanceView, TaskView } from "../../drainer/src/aws";
-import { proveDrained, isPermanent, terminatePath } from "../../drainer/src/drain/rules";
-import { createSdkPort } from "../../drainer/src/run";
-import { CLUSTER as MODEL_CLUSTER, Model } from "./model";
-import { awsError, eventVars, harness, virtualClock } from "./world";
-import { drain } from "../../drainer/src/drain";
-import { parseConfig } from "../../drainer/src/config";
-import { createLogger } from "../../drainer/src/log";
+import { AwsPort, ContainerInstanceView, TaskView } from "../../../drainer/src/aws";
+import { proveDrained, isPermanent, terminatePath } from "../../../drainer/src/drain/rules";
+import { createSdkPort } from "../../../drainer/src/run";
+import { CLUSTER as MODEL_CLUSTER, Model } from "../../doubles/model";
+import { virtualClock } from "../../doubles/clock";
+import { awsError, running, stopped, stopping } from "../../doubles/scripted";
+import { FAST, eventVars, harness } from "../harness";
+import { drain } from "../../../drainer/src/drain";
+import { parseConfig } from "../../../drainer/src/config";
+import { createLogger } from "../../../drainer/src/log";
 
-const FAST = { POLL_INTERVAL_SECONDS: "10" };
 const S = 1000;
 
 const view = (status: string, running = 0, pending = 0, arn = "ci-1"): ContainerInstanceView => ({
@@ -32,7 +33,7 @@ const task = (arn: string, lastStatus: string, desiredStatus = "STOPPED"): TaskV
   startedBy: undefined,
 });
 
-/** A drain against the adversarial model (model.ts), on the virtual clock. */
+/** A drain against the adversarial model (test/doubles/model.ts), on the virtual clock. */
 async function modelDrain(
   build: (m: Model) => void,
   vars: Record<string, string>,
@@ -142,7 +143,7 @@ describe("rule 1, completion: drained only on a fresh full listing of every regi
       action.endedAt! >= 100 * S,
       `completed at ${action.endedAt} ms, after the task stopped`,
     );
-    assert.deepEqual(action.live, []);
+    assert.deepEqual(action.killed, []);
     assert.ok([...model.registrations.values()].every((r) => r.status === "DRAINING"));
   });
 
@@ -160,7 +161,7 @@ describe("rule 1, completion: drained only on a fresh full listing of every regi
       { EC2_INSTANCE_ID: "i-00000000000000f2", AUTOSCALING_GROUP_NAME: "asg-a" },
     );
     const action = model.actions.get("i-00000000000000f2")!;
-    assert.deepEqual(action.live, [], "nothing was running when the action completed");
+    assert.deepEqual(action.killed, [], "nothing was running when the action completed");
     assert.ok(action.endedAt! >= 84 * S, "it waited for the task from the window to stop");
   });
 });
@@ -172,14 +173,7 @@ describe("rule 1 and what ECS does: a task DescribeTasks cannot describe yet (MI
     h.world
       .addInstance(id, "asg-a")
       // Shutting down from 5 s to 60 s: ECS's counters no longer count it, ListTasks (STOPPED) lists it.
-      .addTask(
-        "slow",
-        id,
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [5, "DEACTIVATING", "STOPPED"],
-        [60, "STOPPED", "STOPPED"],
-      );
+      .addTask("slow", id, "service:web", running(), stopping(5), stopped(60));
     const arn = h.world.tasks[0].arn;
     // DescribeTasks answers it in failures (MISSING) until 45 s.
     h.world.missingUntil.set(arn, 45);
@@ -190,7 +184,7 @@ describe("rule 1 and what ECS does: a task DescribeTasks cannot describe yet (MI
     const { h } = world();
     const [out] = await h.run({ ...eventVars(id), ...FAST });
     assert.equal(out.result, "completed");
-    assert.deepEqual(h.world.killedAtCompletion(id), []);
+    assert.deepEqual(h.world.killed(id), []);
     assert.ok(h.world.completions[0].at >= 60, `completed at ${h.world.completions[0].at} s`);
     const describes = h.world.calls
       .filter((c) => c.name === "DescribeTasksCommand")
@@ -205,7 +199,7 @@ describe("rule 1 and what ECS does: a task DescribeTasks cannot describe yet (MI
       (await h.world.port.listTasks(c, ci, status)).filter((a) => a !== arn);
     const [out] = await h.run({ ...eventVars(id), ...FAST }, { port });
     assert.equal(out.result, "completed");
-    assert.deepEqual(h.world.killedAtCompletion(id).length, 1);
+    assert.deepEqual(h.world.killed(id).length, 1);
   });
 });
 
@@ -213,9 +207,7 @@ describe("rule 1 and what ECS does: a listing of many pages can miss an instance
   const id = "i-00000000000000fa";
   function world() {
     const h = harness();
-    h.world
-      .addInstance(id, "asg-a")
-      .addTask("web", id, "service:web", [0, "RUNNING", "RUNNING"], [60, "STOPPED", "STOPPED"]);
+    h.world.addInstance(id, "asg-a").addTask("web", id, "service:web", running(), stopped(60));
     // The cluster-wide listing (pages read seconds apart while instances leave the cluster) skipped it.
     const port = Object.create(h.world.port) as AwsPort;
     port.listContainerInstances = async () => [];
@@ -226,7 +218,7 @@ describe("rule 1 and what ECS does: a listing of many pages can miss an instance
     const { h, port } = world();
     const [out] = await h.run({ ...eventVars(id), ...FAST }, { port, bulkAbove: 0 });
     assert.equal(out.result, "completed");
-    assert.deepEqual(h.world.killedAtCompletion(id), []);
+    assert.deepEqual(h.world.killed(id), []);
     assert.equal(h.world.instances.get(id)!.ecsStatus, "DRAINING");
   });
 
@@ -236,7 +228,7 @@ describe("rule 1 and what ECS does: a listing of many pages can miss an instance
     port.findContainerInstancesIn = async () => [];
     const [out] = await h.run({ ...eventVars(id), ...FAST }, { port, bulkAbove: 0 });
     assert.equal(out.result, "not-in-cluster");
-    assert.equal(h.world.killedAtCompletion(id).length, 1);
+    assert.equal(h.world.killed(id).length, 1);
   });
 });
 
@@ -246,8 +238,8 @@ describe("a read budget smaller than one listing slows the listing, never skips 
     const id = "i-0000000000000013";
     h.world
       .addInstance(id, "asg-a")
-      .addTask("web-1", id, "service:web", [0, "RUNNING", "RUNNING"], [5, "STOPPED", "STOPPED"])
-      .addTask("job-1", id, "family:batch", [0, "RUNNING", "RUNNING"]);
+      .addTask("web-1", id, "service:web", running(), stopped(5))
+      .addTask("job-1", id, "family:batch", running());
     const [out] = await h.run({
       ...eventVars(id),
       POLL_INTERVAL_SECONDS: "0.2",
@@ -266,7 +258,7 @@ describe("a read budget smaller than one listing slows the listing, never skips 
       h.lines.some((l) => l.action === "wait" && l.blockers?.total > 0),
       "blockers learnt",
     );
-    assert.deepEqual(h.world.killedAtCompletion(id), []);
+    assert.deepEqual(h.world.killed(id), []);
   });
 });
 
@@ -288,13 +280,7 @@ describe("rule 2, heartbeats: at once, then every interval, each on its own", ()
     const h = harness();
     h.world
       .addInstance("i-0000000000000042", "asg-a")
-      .addTask(
-        "web",
-        "i-0000000000000042",
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [100, "STOPPED", "STOPPED"],
-      );
+      .addTask("web", "i-0000000000000042", "service:web", running(), stopped(100));
     h.world.hooks.set("asg-a", [{ name: "drain-hook", heartbeatTimeout: 30 }]);
     let calls = 0;
     const port = Object.create(h.world.port) as AwsPort;
@@ -314,7 +300,7 @@ describe("rule 2, heartbeats: at once, then every interval, each on its own", ()
     const h = harness();
     h.world
       .addInstance("i-0000000000000043", "asg-a")
-      .addTask("web", "i-0000000000000043", "service:web", [0, "RUNNING", "RUNNING"]);
+      .addTask("web", "i-0000000000000043", "service:web", running());
     h.world.hooks.set("asg-a", [{ name: "drain-hook", heartbeatTimeout: 60 }]);
     h.world.failures.set("RecordLifecycleActionHeartbeatCommand", [
       undefined as unknown as Error,
@@ -342,7 +328,7 @@ describe("rule 3, deadline: enforced on its own timer, even while a request hang
     const h = harness();
     h.world
       .addInstance("i-0000000000000051", "asg-a")
-      .addTask("web", "i-0000000000000051", "service:web", [0, "RUNNING", "RUNNING"]);
+      .addTask("web", "i-0000000000000051", "service:web", running());
     const port = Object.create(h.world.port) as AwsPort;
     port.describeContainerInstances = (c, arns) =>
       h.clock.now() >= 20_000
@@ -370,7 +356,7 @@ describe("rule 3, deadline: enforced on its own timer, even while a request hang
     const h = harness();
     h.world
       .addInstance("i-0000000000000054", "asg-a")
-      .addTask("web", "i-0000000000000054", "service:web", [0, "RUNNING", "RUNNING"]);
+      .addTask("web", "i-0000000000000054", "service:web", running());
     const port = Object.create(h.world.port) as AwsPort;
     // The completion takes 30 s to answer (a slow Auto Scaling, retries).
     port.completeLifecycleAction = async (ref, result) => {
@@ -401,9 +387,7 @@ describe("rule 3, deadline: enforced on its own timer, even while a request hang
   it("a follower enforces its own deadline while its instance still has tasks counted", async () => {
     const h = harness();
     for (const id of ["i-0000000000000052", "i-0000000000000053"]) {
-      h.world
-        .addInstance(id, "asg-a")
-        .addTask(`web-${id}`, id, "service:web", [0, "RUNNING", "RUNNING"]);
+      h.world.addInstance(id, "asg-a").addTask(`web-${id}`, id, "service:web", running());
     }
     const [out] = await h.run(
       { ...eventVars("i-0000000000000053"), ...FAST, DRAIN_TIMEOUT_SECONDS: "90" },
@@ -505,13 +489,7 @@ describe("rule 6, every terminate path", () => {
     const h = harness();
     h.world
       .addInstance("i-0000000000000071", "asg-a", "ACTIVE", "ReplacingRootVolume:Wait")
-      .addTask(
-        "web",
-        "i-0000000000000071",
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [15, "STOPPED", "STOPPED"],
-      );
+      .addTask("web", "i-0000000000000071", "service:web", running(), stopped(15));
     const [out] = await h.run({
       ...eventVars("i-0000000000000071"),
       ...FAST,
@@ -520,7 +498,7 @@ describe("rule 6, every terminate path", () => {
       EVENT_ACTION: "ReplaceRootVolume",
     });
     assert.equal(out.result, "completed");
-    assert.deepEqual(h.world.killedAtCompletion("i-0000000000000071"), []);
+    assert.deepEqual(h.world.killed("i-0000000000000071"), []);
     const precheck = h.lines.find((l) => l.action === "precheck");
     assert.deepEqual(precheck?.event, {
       origin: "AutoScalingGroup",
@@ -535,18 +513,12 @@ describe("rule 6, every terminate path", () => {
     h.world.addInstance("i-0000000000000072", "asg-w", null, "Warmed:Terminating:Wait");
     h.world
       .addInstance("i-0000000000000073", "asg-v", "ACTIVE", "Warmed:Terminating:Wait")
-      .addTask(
-        "web",
-        "i-0000000000000073",
-        "service:web",
-        [0, "RUNNING", "RUNNING"],
-        [25, "STOPPED", "STOPPED"],
-      );
+      .addTask("web", "i-0000000000000073", "service:web", running(), stopped(25));
     const [unregistered] = await h.run(eventVars("i-0000000000000072", "asg-w"));
     assert.equal(unregistered.result, "not-in-cluster");
     const [registered] = await h.run({ ...eventVars("i-0000000000000073", "asg-v"), ...FAST });
     assert.equal(registered.result, "completed");
-    assert.deepEqual(h.world.killedAtCompletion("i-0000000000000073"), []);
+    assert.deepEqual(h.world.killed("i-0000000000000073"), []);
   });
 
   it("the sweep picks up all three, warm-pool instances through DescribeWarmPool", async () => {

@@ -1,5 +1,5 @@
 /**
- * Why a drain is stuck (drainer/src/stuck.ts): each reason from the tasks that block and their services, in ECS's own
+ * Why a drain is stuck (drainer/src/blockers.ts): each reason from the tasks that block and their services, in ECS's own
  * words where ECS gave them, and nothing for a service that is still making progress.
  */
 import { strict as assert } from "node:assert";
@@ -14,7 +14,8 @@ import {
   standaloneMarginSeconds,
   stuckKey,
 } from "../../drainer/src/blockers";
-import { Harness, eventVars, harness } from "./world";
+import { Harness, eventVars, harness } from "./harness";
+import { running, stopped } from "../doubles/scripted";
 
 function task(group: string, lastStatus = "RUNNING", desiredStatus = "RUNNING", n = 1): TaskView {
   return {
@@ -223,13 +224,7 @@ describe("the paging rule in a drain", () => {
   it("a standalone job that ends within its time is progress: told at info, no stuck event, no metric", async () => {
     const h = harness();
     h.world.addInstance(ID, "asg-a");
-    h.world.addTask(
-      "job-1",
-      ID,
-      "family:nightly",
-      [0, "RUNNING", "RUNNING"],
-      [70, "STOPPED", "STOPPED"],
-    );
+    h.world.addTask("job-1", ID, "family:nightly", running(), stopped(70));
     const [out] = await h.run(vars);
     assert.equal(out.result, "completed");
     const told = h.lines.filter((l) => l.action === "wait" && l.stuck);
@@ -241,7 +236,7 @@ describe("the paging rule in a drain", () => {
   it("negative: one still running when a quarter of the deadline is left pages once: a warning, a metric, a stuck event", async () => {
     const h = harness();
     h.world.addInstance(ID, "asg-a");
-    h.world.addTask("job-1", ID, "family:nightly", [0, "RUNNING", "RUNNING"]);
+    h.world.addTask("job-1", ID, "family:nightly", running());
     const [out] = await h.run(vars);
     assert.equal(out.result, "timed-out");
     const p = pages(h);
@@ -262,8 +257,8 @@ describe("the paging rule in a drain", () => {
       events: [],
     });
     h.world.addInstance(ID, "asg-a");
-    h.world.addTask("agent-1", ID, "service:agent", [0, "RUNNING", "RUNNING"]);
-    h.world.addTask("api-1", ID, "service:api", [0, "RUNNING", "RUNNING"]);
+    h.world.addTask("agent-1", ID, "service:agent", running());
+    h.world.addTask("api-1", ID, "service:api", running());
     const [out] = await h.run(vars);
     assert.equal(out.result, "timed-out");
     const outcome = h.world.published.find((e) => e.detailType === DRAIN_EVENTS.outcome)!;

@@ -38,14 +38,14 @@ import {
   ScaleInDrainerArgs,
   checkScaleInDrainerArgs,
 } from "../../pulumi";
-import { MODULE_DIR, ParsedModule, REPO, block, parseModule } from "./hcl";
+import { MODULE_DIR, ParsedModule, REPO, block, parseModule } from "../terraform/hcl";
 import {
   ContractOutputs,
   ContractRenderer,
   ContractVariables,
   TerraformRejected,
   terraformMissing,
-} from "./terraform";
+} from "../terraform/terraform";
 
 const TYPES = {
   role: "aws:iam/role:Role",

@@ -1,15 +1,12 @@
+// Who leads (drainer/src/drain/roles.ts): the pure rules, leaderOf, servesGroups and drainerTask.
 import { strict as assert } from "node:assert";
-import { planHook } from "../../drainer/src/hook";
-import { drainerTask, leaderOf, servesGroups } from "../../drainer/src/drain/roles";
-import type { DrainerTask } from "../../drainer/src/drain/state";
-
-const hook = (heartbeatTimeout: number, globalTimeout = 0) => ({
-  name: "h",
-  transition: "autoscaling:EC2_INSTANCE_TERMINATING",
-  heartbeatTimeout,
-  globalTimeout,
-  defaultResult: "CONTINUE",
-});
+import {
+  drainerTask,
+  leaderOf,
+  registryLookDue,
+  servesGroups,
+} from "../../../drainer/src/drain/roles";
+import type { DrainerTask, Run } from "../../../drainer/src/drain/state";
 
 const REV1 = "arn:aws:ecs:us-west-2:123456789012:task-definition/ecs-scale-in-drainer:1";
 const REV2 = "arn:aws:ecs:us-west-2:123456789012:task-definition/ecs-scale-in-drainer:2";
@@ -101,58 +98,26 @@ describe("leadership: the oldest live drainer of the revision leads", () => {
   });
 });
 
-describe("planHook", () => {
-  const plan = (hooks: ReturnType<typeof hook>[], heartbeat?: number, drain = 3600) =>
-    planHook({
-      hookName: "h",
-      hooks,
-      heartbeatIntervalSeconds: heartbeat,
-      drainTimeoutSeconds: drain,
-    });
+describe("the schedule of a drainer that does not lead (registryLookDue)", () => {
+  const run = (role: string, spreadPolls = 1, ownTaskArn: string | undefined = "t-self") =>
+    ({ role, spreadPolls, ctx: { ownTaskArn } }) as unknown as Run;
 
-  it("heartbeats at half the hook's HeartbeatTimeout by default", () => {
-    assert.equal(plan([hook(900)]).heartbeatIntervalSeconds, 450);
-    assert.deepEqual(plan([hook(900)]).warnings, []);
-  });
-
-  it("keeps a configured heartbeat interval shorter than the timeout, and corrects one that is not", () => {
-    assert.equal(plan([hook(900)], 60).heartbeatIntervalSeconds, 60);
-    const p = plan([hook(60)], 90);
-    assert.equal(p.heartbeatIntervalSeconds, 30);
-    assert.match(p.warnings[0], /HEARTBEAT_INTERVAL_SECONDS \(90\) is not shorter/);
-  });
-
-  it("keeps the deadline inside min(48 h, 100 x HeartbeatTimeout), less one timeout", () => {
-    assert.equal(plan([hook(30)], undefined, 3600).deadlineSeconds, 2970);
-    assert.equal(plan([hook(7200)], undefined, 172800).deadlineSeconds, 172800 - 7200);
-    assert.equal(
-      plan([hook(30, 1000)], undefined, 3600).deadlineSeconds,
-      970,
-      "AWS's own GlobalTimeout wins",
+  it("a follower looks again at every poll after its first, which only sets its instance DRAINING", () => {
+    assert.deepEqual(
+      [0, 1, 2].map((p) => registryLookDue(run("follower"), p)),
+      [false, true, true],
     );
-    assert.equal(plan([hook(900)], undefined, 3600).deadlineSeconds, 3600);
   });
 
-  it("warns when a request could outlast a heartbeat interval", () => {
-    const p = planHook({
-      hookName: "h",
-      hooks: [hook(30)],
-      heartbeatIntervalSeconds: undefined,
-      drainTimeoutSeconds: 60,
-      requestTimeoutSeconds: 20,
-    });
-    assert.match(
-      p.warnings.join(),
-      /REQUEST_TIMEOUT_SECONDS \(20\) is not shorter than the heartbeat interval \(15 s\)/,
+  it("a drainer alone looks again at the spread's pace, and only when it is an ECS task", () => {
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5, 6].map((p) => registryLookDue(run("alone", 3), p)),
+      [false, false, false, true, false, false, true],
     );
-    assert.deepEqual(plan([hook(30)], undefined, 60).warnings, []);
+    assert.equal(registryLookDue(run("alone", 1, ""), 3), false);
   });
 
-  it("warns when ECS managed draining's hook is there too, or when its own hook is missing", () => {
-    const p = plan([hook(900), { ...hook(3600), name: "ecs-managed-draining-termination-hook" }]);
-    assert.match(p.warnings.join(), /ecs-managed-draining-termination-hook .* two drainers/);
-    const missing = plan([]);
-    assert.equal(missing.heartbeatIntervalSeconds, 15);
-    assert.match(missing.warnings.join(), /was not found/);
+  it("a leader's looks are its keeper's, not the loop's", () => {
+    assert.ok([0, 1, 2, 3].every((p) => !registryLookDue(run("leader"), p)));
   });
 });

@@ -375,9 +375,10 @@ describe("launch model (Fargate, EventBridge's ECS target)", function () {
       assert.equal(instanceOf(t), id);
       assert.equal(t.containers?.[0]?.exitCode, 0);
       const report = c.sim.report();
-      // RunTask at 1 s, RUNNING at once, exit 20 s later (noticed within a tick of the clock).
+      // RunTask at 1 s, RUNNING at once, exit 20 s later, noticed within a tick of the clock: at 600x, 25 ms of a busy
+      // event loop (the suite runs files in parallel) is 15 simulated seconds.
       assert.ok(
-        report.drainerTaskSeconds >= 20 && report.drainerTaskSeconds < 22,
+        report.drainerTaskSeconds >= 20 && report.drainerTaskSeconds < 36,
         `${report.drainerTaskSeconds}`,
       );
       await c.sim.run(STOPPED_TASK_RETENTION_SECONDS - 600);

@@ -5,7 +5,6 @@ import { AddressInfo } from "node:net";
 import { ExitCode, SETTINGS } from "../../drainer/src/contract";
 import { createSdkPort, runDrainer, version } from "../../drainer/src/run";
 import { CLUSTER, FakeWorld, HOOK, running, stopped, stopping } from "../doubles/scripted";
-import { METADATA_ATTEMPTS, readOwnTask } from "../../drainer/src/metadata";
 
 /** A world on the real clock, for runs through the command line. */
 function realWorld() {
@@ -154,30 +153,6 @@ describe("the command line", () => {
     assert.deepEqual(fetched, ["http://169.254.170.2/v4/abc/task"]);
     assert.equal(world.completions.length, 1);
     assert.ok(r.json.some((l) => l.ownTaskArn === own));
-  });
-
-  it("retries a task metadata endpoint that fails at first, and gives up after four tries", async () => {
-    const waits: number[] = [];
-    const flaky = (failures: number) => {
-      let calls = 0;
-      return (async () => {
-        if (calls++ < failures)
-          throw new Error("TimeoutError: The operation was aborted due to timeout");
-        return new Response(JSON.stringify({ TaskARN: "arn:task/x", Cluster: "prod" }));
-      }) as unknown as typeof fetch;
-    };
-    const sleep = async (ms: number) => void waits.push(ms);
-    const own = await readOwnTask("http://169.254.170.2/v4/abc", flaky(3), sleep);
-    assert.equal(own?.taskArn, "arn:task/x");
-    assert.deepEqual(waits, [250, 500, 1000]);
-    assert.equal(METADATA_ATTEMPTS, 4);
-    // Negative control: one failure more than it tries is an error, after the same waits.
-    waits.length = 0;
-    await assert.rejects(
-      readOwnTask("http://169.254.170.2/v4/abc", flaky(4), sleep),
-      /TimeoutError/,
-    );
-    assert.deepEqual(waits, [250, 500, 1000]);
   });
 
   it("status prints each waiting instance, the services and groups that block it, and why", async () => {

@@ -387,8 +387,12 @@ function parameters(runs: number): fc.Parameters<[WorldSpec]> {
 /** What the worlds exercised, so that a generator that stopped producing adversity is noticed. */
 const seen = { completed: 0, timedOut: 0, expired: 0, windows: 0, faults: 0, killedRuns: 0 };
 
-const holds = (breakPort?: (p: AwsPort, m: Model) => AwsPort, drainTimeoutSeconds?: number) =>
-  fc.asyncProperty(worldSpec, async (spec) => {
+const holds = (
+  breakPort?: (p: AwsPort, m: Model) => AwsPort,
+  drainTimeoutSeconds?: number,
+  worlds: fc.Arbitrary<WorldSpec> = worldSpec,
+) =>
+  fc.asyncProperty(worlds, async (spec) => {
     const result = await simulate(spec, breakPort, drainTimeoutSeconds);
     for (const a of result.model.actions.values()) {
       if (a.endedBy === "CONTINUE") seen.completed++;
@@ -474,7 +478,28 @@ describe("the safety rules over random worlds and fault schedules (fast-check)",
       port.findContainerInstancesIn = fromListing;
       return port;
     };
-    const { details, replay } = await check("paged registrations", holds(broken), "control");
+    // Worlds where it matters, so that the control fails every time: proofs in bulk, every instance with a second
+    // registration, and the cluster's listings leaving one out for the first ten minutes.
+    const where = worldSpec.map((w) => ({
+      ...w,
+      bulk: true,
+      instances: w.instances.map((i) => ({ ...i, staleRegistration: true })),
+      faults: [
+        { op: "listContainerInstances" as const, from: 0, length: 600 * S, kind: "skips" as const },
+      ],
+    }));
+    // The drainer itself holds in these worlds; the broken one does not.
+    const fixed = await check(
+      "paged registrations, the drainer",
+      holds(undefined, undefined, where),
+      200,
+    );
+    assert.equal(fixed.details.failed, false, `the drainer broke a rule (${fixed.replay})`);
+    const { details, replay } = await check(
+      "paged registrations",
+      holds(broken, undefined, where),
+      "control",
+    );
     assert.equal(details.failed, true, `the broken drainer went unnoticed (${replay})`);
     assert.match(String(details.errorInstance), /as drained .* not STOPPED/);
   });

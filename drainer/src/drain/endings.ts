@@ -18,8 +18,10 @@ export function settle(run: Run, s: InstanceState, outcome: Outcome): void {
   logOutcome(run, s, s.outcome);
   publishOutcome(run, s, s.outcome);
   // A leader ends only once a look at its groups finds nothing held (roles.ts): a follower may have just left an
-  // action to it.
-  if (active(run).length === 0 && run.role !== "leader") run.finished.abort();
+  // action to it. A drainer alone that is an ECS task may be the oldest, that followers leave their actions to: the
+  // loop's last look at the registry (roles.ts, lastLook) decides whether it ends or leads.
+  const mayLead = run.role === "leader" || (run.role === "alone" && !!run.ctx.ownTaskArn);
+  if (active(run).length === 0 && !mayLead) run.finished.abort();
 }
 
 /**

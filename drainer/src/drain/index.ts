@@ -33,6 +33,7 @@ import {
   keepLeading,
   lookAgain,
   planFor,
+  lastLook,
   registryLookDue,
 } from "./roles";
 import { outcomeOf, settle } from "./endings";
@@ -179,6 +180,8 @@ async function loop(run: Run, lead: () => Promise<void>): Promise<void> {
   while (!run.signal.aborted) {
     // A leader with nothing to poll waits for its keeper: it takes on newcomers, or ends the run.
     if (active(run).length === 0) {
+      // A drainer alone may be the oldest live drainer, which followers leave their actions to: it looks once more.
+      if (run.role === "alone" && !run.signal.aborted && (await lastLook(run))) await lead();
       if (run.role !== "leader") break;
       await ctx.sleep(intervalMs, run.signal);
       continue;

@@ -249,8 +249,18 @@ export async function firstLook(run: Run, own: InstanceState): Promise<boolean> 
     ? undefined
     : await bounded(run, findLeader(run, undefined, page), REGISTRY_POLLS);
   // Cannot tell (not an ECS task, or the registry did not answer): its own action only, and looks again on schedule.
-  if (leader === undefined) run.role = "alone";
-  else if (leader !== ctx.ownTaskArn) {
+  if (leader === undefined) {
+    run.role = "alone";
+    if (ctx.ownTaskArn && !own.outcome) {
+      ctx.log.log(
+        "warn",
+        "cannot tell who leads yet; draining this instance alone, and looking again",
+        {
+          action: "lead",
+        },
+      );
+    }
+  } else if (leader !== ctx.ownTaskArn) {
     run.role = "follower";
     run.leaderTaskArn = leader;
     ctx.log.log(
@@ -259,6 +269,28 @@ export async function firstLook(run: Run, own: InstanceState): Promise<boolean> 
       { action: "follow", leaderTaskArn: leader },
     );
   } else return true;
+  return false;
+}
+
+/**
+ * The last look of a drainer alone whose own actions are done. Followers leave their actions to the oldest live
+ * drainer, and a drainer alone (its first look got no answer in time) may be that one: before it exits, it looks at the
+ * registry again, a few times if ECS does not answer, and says whether it leads. When it still cannot tell, it exits,
+ * and the sweep or the next drainer to start takes the held actions over.
+ */
+export async function lastLook(run: Run): Promise<boolean> {
+  const { ctx } = run;
+  if (!ctx.ownTaskArn) return false;
+  for (let look = 0; look < REGISTRY_POLLS && !run.signal.aborted; look++) {
+    const leader = await bounded(run, findLeader(run), REGISTRY_POLLS);
+    if (leader !== undefined) return leader === ctx.ownTaskArn;
+    await ctx.sleep(ctx.config.pollIntervalSeconds * 1000, run.signal);
+  }
+  ctx.log.log(
+    "warn",
+    "cannot tell whether this drainer is the oldest live one; leaving any held action to the sweep or the next drainer",
+    { action: "lead" },
+  );
   return false;
 }
 

@@ -225,6 +225,35 @@ describe("drain (leadership: any running drainer answers for its whole group)", 
     assert.equal(h.world.completions.length, 0);
   });
 
+  it("a drainer alone that is the oldest live one looks again before it exits, and answers for the actions followers left to it", async () => {
+    const h = harness();
+    // Its own instance drains at once; a peer's, whose follower left it to the oldest drainer, takes 40 s.
+    h.world.addInstance(ids[0], "asg-a");
+    h.world
+      .addInstance(ids[1], "asg-a")
+      .addTask("web-peer", ids[1], "service:web", running(), stopped(40));
+    h.world.addDrainerTask(SELF, { instanceId: ids[0], startedAt: 0 });
+    // The registry gets no answer (throttled) for its first 12 s: it drains its own instance alone, done by then.
+    const port = Object.create(h.world.port) as AwsPort;
+    port.listFamilyTasks = async (...args) => {
+      if (h.clock.now() < 12_000) throw awsError("ThrottlingException", "Rate exceeded");
+      return h.world.port.listFamilyTasks(...args);
+    };
+    const outs = await h.run({ ...eventVars(ids[0]), ...FAST }, { ...asTask(SELF), port });
+    assert.deepEqual(
+      outs.map((o) => [o.instanceId, o.result]),
+      [
+        [ids[0], "completed"],
+        [ids[1], "completed"],
+      ],
+    );
+    assert.ok(
+      h.world.heartbeats.some((b) => b.instanceId === ids[1]),
+      "the peer's action heartbeated",
+    );
+    for (const id of ids.slice(0, 2)) assert.deepEqual(h.world.killed(id), []);
+  });
+
   it("a leader takes on actions held after it started, with a heartbeat at once", async () => {
     const h = harness();
     h.world

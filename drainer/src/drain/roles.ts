@@ -272,6 +272,9 @@ export async function firstLook(run: Run, own: InstanceState): Promise<boolean> 
   return false;
 }
 
+/** Looks a drainer alone makes before it exits without knowing whether it is the oldest. */
+export const LAST_LOOKS = 5;
+
 /**
  * The last look of a drainer alone whose own actions are done. Followers leave their actions to the oldest live
  * drainer, and a drainer alone (its first look got no answer in time) may be that one: before it exits, it looks at the
@@ -281,8 +284,10 @@ export async function firstLook(run: Run, own: InstanceState): Promise<boolean> 
 export async function lastLook(run: Run): Promise<boolean> {
   const { ctx } = run;
   if (!ctx.ownTaskArn) return false;
-  for (let look = 0; look < REGISTRY_POLLS && !run.signal.aborted; look++) {
-    const leader = await bounded(run, findLeader(run), REGISTRY_POLLS);
+  // It answers for nothing now, so each look may take as long as the SDK's retries take (each request is bounded by
+  // REQUEST_TIMEOUT_SECONDS): only an error, not a slow answer, counts as no answer.
+  for (let look = 0; look < LAST_LOOKS && !run.signal.aborted; look++) {
+    const leader = await findLeader(run);
     if (leader !== undefined) return leader === ctx.ownTaskArn;
     await ctx.sleep(ctx.config.pollIntervalSeconds * 1000, run.signal);
   }

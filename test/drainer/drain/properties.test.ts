@@ -339,11 +339,20 @@ function violation({
       if (until >= deadline && (a.endedAt ?? Infinity) > deadline) {
         return `${a.instanceId}: a drainer started at ${r.startedAt} ms ran past its deadline and the action was still waiting at ${deadline} ms`;
       }
-      // Its own action from its start; one it takes on as leader once it knows it leads and has looked (bounded reads).
+      // Its own action from its start; one it takes on as leader from when it took it on (its first heartbeat is
+      // then at once), or, not known, once it could know it leads and has looked (bounded reads). A drainer that
+      // drained alone and found itself the oldest only at its last look may take an action on too late to save it:
+      // answering from then is all it can do.
       const own = r.kind === "event" && r.instanceId === a.instanceId;
+      const tookOn = r.tookOn.get(a.instanceId);
+      const since = own
+        ? r.startedAt + margin
+        : tookOn !== undefined
+          ? tookOn + margin
+          : Math.max(r.startedAt, r.ledAt ?? r.startedAt) + LEADER_TAKES_ON_MS;
       if (
         a.endedBy === "expired" &&
-        r.startedAt <= a.endedAt! - (own ? margin : LEADER_TAKES_ON_MS) &&
+        since <= a.endedAt! &&
         until >= a.endedAt! &&
         !heartbeatsFailed(a.endedAt! - HEARTBEAT_TIMEOUT_S * S, a.endedAt!)
       ) {

@@ -100,7 +100,6 @@ describe("end-to-end: leadership at scale (the real bundle, launches failing as 
         Date.parse(String(lines.find(pick)?.time));
       const lived =
         ((at((l) => l.msg === "summary") - at((l) => l.action === "follow")) / 1000) * TIME_SCALE;
-      if (lived > 2 * POLL + 3) console.log(lines.map((l) => JSON.stringify(l)).join("\n"));
       assert.ok(lived <= 2 * POLL + 3, `a follower lived ${lived} s`);
       assert.equal(r.record.exitCode, 0);
     }
